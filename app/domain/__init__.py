@@ -1,0 +1,1 @@
+"""Plain-Python domain: entities' rules, state machines and typed errors."""

@@ -1,0 +1,1 @@
+"""Scan input: wedge keystroke recognition and normalisation of what scanners send."""

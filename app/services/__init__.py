@@ -1,0 +1,1 @@
+"""Use cases: one function per user action, over a unit of work."""

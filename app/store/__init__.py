@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2.0 mappings, the unit of work and Alembic migrations."""

@@ -1,0 +1,1 @@
+"""Printed documents (PDF, ZPL, ESC/POS) and the transports that carry them to printers."""
