@@ -1,0 +1,9 @@
+"""Time: always UTC and timezone-aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

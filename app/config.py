@@ -1,0 +1,139 @@
+"""Station configuration: one TOML file, found in the OS's config folder.
+
+The file is ``station.toml`` in ``platformdirs.user_config_dir("waystation")``
+(``~/.config/waystation/station.toml`` on Linux), or wherever ``WAYSTATION_CONFIG`` points.
+A missing file means the embedded default: a local SQLite database in the user data folder,
+no central database, packing slips saved to a folder. Passwords never live here: the central
+database's password is kept in the OS keyring (see :func:`database_password`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from app.domain.errors import ConfigError
+
+APP_NAME = "waystation"
+
+
+def config_path() -> Path:
+    env = os.environ.get("WAYSTATION_CONFIG")
+    if env:
+        return Path(env)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP_NAME)) / "station.toml"
+
+
+def data_dir() -> Path:
+    env = os.environ.get("WAYSTATION_DATA_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME))
+
+
+@dataclass(frozen=True, slots=True)
+class PrinterConfig:
+    """Where one kind of document goes: a CUPS queue, or a folder when no printer is set."""
+
+    kind: str = "folder"  # cups / folder / socket
+    queue: str = ""  # CUPS queue name
+    server: str = ""  # CUPS server (host:port); empty: the local one
+    folder: str = ""  # for kind=folder; empty: <data dir>/printed
+    host: str = ""  # for kind=socket (raw TCP 9100)
+    port: int = 9100
+    paper: str = "A4"  # A4 / LETTER / 4x6
+
+    def describe(self) -> str:
+        if self.kind == "cups":
+            return f"CUPS {self.queue}" + (f" on {self.server}" if self.server else "")
+        if self.kind == "socket":
+            return f"{self.host}:{self.port}"
+        return f"folder {self.folder or 'printed/'}"
+
+
+@dataclass(frozen=True, slots=True)
+class ScannerConfig:
+    prefix: str = ""
+    suffix: str = ""
+    terminators: tuple[str, ...] = ("enter", "tab")
+    max_gap_ms: float = 25.0
+    min_length: int = 3
+    end_timeout_ms: float = 60.0
+    gs_replacement: str = ""  # a character the scanner sends instead of GS (ASCII 29)
+
+
+@dataclass(frozen=True, slots=True)
+class StationConfig:
+    station_name: str = "PACK-01"
+    warehouse_code: str = "WH1"
+    database_url: str = ""  # empty: <data dir>/station.db
+    central_url: str = ""  # empty: standalone, no sync
+    locale: str = ""  # empty: the system's
+    theme: str = "light"  # light / dark
+    sounds: bool = True
+    badge_needs_pin: bool = False
+    printers: dict[str, PrinterConfig] = field(default_factory=dict)
+    scanner: ScannerConfig = field(default_factory=ScannerConfig)
+
+    def local_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{data_dir() / 'station.db'}"
+
+    def printer_for(self, document: str) -> PrinterConfig:
+        return self.printers.get(document) or PrinterConfig(
+            folder=str(data_dir() / "printed")
+        )
+
+
+def load_config(path: Path | None = None) -> StationConfig:
+    path = path or config_path()
+    if not path.exists():
+        return StationConfig()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(
+            f"The station settings in {path} cannot be read ({e}). "
+            "Fix the file or move it away to start with the defaults."
+        ) from e
+    return parse_config(raw, source=str(path))
+
+
+def parse_config(raw: dict[str, Any], *, source: str = "settings") -> StationConfig:
+    try:
+        station = dict(raw.get("station", {}))
+        printers = {
+            doc: PrinterConfig(**_known(PrinterConfig, spec))
+            for doc, spec in dict(raw.get("printers", {})).items()
+        }
+        scanner_raw = _known(ScannerConfig, dict(raw.get("scanner", {})))
+        if "terminators" in scanner_raw:
+            scanner_raw["terminators"] = tuple(scanner_raw["terminators"])
+        cfg = StationConfig(**_known(StationConfig, station))
+        return replace(cfg, printers=printers, scanner=ScannerConfig(**scanner_raw))
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"The station settings in {source} are not valid: {e}.") from e
+
+
+def _known(cls: type, values: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ValueError(f"unknown setting(s) {', '.join(unknown)}")
+    return {k: v for k, v in values.items() if k not in ("printers", "scanner")}
+
+
+def database_password(service_url: str) -> str | None:
+    """The central database's password, from the OS keyring (never from the config file)."""
+    import keyring
+
+    value: str | None = keyring.get_password(APP_NAME, service_url)
+    return value

@@ -1,0 +1,202 @@
+"""Packages of an order at the bench: the open box items go into, closing a box with its box
+type and weight, a further box, and moving units between boxes."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from app.clock import utcnow
+from app.domain.errors import ValidationError
+from app.domain.orders import OrderStatus
+from app.domain.roles import Permission
+from app.services import auth
+from app.services.orders import load_order, order_view
+from app.services.views import OrderView
+from app.store.models import Order, Package, PackageItem
+from app.store.uow import UnitOfWork
+
+MAX_WEIGHT_G = 70_000  # a parcel carriers accept at all
+BOX_TYPES = ("S-BOX 20×15×10", "M-BOX 30×25×15", "L-BOX 40×30×25", "MAILER BAG", "OWN PACKAGING")
+
+
+def open_package_for(uow: UnitOfWork, order: Order) -> Package:
+    """The package items go into now: the newest open one, or a new one after the last."""
+    s = uow.session
+    pkg = s.scalar(
+        select(Package)
+        .where(Package.order_id == order.id, Package.status == "open")
+        .order_by(Package.seq.desc())
+        .limit(1)
+    )
+    if pkg is not None:
+        return pkg
+    last = s.scalar(select(func.max(Package.seq)).where(Package.order_id == order.id)) or 0
+    pkg = Package(order_id=order.id, seq=last + 1, box_type="", status="open")
+    s.add(pkg)
+    s.flush()
+    return pkg
+
+
+def _package(uow: UnitOfWork, order: Order, seq: int) -> Package:
+    pkg = uow.session.scalar(
+        select(Package).where(Package.order_id == order.id, Package.seq == seq)
+    )
+    if pkg is None:
+        raise ValidationError(f"Order {order.number} has no package {seq}.")
+    return pkg
+
+
+def _packing(uow: UnitOfWork, order_id: uuid.UUID) -> Order:
+    auth.check(uow, Permission.PACK)
+    order = load_order(uow.session, order_id)
+    if order.status != OrderStatus.PACKING:
+        raise ValidationError(
+            f"Order {order.number} is not open for packing — scan the order first."
+        )
+    return order
+
+
+def _units(uow: UnitOfWork, package_id: uuid.UUID) -> int:
+    n = uow.session.scalar(
+        select(func.coalesce(func.sum(PackageItem.qty), 0)).where(
+            PackageItem.package_id == package_id
+        )
+    )
+    return int(n or 0)
+
+
+def parse_weight(text: str) -> int:
+    """A typed weight in kilograms ("1,25", "0.8", "2") to grams, or a plain message."""
+    cleaned = text.strip().lower().removesuffix("kg").strip().replace(",", ".")
+    try:
+        kg = float(cleaned)
+    except ValueError:
+        raise ValidationError(
+            f"{text.strip() or 'Nothing'} is not a weight — type the weight in kilograms, "
+            "for example 1.25."
+        ) from None
+    grams = round(kg * 1000)
+    if not 1 <= grams <= MAX_WEIGHT_G:
+        raise ValidationError(
+            f"{text.strip()} kg is not a possible parcel weight — weigh the package again "
+            f"(from 0.001 to {MAX_WEIGHT_G // 1000} kg)."
+        )
+    return grams
+
+
+def close_package(
+    uow: UnitOfWork, order_id: uuid.UUID, seq: int, weight_g: int, box_type: str
+) -> OrderView:
+    order = _packing(uow, order_id)
+    pkg = _package(uow, order, seq)
+    if not 1 <= weight_g <= MAX_WEIGHT_G:
+        raise ValidationError(
+            f"{weight_g / 1000:g} kg is not a possible parcel weight — weigh it again."
+        )
+    if not box_type.strip():
+        raise ValidationError("Choose the box type before closing the package.")
+    if _units(uow, pkg.id) == 0:
+        raise ValidationError(f"Package {seq} is empty — scan items into it before closing it.")
+    pkg.weight_g = weight_g
+    pkg.box_type = box_type.strip()
+    pkg.status = "closed"
+    pkg.closed_at = utcnow()
+    uow.record(
+        "package.closed",
+        {"order_id": str(order.id), "package_id": str(pkg.id), "package": seq,
+         "weight_g": weight_g, "box_type": pkg.box_type},
+        entity="order",
+        entity_id=order.id,
+    )
+    uow.session.flush()
+    return order_view(uow.session, order)
+
+
+def add_package(uow: UnitOfWork, order_id: uuid.UUID) -> OrderView:
+    """Start another box; the open one must have something in it (or it is reused)."""
+    order = _packing(uow, order_id)
+    current = open_package_for(uow, order)
+    if _units(uow, current.id) == 0:
+        raise ValidationError(
+            f"Package {current.seq} is still empty — scan items into it first."
+        )
+    s = uow.session
+    last = s.scalar(select(func.max(Package.seq)).where(Package.order_id == order.id)) or 0
+    pkg = Package(order_id=order.id, seq=last + 1, box_type="", status="open")
+    s.add(pkg)
+    s.flush()
+    uow.record(
+        "package.added",
+        {"order_id": str(order.id), "package_id": str(pkg.id), "package": pkg.seq},
+        entity="order",
+        entity_id=order.id,
+    )
+    return order_view(s, order)
+
+
+def move_units(
+    uow: UnitOfWork, order_id: uuid.UUID, line_id: uuid.UUID, from_seq: int, to_seq: int,
+    qty: int,
+) -> OrderView:
+    """Move units of one line between packages; a closed package it touches is reopened
+    (its weight no longer holds)."""
+    order = _packing(uow, order_id)
+    if from_seq == to_seq:
+        raise ValidationError("Choose two different packages to move units between.")
+    src, dst = _package(uow, order, from_seq), _package(uow, order, to_seq)
+    s = uow.session
+    item = s.scalar(
+        select(PackageItem).where(
+            PackageItem.package_id == src.id, PackageItem.order_line_id == line_id
+        )
+    )
+    have = item.qty if item else 0
+    if not 1 <= qty <= have:
+        raise ValidationError(
+            f"Package {from_seq} holds {have} of that item — type a number from 1 to {have}."
+            if have
+            else f"Package {from_seq} holds none of that item."
+        )
+    assert item is not None
+    item.qty -= qty
+    if item.qty == 0:
+        s.delete(item)
+    target = s.scalar(
+        select(PackageItem).where(
+            PackageItem.package_id == dst.id, PackageItem.order_line_id == line_id
+        )
+    )
+    if target is None:
+        s.add(PackageItem(package_id=dst.id, order_line_id=line_id, qty=qty))
+    else:
+        target.qty += qty
+    for pkg in (src, dst):
+        if pkg.status == "closed":
+            pkg.status = "open"
+            pkg.weight_g = None
+            pkg.closed_at = None
+    uow.record(
+        "package.units_moved",
+        {"order_id": str(order.id), "line_id": str(line_id), "from": from_seq, "to": to_seq,
+         "qty": qty},
+        entity="order",
+        entity_id=order.id,
+    )
+    s.flush()
+    return order_view(s, order)
+
+
+def reopen_package(uow: UnitOfWork, order_id: uuid.UUID, seq: int) -> OrderView:
+    order = _packing(uow, order_id)
+    pkg = _package(uow, order, seq)
+    pkg.status, pkg.weight_g, pkg.closed_at = "open", None, None
+    uow.record(
+        "package.reopened",
+        {"order_id": str(order.id), "package_id": str(pkg.id), "package": seq},
+        entity="order",
+        entity_id=order.id,
+    )
+    uow.session.flush()
+    return order_view(uow.session, order)

@@ -1,0 +1,491 @@
+"""The pack bench's use cases: open an order, scan items into the box, undo, report a missing
+item, and complete the order (stock moves out, the packing slip is queued to print).
+
+Every function takes a unit of work whose actor is the signed-in packer; each is one local
+transaction with its audit event and outbox operation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from app.clock import utcnow
+from app.domain.errors import (
+    InvalidTransitionError,
+    MalformedScanError,
+    ScanRejectedError,
+    UnknownBarcodeError,
+    ValidationError,
+    WaystationError,
+)
+from app.domain.orders import OrderStatus, check_packable, check_transition
+from app.domain.roles import Permission
+from app.scanning.normalize import Scan, normalize
+from app.services import auth
+from app.services.orders import load_order, order_view
+from app.services.packages import open_package_for
+from app.services.resolve import Kind, Resolved, resolve
+from app.services.views import CompletedOrder, OrderView, PackScanResult, ScanOutcome
+from app.store.models import (
+    Order,
+    OrderLine,
+    Package,
+    PackageItem,
+    PackedUnit,
+    PrintJob,
+    ScanEvent,
+    StockMovement,
+    Tote,
+)
+from app.store.uow import UnitOfWork
+
+WORKFLOW = "pack"
+MAX_TYPED_QTY = 9999
+
+
+@dataclass(frozen=True, slots=True)
+class ItemScan:
+    order_id: uuid.UUID
+    raw: str
+    qty: int | None = None  # a typed quantity for lines with many units
+    gs_replacement: str | None = None
+
+
+def open_order(uow: UnitOfWork, raw: str, gs_replacement: str | None = None) -> OrderView:
+    """Open the order a scan names (order number, pick-list barcode, or a tote carrying it)."""
+    scan = normalize(raw, gs_replacement=gs_replacement)
+    return open_resolved(uow, scan, resolve(uow.session, scan))
+
+
+def open_resolved(uow: UnitOfWork, scan: Scan, found: Resolved | None) -> OrderView:
+    auth.check(uow, Permission.PACK)
+    s = uow.session
+    if found is None:
+        raise UnknownBarcodeError(
+            f"{scan.text} is not an order, tote or pick list this station knows — "
+            "check the number and scan it again, or search for the order."
+        )
+    order_id = _order_of(uow, found, scan)
+    order = load_order(s, order_id)
+    check_packable(order.number, OrderStatus(order.status))
+    if order.status != OrderStatus.PACKING:
+        order.status = OrderStatus.PACKING
+        order.version += 1
+    open_package_for(uow, order)
+    uow.record(
+        "order.pack_started",
+        {"order_id": str(order.id), "number": order.number},
+        entity="order",
+        entity_id=order.id,
+    )
+    s.flush()
+    return order_view(s, order)
+
+
+def _order_of(uow: UnitOfWork, found: Resolved, scan: Scan) -> uuid.UUID:
+    if found.kind is Kind.ORDER:
+        return found.entity_id
+    if found.kind is Kind.TOTE:
+        tote = uow.session.get(Tote, found.entity_id)
+        if tote is None or tote.order_id is None:
+            raise ScanRejectedError(
+                f"Tote {scan.text} is empty — it carries no order. Scan the order number instead."
+            )
+        return tote.order_id
+    raise ScanRejectedError(
+        f"{scan.text} is a {found.kind.value}, not an order — scan the order number, "
+        "the pick list's barcode or the tote."
+    )
+
+
+def scan_item(uow: UnitOfWork, cmd: ItemScan) -> PackScanResult:
+    """Count one scanned item (or a case, or a typed quantity) into the open package.
+
+    A scan that does not fit raises a typed error and counts nothing; the caller records the
+    rejected scan with :func:`record_rejected_scan` in a transaction of its own.
+    """
+    scan = normalize(cmd.raw, gs_replacement=cmd.gs_replacement)
+    return pack_resolved(uow, cmd, scan, resolve(uow.session, scan))
+
+
+def pack_resolved(
+    uow: UnitOfWork, cmd: ItemScan, scan: Scan, found: Resolved | None
+) -> PackScanResult:
+    auth.check(uow, Permission.PACK)
+    s = uow.session
+    order = load_order(s, cmd.order_id)
+    if order.status != OrderStatus.PACKING:
+        check_transition(order.number, OrderStatus(order.status), OrderStatus.PACKING)
+    if found is None:
+        raise UnknownBarcodeError(
+            f"{scan.text} is not a product this station knows — set the item aside "
+            "and tell a supervisor."
+        )
+    if found.kind is not Kind.PRODUCT:
+        raise ScanRejectedError(
+            f"{scan.text} is a {found.kind.value} barcode, not an item — scan the item's barcode."
+        )
+    line = _line_for(order, found.entity_id, scan.text)
+    units = _units(cmd, scan, found)
+    remaining = line.qty_ordered - line.qty_packed - line.qty_missing
+    if remaining <= 0:
+        raise ScanRejectedError(
+            f"Line {line.line_no} ({line.product.sku}) is already complete — "
+            "set this item aside and scan the next one."
+        )
+    if units > remaining:
+        raise ScanRejectedError(
+            f"That is {units} units but line {line.line_no} ({line.product.sku}) needs only "
+            f"{remaining} more — open the case and scan single items."
+        )
+    _check_tracking(line, scan)
+    package = open_package_for(uow, order)
+    line.qty_packed += units
+    order.version += 1
+    item = s.scalar(
+        select(PackageItem).where(
+            PackageItem.package_id == package.id, PackageItem.order_line_id == line.id
+        )
+    )
+    if item is None:
+        s.add(PackageItem(package_id=package.id, order_line_id=line.id, qty=units))
+    else:
+        item.qty += units
+    event = _scan_event(uow, cmd.raw, order.id, found, ScanOutcome.ACCEPTED, "")
+    s.add(
+        PackedUnit(
+            order_id=order.id,
+            order_line_id=line.id,
+            package_id=package.id,
+            qty=units,
+            lot=scan.lot,
+            serial=scan.serial,
+            expiry=scan.expiry.isoformat() if scan.expiry else None,
+            scan_event_id=event.id,
+        )
+    )
+    uow.record(
+        "order.item_packed",
+        {
+            "order_id": str(order.id),
+            "line_id": str(line.id),
+            "sku": line.product.sku,
+            "units": units,
+            "package": package.seq,
+            "lot": scan.lot,
+            "serial": scan.serial,
+            "scan_id": str(event.id),
+            "raw": cmd.raw,
+        },
+        entity="order",
+        entity_id=order.id,
+    )
+    s.flush()
+    left = line.qty_ordered - line.qty_packed - line.qty_missing
+    words = f"{line.product.sku} ✓ {units} packed" if units > 1 else f"{line.product.sku} ✓"
+    words += f" — {left} more of this item" if left else " — line complete"
+    return PackScanResult(order=order_view(s, order), line_id=line.id, units=units, message=words)
+
+
+def _line_for(order: Order, product_id: uuid.UUID, code: str) -> OrderLine:
+    lines = [line for line in order.lines if line.product_id == product_id]
+    if not lines:
+        raise ScanRejectedError(
+            f"{code} is not on order {order.number} — set it aside and scan the next item."
+        )
+    open_lines = [line for line in lines if line.qty_packed + line.qty_missing < line.qty_ordered]
+    return open_lines[0] if open_lines else lines[0]
+
+
+def _units(cmd: ItemScan, scan: Scan, found: Resolved) -> int:
+    units = found.units * (scan.count or 1)
+    if cmd.qty is not None:
+        if not 1 <= cmd.qty <= MAX_TYPED_QTY:
+            raise ValidationError(
+                f"A quantity of {cmd.qty} is not possible — type a number from 1 to "
+                f"{MAX_TYPED_QTY}."
+            )
+        units *= cmd.qty
+    return units
+
+
+def _check_tracking(line: OrderLine, scan: Scan) -> None:
+    p = line.product
+    missing = []
+    if p.track_lot and not scan.lot:
+        missing.append("lot number")
+    if p.track_serial and not scan.serial:
+        missing.append("serial number")
+    if p.track_expiry and not scan.expiry:
+        missing.append("expiry date")
+    if missing:
+        raise ScanRejectedError(
+            f"{p.sku} needs its {' and '.join(missing)} — scan the GS1 barcode on the item "
+            "that carries it (the long one), not the plain product barcode."
+        )
+
+
+def _scan_event(
+    uow: UnitOfWork,
+    raw: str,
+    order_id: uuid.UUID | None,
+    found: Resolved | None,
+    outcome: ScanOutcome,
+    message: str,
+) -> ScanEvent:
+    event = ScanEvent(
+        station_id=uow.actor.station_id,
+        operator_id=uow.actor.operator_id,
+        workflow=WORKFLOW,
+        raw=raw[:300],
+        resolved_kind=found.kind.value if found else None,
+        entity_id=found.entity_id if found else None,
+        order_id=order_id,
+        outcome=outcome.value,
+        message=message,
+    )
+    uow.session.add(event)
+    return event
+
+
+def outcome_of(error: WaystationError) -> ScanOutcome:
+    if isinstance(error, MalformedScanError):
+        return ScanOutcome.MALFORMED
+    if isinstance(error, UnknownBarcodeError):
+        return ScanOutcome.UNKNOWN
+    return ScanOutcome.REJECTED
+
+
+def record_rejected_scan(
+    uow: UnitOfWork, raw: str, order_id: uuid.UUID | None, error: WaystationError
+) -> None:
+    """Keep a scan that counted nothing: every scan is a fact the supervisor can review."""
+    outcome = outcome_of(error)
+    _scan_event(uow, raw, order_id, None, outcome, error.message)
+    uow.record(
+        "scan.rejected",
+        {
+            "workflow": WORKFLOW,
+            "raw": raw[:300],
+            "order_id": str(order_id) if order_id else None,
+            "outcome": outcome.value,
+            "reason": error.message,
+        },
+        entity="order" if order_id else "scan",
+        entity_id=order_id,
+    )
+
+
+def undo_last_scan(uow: UnitOfWork, order_id: uuid.UUID) -> OrderView:
+    auth.check(uow, Permission.PACK)
+    s = uow.session
+    order = load_order(s, order_id)
+    if order.status != OrderStatus.PACKING:
+        raise InvalidTransitionError(f"Order {order.number} is not being packed; nothing to undo.")
+    last = s.scalar(
+        select(PackedUnit)
+        .where(PackedUnit.order_id == order_id, PackedUnit.undone.is_(False))
+        .order_by(PackedUnit.at.desc(), PackedUnit.id.desc())
+        .limit(1)
+    )
+    if last is None:
+        raise ScanRejectedError(f"Nothing has been scanned into order {order.number} yet.")
+    line = s.get(OrderLine, last.order_line_id)
+    item = s.scalar(
+        select(PackageItem).where(
+            PackageItem.package_id == last.package_id,
+            PackageItem.order_line_id == last.order_line_id,
+        )
+    )
+    assert line is not None
+    # Units may since have moved to another package: take them from wherever they are now.
+    qty = last.qty
+    items = [item] if item is not None else []
+    items += list(
+        s.scalars(
+            select(PackageItem).where(
+                PackageItem.order_line_id == line.id, PackageItem.package_id != last.package_id
+            )
+        )
+    )
+    for it in items:
+        take = min(qty, it.qty)
+        it.qty -= take
+        qty -= take
+        if it.qty == 0:
+            s.delete(it)
+    last.undone = True
+    line.qty_packed -= last.qty
+    order.version += 1
+    uow.record(
+        "order.pack_undone",
+        {"order_id": str(order.id), "line_id": str(line.id), "units": last.qty,
+         "sku": line.product.sku},
+        entity="order",
+        entity_id=order.id,
+    )
+    s.flush()
+    return order_view(s, order)
+
+
+def report_missing(
+    uow: UnitOfWork, order_id: uuid.UUID, line_id: uuid.UUID, qty: int, reason: str
+) -> OrderView:
+    """The item is not there: the order goes on hold, with the reason, for a supervisor."""
+    auth.check(uow, Permission.PACK)
+    s = uow.session
+    order = load_order(s, order_id)
+    line = next((ln for ln in order.lines if ln.id == line_id), None)
+    if line is None:
+        raise ValidationError("That line is not on this order — choose a line of the order.")
+    remaining = line.qty_ordered - line.qty_packed - line.qty_missing
+    if not 1 <= qty <= remaining:
+        raise ValidationError(
+            f"Line {line.line_no} has {remaining} units still to pack; "
+            f"{qty} cannot be missing — type a number from 1 to {remaining}."
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Say why the item is missing (for example: bin empty, damaged).")
+    check_transition(order.number, OrderStatus(order.status), OrderStatus.ON_HOLD)
+    line.qty_missing += qty
+    order.status_before_hold = order.status
+    order.status = OrderStatus.ON_HOLD
+    order.hold_reason = f"{qty} × {line.product.sku} missing: {reason}"
+    order.version += 1
+    uow.record(
+        "order.item_missing",
+        {"order_id": str(order.id), "line_id": str(line.id), "qty": qty, "reason": reason,
+         "sku": line.product.sku},
+        entity="order",
+        entity_id=order.id,
+    )
+    s.flush()
+    return order_view(s, order)
+
+
+def release_hold(uow: UnitOfWork, order_id: uuid.UUID, supervisor_badge: str,
+                 ship_short: bool) -> OrderView:
+    """A supervisor badge resolves a hold: ship without the missing units (backordered on the
+    slip) or the units were found and the packer carries on scanning them."""
+    s = uow.session
+    supervisor = auth.authorize(s, supervisor_badge, Permission.OVERRIDE)
+    order = load_order(s, order_id)
+    if order.status != OrderStatus.ON_HOLD:
+        raise InvalidTransitionError(f"Order {order.number} is not on hold.")
+    if not ship_short:
+        for line in order.lines:
+            line.qty_missing = 0
+    order.status = OrderStatus.PACKING
+    order.status_before_hold = None
+    decision = "ship short" if ship_short else "items found"
+    order.hold_reason = ""
+    order.version += 1
+    uow.record(
+        "order.hold_released",
+        {"order_id": str(order.id), "decision": decision, "supervisor": supervisor.name,
+         "supervisor_id": str(supervisor.id)},
+        entity="order",
+        entity_id=order.id,
+    )
+    s.flush()
+    return order_view(s, order)
+
+
+def complete_order(uow: UnitOfWork, order_id: uuid.UUID) -> CompletedOrder:
+    """Mark the order packed: every line done, every package closed and weighed; stock moves
+    out of the bins and the packing slip is queued to print."""
+    auth.check(uow, Permission.PACK)
+    s = uow.session
+    order = load_order(s, order_id)
+    check_transition(order.number, OrderStatus(order.status), OrderStatus.PACKED)
+    short = [ln for ln in order.lines if ln.qty_packed + ln.qty_missing < ln.qty_ordered]
+    if short:
+        first = short[0]
+        left = first.qty_ordered - first.qty_packed - first.qty_missing
+        raise ValidationError(
+            f"Order {order.number} is not fully packed: {left} × {first.product.sku} still to "
+            "scan. Scan the items, or report them missing."
+        )
+    packages = list(s.scalars(select(Package).where(Package.order_id == order.id)))
+    units_in = _units_by_package(uow, [p.id for p in packages])
+    for p in packages:
+        if units_in.get(p.id, 0) == 0:
+            s.delete(p)
+        elif p.status != "closed":
+            raise ValidationError(
+                f"Package {p.seq} is still open — weigh it, type its weight and close it."
+            )
+    now = utcnow()
+    for line in order.lines:
+        if line.qty_packed:
+            s.add(
+                StockMovement(
+                    product_id=line.product_id,
+                    location_id=line.location_id,
+                    qty=-line.qty_packed,
+                    reason="pack",
+                    ref=order.number,
+                    station_id=uow.actor.station_id,
+                )
+            )
+    order.status = OrderStatus.PACKED
+    order.packed_at = now
+    order.version += 1
+    s.execute(update(Tote).where(Tote.order_id == order.id).values(order_id=None))
+    job = PrintJob(
+        station_id=uow.actor.station_id,
+        document="packing_slip",
+        ref_id=order.id,
+        title=f"Packing slip {order.number}",
+        status="queued",
+    )
+    s.add(job)
+    uow.record(
+        "order.packed",
+        {
+            "order_id": str(order.id),
+            "number": order.number,
+            "lines": [
+                {"line_id": str(ln.id), "packed": ln.qty_packed, "missing": ln.qty_missing}
+                for ln in order.lines
+            ],
+            "packages": [
+                {"package_id": str(p.id), "seq": p.seq, "weight_g": p.weight_g,
+                 "box_type": p.box_type}
+                for p in packages if units_in.get(p.id, 0)
+            ],
+        },
+        entity="order",
+        entity_id=order.id,
+    )
+    s.flush()
+    return CompletedOrder(order=order_view(s, order), print_job_id=job.id)
+
+
+def _units_by_package(uow: UnitOfWork, package_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    from sqlalchemy import func
+
+    if not package_ids:
+        return {}
+    rows = uow.session.execute(
+        select(PackageItem.package_id, func.sum(PackageItem.qty))
+        .where(PackageItem.package_id.in_(package_ids))
+        .group_by(PackageItem.package_id)
+    ).tuples()
+    return {pid: int(n or 0) for pid, n in rows}
+
+
+def set_aside(uow: UnitOfWork, order_id: uuid.UUID) -> None:
+    """Leave the order open at packing (to finish later, at this or another bench)."""
+    auth.check(uow, Permission.PACK)
+    order = load_order(uow.session, order_id)
+    uow.record(
+        "order.set_aside",
+        {"order_id": str(order.id), "number": order.number},
+        entity="order",
+        entity_id=order.id,
+    )

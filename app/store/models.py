@@ -1,0 +1,296 @@
+"""SQLAlchemy 2.0 typed mappings of the entities in DESIGN §3 that the stations use today.
+
+Ids are UUIDv7 made where the entity is born. Money is integer minor units with a currency.
+Stock is a ledger (StockMovement); nothing stores an absolute on-hand quantity.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from app.clock import utcnow
+from app.ids import new_id
+from app.store.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), uuid.UUID: Uuid(), dict[str, Any]: JSON()}
+
+
+def _id() -> Mapped[uuid.UUID]:
+    return mapped_column(primary_key=True, default=new_id)
+
+
+class Company(Base):
+    __tablename__ = "company"
+    id: Mapped[uuid.UUID] = _id()
+    name: Mapped[str] = mapped_column(String(200))
+    profile: Mapped[dict[str, Any]] = mapped_column(default=dict)  # address, returns url, logo
+
+
+class Warehouse(Base):
+    __tablename__ = "warehouse"
+    id: Mapped[uuid.UUID] = _id()
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("company.id"))
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Location(Base):
+    """A bin (or shelf, or dock) with its place in the pick path."""
+
+    __tablename__ = "location"
+    id: Mapped[uuid.UUID] = _id()
+    warehouse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warehouse.id"))
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    zone: Mapped[str] = mapped_column(String(20), default="")
+    pick_seq: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class Product(Base):
+    __tablename__ = "product"
+    id: Mapped[uuid.UUID] = _id()
+    sku: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    gtin: Mapped[str | None] = mapped_column(String(14))  # the unit GTIN-14, for documents
+    weight_g: Mapped[int] = mapped_column(Integer, default=0)
+    length_mm: Mapped[int] = mapped_column(Integer, default=0)
+    width_mm: Mapped[int] = mapped_column(Integer, default=0)
+    height_mm: Mapped[int] = mapped_column(Integer, default=0)
+    price_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    track_lot: Mapped[bool] = mapped_column(default=False)
+    track_serial: Mapped[bool] = mapped_column(default=False)
+    track_expiry: Mapped[bool] = mapped_column(default=False)
+    home_location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("location.id"))
+
+
+class Barcode(Base):
+    """Any code that names something: a product (with units per scan), a bin, a tote, an
+    order, a package, an RMA or an operator badge. GTINs are stored as GTIN-14."""
+
+    __tablename__ = "barcode"
+    code: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    units: Mapped[int] = mapped_column(Integer, default=1)  # a case GTIN counts its units
+
+
+class Tote(Base):
+    """A reusable crate; while it carries an order's picked items it names that order."""
+
+    __tablename__ = "tote"
+    id: Mapped[uuid.UUID] = _id()
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sales_order.id"))
+
+
+class Customer(Base):
+    __tablename__ = "customer"
+    id: Mapped[uuid.UUID] = _id()
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    email: Mapped[str] = mapped_column(String(200), index=True)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    address: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class SalesChannel(Base):
+    __tablename__ = "sales_channel"
+    id: Mapped[uuid.UUID] = _id()
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class Order(Base):
+    __tablename__ = "sales_order"
+    id: Mapped[uuid.UUID] = _id()
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sales_channel.id"))
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customer.id"), index=True)
+    warehouse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warehouse.id"))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    placed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ship_to: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    hold_reason: Mapped[str] = mapped_column(Text, default="")
+    status_before_hold: Mapped[str | None] = mapped_column(String(20))
+    packed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.line_no", lazy="selectin"
+    )
+    customer: Mapped[Customer] = relationship(lazy="joined")
+    channel: Mapped[SalesChannel] = relationship(lazy="joined")
+
+
+class OrderLine(Base):
+    __tablename__ = "order_line"
+    __table_args__ = (UniqueConstraint("order_id", "line_no"),)
+    id: Mapped[uuid.UUID] = _id()
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sales_order.id"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("product.id"), index=True)
+    qty_ordered: Mapped[int] = mapped_column(Integer)
+    qty_packed: Mapped[int] = mapped_column(Integer, default=0)
+    qty_missing: Mapped[int] = mapped_column(Integer, default=0)
+    location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("location.id"))
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship(lazy="joined")
+    location: Mapped[Location | None] = relationship(lazy="joined")
+
+
+class Package(Base):
+    __tablename__ = "package"
+    __table_args__ = (UniqueConstraint("order_id", "seq"),)
+    id: Mapped[uuid.UUID] = _id()
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sales_order.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    box_type: Mapped[str] = mapped_column(String(40), default="")
+    weight_g: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open / closed
+    sscc: Mapped[str | None] = mapped_column(String(18))
+    tracking_number: Mapped[str | None] = mapped_column(String(60))
+    closed_at: Mapped[datetime | None]
+
+
+class PackageItem(Base):
+    """Units of one order line inside one package."""
+
+    __tablename__ = "package_item"
+    __table_args__ = (UniqueConstraint("package_id", "order_line_id"),)
+    id: Mapped[uuid.UUID] = _id()
+    package_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("package.id"), index=True)
+    order_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("order_line.id"), index=True)
+    qty: Mapped[int] = mapped_column(Integer)
+
+
+class PackedUnit(Base):
+    """One accepted item scan at the bench, so the last one can be undone exactly."""
+
+    __tablename__ = "packed_unit"
+    id: Mapped[uuid.UUID] = _id()
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sales_order.id"), index=True)
+    order_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("order_line.id"))
+    package_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("package.id"))
+    qty: Mapped[int] = mapped_column(Integer)
+    lot: Mapped[str | None] = mapped_column(String(40))
+    serial: Mapped[str | None] = mapped_column(String(40))
+    expiry: Mapped[str | None] = mapped_column(String(10))
+    scan_event_id: Mapped[uuid.UUID | None] = mapped_column()
+    undone: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Operator(Base):
+    __tablename__ = "operator"
+    id: Mapped[uuid.UUID] = _id()
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    badge: Mapped[str] = mapped_column(String(60), unique=True)
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[str] = mapped_column(String(200))  # space-separated Role values
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Station(Base):
+    __tablename__ = "station"
+    id: Mapped[uuid.UUID] = _id()
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    warehouse_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("warehouse.id"))
+    next_seq: Mapped[int] = mapped_column(BigInteger, default=1)  # the outbox's sequence
+
+
+class ScanEvent(Base):
+    """Every scan, with where, who, how long it took and what came of it."""
+
+    __tablename__ = "scan_event"
+    id: Mapped[uuid.UUID] = _id()
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    station_id: Mapped[uuid.UUID] = mapped_column()
+    operator_id: Mapped[uuid.UUID | None] = mapped_column()
+    workflow: Mapped[str] = mapped_column(String(20))
+    raw: Mapped[str] = mapped_column(String(300))
+    resolved_kind: Mapped[str | None] = mapped_column(String(20))
+    entity_id: Mapped[uuid.UUID | None] = mapped_column()
+    order_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # accepted / rejected / unknown / malformed
+    message: Mapped[str] = mapped_column(Text, default="")
+
+
+class StockMovement(Base):
+    __tablename__ = "stock_movement"
+    __table_args__ = (Index("ix_stock_movement_product_location", "product_id", "location_id"),)
+    id: Mapped[uuid.UUID] = _id()
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("product.id"))
+    location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("location.id"))
+    qty: Mapped[int] = mapped_column(Integer)  # signed delta
+    reason: Mapped[str] = mapped_column(String(20))  # receipt / pack / adjust / count / return
+    ref: Mapped[str] = mapped_column(String(60), default="")
+    station_id: Mapped[uuid.UUID | None] = mapped_column()
+
+
+class PrintJob(Base):
+    __tablename__ = "print_job"
+    id: Mapped[uuid.UUID] = _id()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    station_id: Mapped[uuid.UUID] = mapped_column()
+    document: Mapped[str] = mapped_column(String(30))  # packing_slip, label, receipt...
+    ref_id: Mapped[uuid.UUID] = mapped_column()
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12), index=True)  # queued / printed / failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    destination: Mapped[str] = mapped_column(String(300), default="")
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    printed_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+    id: Mapped[uuid.UUID] = _id()
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    station_id: Mapped[uuid.UUID] = mapped_column()
+    operator_id: Mapped[uuid.UUID | None] = mapped_column()
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class OutboxOp(Base):
+    """An operation waiting to go to the central database (pushed by the sync worker)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("station_id", "seq"),)
+    op_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    station_id: Mapped[uuid.UUID] = mapped_column()
+    seq: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)

@@ -1,0 +1,105 @@
+"""The unit of work: one Session per user action, with its audit event and outbox operation.
+
+Every state-changing use case calls :meth:`UnitOfWork.record` before it commits, so the change,
+its audit event and the operation the sync worker will push are one local transaction: a
+failure leaves none of them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.ids import new_id
+from app.store.models import AuditEvent, OutboxOp, Station
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who does an action, and where."""
+
+    station_id: uuid.UUID
+    operator_id: uuid.UUID | None = None
+    operator_name: str = ""
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+
+class UnitOfWork:
+    def __init__(self, sessions: sessionmaker[Session], actor: Actor) -> None:
+        self._sessions = sessions
+        self.actor = actor
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        assert self._session is not None, "UnitOfWork used outside its with-block"
+        return self._session
+
+    def __enter__(self) -> Self:
+        self._session = self._sessions()
+        self._session.begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._session is not None
+        try:
+            if exc_type is None:
+                self._session.commit()
+            else:
+                self._session.rollback()
+        finally:
+            self._session.close()
+            self._session = None
+
+    def record(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        entity: str,
+        entity_id: uuid.UUID | None,
+        details: dict[str, Any] | None = None,
+    ) -> uuid.UUID:
+        """Append the audit event and the outbox operation for this action; return the op id."""
+        s = self.session
+        seq = s.execute(
+            update(Station)
+            .where(Station.id == self.actor.station_id)
+            .values(next_seq=Station.next_seq + 1)
+            .returning(Station.next_seq)
+        ).scalar_one()
+        op_id = new_id()
+        s.add(
+            OutboxOp(
+                op_id=op_id,
+                station_id=self.actor.station_id,
+                seq=seq - 1,
+                kind=kind,
+                payload={**payload, "operator_id": _s(self.actor.operator_id)},
+            )
+        )
+        s.add(
+            AuditEvent(
+                station_id=self.actor.station_id,
+                operator_id=self.actor.operator_id,
+                action=kind,
+                entity=entity,
+                entity_id=entity_id,
+                details=details if details is not None else payload,
+            )
+        )
+        return op_id
+
+
+def _s(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
