@@ -88,9 +88,11 @@ class StationConfig:
         return f"sqlite:///{data_dir() / 'station.db'}"
 
     def printer_for(self, document: str) -> PrinterConfig:
-        return self.printers.get(document) or PrinterConfig(
-            folder=str(data_dir() / "printed")
-        )
+        """The printer for a kind of document; unset, documents are saved to a folder."""
+        printer = self.printers.get(document) or PrinterConfig()
+        if printer.kind == "folder" and not printer.folder:
+            printer = replace(printer, folder=str(data_dir() / "printed"))
+        return printer
 
 
 def load_config(path: Path | None = None) -> StationConfig:

@@ -294,6 +294,8 @@ def _explain(text: str) -> str | None:
                 element = GS1ElementString.extract(rest)
             except ParseError:
                 return _field_problem(rest)
+            if not element.value:
+                return _field_problem(rest)
             rest = rest[len(element) :].lstrip(GS)
     return None
 

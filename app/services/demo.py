@@ -252,6 +252,19 @@ def create_demo_data(
     log.info("demo data: %d products, %d orders", products, orders)
 
 
+def has_products(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return bool(conn.scalar(select(Product.id).limit(1)))
+
+
+def ensure_demo_data(engine: Engine, *, products: int = 5000, orders: int = 500) -> bool:
+    """Create the demo company unless the database already has products; True if created."""
+    if has_products(engine):
+        return False
+    create_demo_data(engine, products=products, orders=orders)
+    return True
+
+
 def _aisle_name(n: int) -> str:
     letters = ""
     n += 1

@@ -141,7 +141,7 @@ def search_orders(uow: UnitOfWork, text: str) -> list[OrderSummary]:
 def order_timeline(uow: UnitOfWork, order_id: uuid.UUID) -> list[TimelineEntry]:
     """Every scan and event of an order, oldest first."""
     s = uow.session
-    names = dict(s.execute(select(Operator.id, Operator.name)).tuples().all())
+    names = dict(s.execute(select(Operator.id, Operator.name)).all())
     entries = [
         TimelineEntry(
             at=e.at,

@@ -118,7 +118,10 @@ def pack_resolved(
     s = uow.session
     order = load_order(s, cmd.order_id)
     if order.status != OrderStatus.PACKING:
-        check_transition(order.number, OrderStatus(order.status), OrderStatus.PACKING)
+        check_packable(order.number, OrderStatus(order.status))
+        raise InvalidTransitionError(
+            f"Order {order.number} is not open for packing — scan the order number first."
+        )
     if found is None:
         raise UnknownBarcodeError(
             f"{scan.text} is not a product this station knows — set the item aside "
@@ -475,7 +478,7 @@ def _units_by_package(uow: UnitOfWork, package_ids: list[uuid.UUID]) -> dict[uui
         select(PackageItem.package_id, func.sum(PackageItem.qty))
         .where(PackageItem.package_id.in_(package_ids))
         .group_by(PackageItem.package_id)
-    ).tuples()
+    )
     return {pid: int(n or 0) for pid, n in rows}
 
 
