@@ -1,8 +1,8 @@
 """``waystation-admin``: the headless tool (no Qt needed) — schema upgrades and demo data.
 
-    waystation-admin db upgrade [--url URL]
-    waystation-admin db current [--url URL]
-    waystation-admin demo-data [--products N] [--orders N] [--url URL]
+waystation-admin db upgrade [--url URL]
+waystation-admin db current [--url URL]
+waystation-admin demo-data [--products N] [--orders N] [--url URL]
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"demo data written in {took:.1f} s: {args.products:,} products, {args.orders:,} orders")
     print("operators (badge / PIN):")
     for op in DEMO_OPERATORS:
-        print(f"  {op.name:16} {op.badge}  PIN {op.pin}  ({', '.join(r.title for r in op.roles)})")
+        print(f"  {op.name:16} {op.badge}  PIN {op.pin}  ({', '.join(r.label for r in op.roles)})")
     return 0
 
 

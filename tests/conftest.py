@@ -39,10 +39,15 @@ def postgres_server() -> Iterator[str]:
     script = ROOT / "scripts/services/postgres.sh"
     env = {**os.environ, "WAYSTATION_PG_PORT": "55433"}
     out = subprocess.run(
-        ["bash", str(script), "start", str(services)], env=env, check=True,
-        capture_output=True, text=True,
+        ["bash", str(script), "start", str(services)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
-    url = next(line.split("=", 1)[1] for line in out.splitlines() if line.startswith("DATABASE_URL="))
+    url = next(
+        line.split("=", 1)[1] for line in out.splitlines() if line.startswith("DATABASE_URL=")
+    )
     try:
         yield url
     finally:

@@ -17,7 +17,7 @@ class Role(StrEnum):
     ADMIN = "admin"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return self.value.replace("_", " ")
 
 
@@ -84,7 +84,7 @@ def require(name: str, roles: Iterable[Role], permission: Permission) -> None:
     roles = list(roles)
     if allows(roles, permission):
         return
-    needed = " or ".join(r.title for r in roles_granting(permission) if r is not Role.ADMIN)
+    needed = " or ".join(r.label for r in roles_granting(permission) if r is not Role.ADMIN)
     raise PermissionDeniedError(
         f"{name} may not {_ACTION_WORDS[permission]}: that needs the {needed} role. "
         "Ask a supervisor to scan their badge."

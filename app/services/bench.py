@@ -44,10 +44,13 @@ class PackBench:
         operator: OperatorView,
         gs_replacement: str | None = None,
     ) -> None:
-        self._uow = lambda: uow_factory(operator)
+        self._factory = uow_factory
         self.operator = operator
         self.gs_replacement = gs_replacement or None
         self.order: OrderView | None = None
+
+    def _uow(self) -> UnitOfWork:
+        return self._factory(self.operator)
 
     def scan(self, raw: str, qty: int | None = None) -> BenchResult:
         start = time.perf_counter()
@@ -106,9 +109,7 @@ class PackBench:
 
     def release_hold(self, supervisor_badge: str, ship_short: bool) -> OrderView:
         oid = self._current()
-        return self._run(
-            lambda uow: packing.release_hold(uow, oid, supervisor_badge, ship_short)
-        )
+        return self._run(lambda uow: packing.release_hold(uow, oid, supervisor_badge, ship_short))
 
     def close_package(self, seq: int, weight_g: int, box_type: str) -> OrderView:
         from app.services import packages
@@ -126,9 +127,7 @@ class PackBench:
         from app.services import packages
 
         oid = self._current()
-        return self._run(
-            lambda uow: packages.move_units(uow, oid, line_id, from_seq, to_seq, qty)
-        )
+        return self._run(lambda uow: packages.move_units(uow, oid, line_id, from_seq, to_seq, qty))
 
     def complete(self) -> CompletedOrder:
         oid = self._current()

@@ -105,8 +105,13 @@ def close_package(
     pkg.closed_at = utcnow()
     uow.record(
         "package.closed",
-        {"order_id": str(order.id), "package_id": str(pkg.id), "package": seq,
-         "weight_g": weight_g, "box_type": pkg.box_type},
+        {
+            "order_id": str(order.id),
+            "package_id": str(pkg.id),
+            "package": seq,
+            "weight_g": weight_g,
+            "box_type": pkg.box_type,
+        },
         entity="order",
         entity_id=order.id,
     )
@@ -119,9 +124,7 @@ def add_package(uow: UnitOfWork, order_id: uuid.UUID) -> OrderView:
     order = _packing(uow, order_id)
     current = open_package_for(uow, order)
     if _units(uow, current.id) == 0:
-        raise ValidationError(
-            f"Package {current.seq} is still empty — scan items into it first."
-        )
+        raise ValidationError(f"Package {current.seq} is still empty — scan items into it first.")
     s = uow.session
     last = s.scalar(select(func.max(Package.seq)).where(Package.order_id == order.id)) or 0
     pkg = Package(order_id=order.id, seq=last + 1, box_type="", status="open")
@@ -137,7 +140,11 @@ def add_package(uow: UnitOfWork, order_id: uuid.UUID) -> OrderView:
 
 
 def move_units(
-    uow: UnitOfWork, order_id: uuid.UUID, line_id: uuid.UUID, from_seq: int, to_seq: int,
+    uow: UnitOfWork,
+    order_id: uuid.UUID,
+    line_id: uuid.UUID,
+    from_seq: int,
+    to_seq: int,
     qty: int,
 ) -> OrderView:
     """Move units of one line between packages; a closed package it touches is reopened
@@ -179,8 +186,13 @@ def move_units(
             pkg.closed_at = None
     uow.record(
         "package.units_moved",
-        {"order_id": str(order.id), "line_id": str(line_id), "from": from_seq, "to": to_seq,
-         "qty": qty},
+        {
+            "order_id": str(order.id),
+            "line_id": str(line_id),
+            "from": from_seq,
+            "to": to_seq,
+            "qty": qty,
+        },
         entity="order",
         entity_id=order.id,
     )

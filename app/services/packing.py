@@ -325,8 +325,12 @@ def undo_last_scan(uow: UnitOfWork, order_id: uuid.UUID) -> OrderView:
     order.version += 1
     uow.record(
         "order.pack_undone",
-        {"order_id": str(order.id), "line_id": str(line.id), "units": last.qty,
-         "sku": line.product.sku},
+        {
+            "order_id": str(order.id),
+            "line_id": str(line.id),
+            "units": last.qty,
+            "sku": line.product.sku,
+        },
         entity="order",
         entity_id=order.id,
     )
@@ -361,8 +365,13 @@ def report_missing(
     order.version += 1
     uow.record(
         "order.item_missing",
-        {"order_id": str(order.id), "line_id": str(line.id), "qty": qty, "reason": reason,
-         "sku": line.product.sku},
+        {
+            "order_id": str(order.id),
+            "line_id": str(line.id),
+            "qty": qty,
+            "reason": reason,
+            "sku": line.product.sku,
+        },
         entity="order",
         entity_id=order.id,
     )
@@ -370,8 +379,9 @@ def report_missing(
     return order_view(s, order)
 
 
-def release_hold(uow: UnitOfWork, order_id: uuid.UUID, supervisor_badge: str,
-                 ship_short: bool) -> OrderView:
+def release_hold(
+    uow: UnitOfWork, order_id: uuid.UUID, supervisor_badge: str, ship_short: bool
+) -> OrderView:
     """A supervisor badge resolves a hold: ship without the missing units (backordered on the
     slip) or the units were found and the packer carries on scanning them."""
     s = uow.session
@@ -389,8 +399,12 @@ def release_hold(uow: UnitOfWork, order_id: uuid.UUID, supervisor_badge: str,
     order.version += 1
     uow.record(
         "order.hold_released",
-        {"order_id": str(order.id), "decision": decision, "supervisor": supervisor.name,
-         "supervisor_id": str(supervisor.id)},
+        {
+            "order_id": str(order.id),
+            "decision": decision,
+            "supervisor": supervisor.name,
+            "supervisor_id": str(supervisor.id),
+        },
         entity="order",
         entity_id=order.id,
     )
@@ -457,9 +471,14 @@ def complete_order(uow: UnitOfWork, order_id: uuid.UUID) -> CompletedOrder:
                 for ln in order.lines
             ],
             "packages": [
-                {"package_id": str(p.id), "seq": p.seq, "weight_g": p.weight_g,
-                 "box_type": p.box_type}
-                for p in packages if units_in.get(p.id, 0)
+                {
+                    "package_id": str(p.id),
+                    "seq": p.seq,
+                    "weight_g": p.weight_g,
+                    "box_type": p.box_type,
+                }
+                for p in packages
+                if units_in.get(p.id, 0)
             ],
         },
         entity="order",

@@ -35,7 +35,14 @@ class JobView:
 
 def _view(j: PrintJob) -> JobView:
     return JobView(
-        j.id, j.document, j.ref_id, j.title, j.status, j.attempts, j.destination, j.last_error,
+        j.id,
+        j.document,
+        j.ref_id,
+        j.title,
+        j.status,
+        j.attempts,
+        j.destination,
+        j.last_error,
         j.created_at,
     )
 
@@ -86,7 +93,10 @@ def mark_failed(uow: UnitOfWork, job_id: uuid.UUID, destination: str, error: str
 
 def reprint(uow: UnitOfWork, document: str, ref_id: uuid.UUID, title: str) -> uuid.UUID:
     job = PrintJob(
-        station_id=uow.actor.station_id, document=document, ref_id=ref_id, title=title,
+        station_id=uow.actor.station_id,
+        document=document,
+        ref_id=ref_id,
+        title=title,
         status="queued",
     )
     uow.session.add(job)

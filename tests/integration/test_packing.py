@@ -91,7 +91,9 @@ def test_outbox_sequence_is_gapless_and_every_op_has_its_audit_event(
         assert len({op.op_id for op in ops}) == len(ops)
         assert all(op.op_id.version == 7 for op in ops)
         audits = s.scalar(
-            select(func.count()).select_from(AuditEvent).where(AuditEvent.action != "operator.signed_in")
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action != "operator.signed_in")
         )
     assert audits == len(ops)
 
@@ -105,17 +107,17 @@ def test_a_failed_action_leaves_neither_change_nor_audit_nor_outbox(
         bench.close_package(1, 900, "S-BOX")  # the package is still empty
     assert (count(station, OutboxOp), count(station, AuditEvent)) == before
 
-    class Boom(Exception):
+    class BoomError(Exception):
         pass
 
     # A crash after the change and its outbox row were written, before commit.
-    with pytest.raises(Boom), station.uow(bench.operator) as uow:
+    with pytest.raises(BoomError), station.uow(bench.operator) as uow:  # noqa: PT012
         packing.pack_resolved(
             uow,
             packing.ItemScan(order.id, gtins(order)[0]),
             *_resolved(uow, gtins(order)[0]),
         )
-        raise Boom
+        raise BoomError
     assert (count(station, OutboxOp), count(station, AuditEvent)) == before
     with station.uow(bench.operator) as uow:
         assert orders.get_order(uow, order.id).units_packed == 0
@@ -168,7 +170,9 @@ def test_over_scan_of_a_complete_line_is_refused(bench: PackBench, station: Stat
     assert r.order is not None and r.order.line(line.id).packed == line.ordered
 
 
-def test_a_location_scanned_as_an_item_is_refused(bench: PackBench, station: StationContext) -> None:
+def test_a_location_scanned_as_an_item_is_refused(
+    bench: PackBench, station: StationContext
+) -> None:
     order = open_order(bench, station)
     r = bench.scan(order.lines[0].bin)
     assert r.outcome is ScanOutcome.REJECTED
@@ -180,7 +184,8 @@ def test_product_needing_a_lot_refuses_the_plain_barcode_and_takes_the_gs1_one(
 ) -> None:
     with station.sessions() as s:
         order = next(
-            o for o in s.scalars(select(Order).where(Order.status == "confirmed"))
+            o
+            for o in s.scalars(select(Order).where(Order.status == "confirmed"))
             if any(ln.product.track_lot for ln in o.lines)
         )
         line = next(ln for ln in order.lines if ln.product.track_lot)
@@ -203,8 +208,14 @@ def test_a_case_gtin_counts_its_units_and_never_more_than_needed(
     case = body + str(gtin_check_digit(body))
     with station.sessions.begin() as s:
         s.merge(Barcode(code=case, kind="product", entity_id=line.product_id, units=2))
-        s.merge(Barcode(code="2" + case[1:13] + "0", kind="product", entity_id=line.product_id,
-                        units=line.ordered))
+        s.merge(
+            Barcode(
+                code="2" + case[1:13] + "0",
+                kind="product",
+                entity_id=line.product_id,
+                units=line.ordered,
+            )
+        )
     r = bench.scan(case)
     if line.ordered >= 2:
         assert r.ok and r.order is not None and r.order.line(line.id).packed == 2
@@ -296,8 +307,11 @@ def test_two_packages_and_moving_units_between_them(
 
 @pytest.mark.parametrize(
     ("weight", "box", "words"),
-    [(0, "S-BOX", "not a possible parcel weight"), (80_000, "S-BOX", "not a possible"),
-     (500, " ", "Choose the box type")],
+    [
+        (0, "S-BOX", "not a possible parcel weight"),
+        (80_000, "S-BOX", "not a possible"),
+        (500, " ", "Choose the box type"),
+    ],
 )
 def test_closing_a_package_checks_weight_and_box(
     bench: PackBench, station: StationContext, weight: int, box: str, words: str
@@ -404,4 +418,3 @@ def test_search_and_timeline(bench: PackBench, station: StationContext) -> None:
     assert "scan accepted" in whats and "scan unknown" in whats
     assert all(t.who == "Pat Packer" for t in timeline)
     assert [t.at for t in timeline] == sorted(t.at for t in timeline)
-

@@ -1,0 +1,215 @@
+"""The one place keyboard-wedge scans enter the GUI: an application-level key event filter.
+
+Installed on the QApplication, it sees every key press meant for the main window's widgets
+before they do, asks ``app.scanning.wedge.WedgeDetector`` whether it is part of a scan, and:
+
+- swallows the keys of a scan and its terminator, then emits ``scanned`` with the text, so a
+  scan reaches the active workflow whatever has the focus and never lands in a field;
+- holds each typed character back until it is clear it was typed (``max_gap_ms``, 25 ms by
+  default), then re-delivers a copy, with its release, to the widget that had the focus, in
+  order. A person notices no delay at that scale.
+
+Time is ``time.monotonic`` at the moment the filter sees the event. Event timestamps would be
+truer when the GUI is busy, but they are not reliable offscreen or across platforms; a GUI
+thread that freezes while someone types could make typed keys look like a burst, which is one
+more reason no work runs on the GUI thread.
+
+Known limit: a shortcut bound to a bare character key (no Ctrl/Alt) fires before any event
+filter sees the key, even inside a scan. Station shortcuts use modifiers or function keys.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication, QWidget
+
+from app.scanning.wedge import Outcome, ScanRead, WedgeDetector, WedgeSettings
+
+logger = logging.getLogger(__name__)
+
+_TERMINATOR_KEYS = {
+    Qt.Key.Key_Return: ("\r", "enter"),
+    Qt.Key.Key_Enter: ("\r", "enter"),
+    Qt.Key.Key_Tab: ("\t", "tab"),
+}
+_MODIFIER_KEYS = {
+    Qt.Key.Key_Shift: "shift",
+    Qt.Key.Key_Control: "ctrl",
+    Qt.Key.Key_Alt: "alt",
+    Qt.Key.Key_AltGr: "altgr",
+    Qt.Key.Key_Meta: "meta",
+    Qt.Key.Key_CapsLock: "capslock",
+}
+_CTRL = Qt.KeyboardModifier.ControlModifier
+_ALT = Qt.KeyboardModifier.AltModifier
+_META = Qt.KeyboardModifier.MetaModifier
+
+
+def _monotonic_ms() -> float:
+    return time.monotonic() * 1000.0
+
+
+class _HeldKey:
+    """A key press the detector holds: copies of its events and where they were going."""
+
+    __slots__ = ("code", "events", "released", "target")
+
+    def __init__(self, target: QWidget, press: QKeyEvent) -> None:
+        self.target = target
+        self.code = press.key()
+        self.events = [QKeyEvent(press)]  # Qt reuses the original once the filter returns
+        self.released = False
+
+
+def describe_key(event: QKeyEvent) -> tuple[str, str | None]:
+    """Turn a key press into the detector's ``(text, key name)``; name None for a character."""
+    key = event.key()
+    modifiers = event.modifiers()
+    text = event.text()
+    if modifiers & _CTRL and (key == Qt.Key.Key_BracketRight or text == "\x1d"):
+        return "\x1d", None  # GS, as a wedge scanner types it
+    if key in _MODIFIER_KEYS:
+        return "", _MODIFIER_KEYS[Qt.Key(key)]
+    if event.isAutoRepeat():
+        return "", "autorepeat"
+    # Ctrl+Alt is AltGr on Windows: it types characters (@, €...), it is no shortcut.
+    altgr = bool(modifiers & _CTRL) and bool(modifiers & _ALT)
+    if modifiers & (_CTRL | _ALT | _META) and not altgr:
+        return "", f"shortcut-{key:x}-{modifiers.value:x}"
+    if key in _TERMINATOR_KEYS:
+        return _TERMINATOR_KEYS[Qt.Key(key)]
+    if text and text.isprintable():
+        return text, None
+    return "", f"key-{key:x}"
+
+
+class WedgeFilter(QObject):
+    """Recognises wedge scans among the main window's key presses; see the module docstring.
+
+    Install it with ``app.installEventFilter(wedge_filter)``. It is a child of ``window``.
+
+    Signals:
+        scanned(str): a wedge scan was read: the text the scanner typed, without prefix,
+            suffix or terminator, not yet normalised (see ``app.scanning.normalize``).
+            Emitted from the event loop (queued), never from inside a key event.
+    """
+
+    scanned = Signal(str)
+    _read = Signal(str)
+
+    def __init__(
+        self,
+        window: QWidget,
+        settings: WedgeSettings | None = None,
+        *,
+        clock: Callable[[], float] = _monotonic_ms,
+    ) -> None:
+        super().__init__(window)
+        self._window = window
+        self._detector: WedgeDetector[_HeldKey] = WedgeDetector(settings or WedgeSettings())
+        self._clock = clock
+        self._enabled = True
+        self._replaying = False
+        self._awaiting_release: dict[int, _HeldKey] = {}
+        self._eat_release: set[int] = set()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._on_deadline)
+        self._read.connect(self.scanned, Qt.ConnectionType.QueuedConnection)
+
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Switch recognition on or off; switching off gives held keys back at once."""
+        if not enabled and self._enabled:
+            self._apply(self._detector.drain())
+            self._timer.stop()
+        self._enabled = enabled
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self._replaying or not self._enabled:
+            return False
+        if event.type() not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            return False
+        if not isinstance(event, QKeyEvent) or not self._is_first_receiver(watched):
+            return False
+        assert isinstance(watched, QWidget)  # checked by _is_first_receiver
+        if event.type() == QEvent.Type.KeyRelease:
+            return self._on_release(event)
+        return self._on_press(watched, event)
+
+    def _is_first_receiver(self, watched: QObject) -> bool:
+        """True once per key: for the focus widget, not its parents as the event propagates."""
+        if not isinstance(watched, QWidget) or watched.window() is not self._window:
+            return False
+        focus = QApplication.focusWidget()
+        return watched is (focus if focus is not None else self._window)
+
+    def _on_press(self, target: QWidget, event: QKeyEvent) -> bool:
+        text, name = describe_key(event)
+        held = _HeldKey(target, event)
+        verdict = self._detector.key(text, name, self._clock(), held)
+        self._apply(verdict.outcomes)
+        if verdict.hold and self._detector.holding and name is None:
+            self._awaiting_release[held.code] = held
+        elif verdict.hold and name is not None:
+            self._eat_release.add(held.code)  # a terminator swallowed with its scan
+        self._arm_timer()
+        return verdict.hold
+
+    def _on_release(self, event: QKeyEvent) -> bool:
+        if event.isAutoRepeat():
+            return False
+        held = self._awaiting_release.pop(event.key(), None)
+        if held is not None:
+            held.events.append(QKeyEvent(event))
+            held.released = True
+            return True
+        if event.key() in self._eat_release:
+            self._eat_release.discard(event.key())
+            return True
+        return False
+
+    def _on_deadline(self) -> None:
+        self._apply(self._detector.timeout(self._clock()))
+        self._arm_timer()
+
+    def _arm_timer(self) -> None:
+        deadline = self._detector.deadline()
+        if deadline is None:
+            self._timer.stop()
+        else:
+            self._timer.start(max(0, math.ceil(deadline - self._clock())))
+
+    def _apply(self, outcomes: tuple[Outcome[_HeldKey], ...]) -> None:
+        for outcome in outcomes:
+            for held in outcome.keys:
+                if self._awaiting_release.get(held.code) is held:
+                    del self._awaiting_release[held.code]
+            if isinstance(outcome, ScanRead):
+                self._eat_release.update(h.code for h in outcome.keys if not h.released)
+                logger.debug("wedge scan read: %r", outcome.text)
+                self._read.emit(outcome.text)
+            else:
+                for held in outcome.keys:
+                    self._replay(held)
+
+    def _replay(self, held: _HeldKey) -> None:
+        if not shiboken6.isValid(held.target):
+            return  # the widget was closed while its key was held; the key goes nowhere
+        self._replaying = True
+        try:
+            for event in held.events:
+                QApplication.sendEvent(held.target, event)
+        finally:
+            self._replaying = False
