@@ -10,6 +10,7 @@ case $action in
 start)
     [ -n "${DATABASE_URL:-}" ] && { echo "DATABASE_URL=$DATABASE_URL"; exit 0; }
     [ -n "$PGBIN" ] || { echo "PostgreSQL server binaries not found" >&2; exit 1; }
+    chmod a+x "$2"  # the postgres user must reach its folder inside
     mkdir -p "$dir"; [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
     as_pg "$PGBIN/initdb -D $dir/data -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8" >/dev/null
     as_pg "$PGBIN/pg_ctl -D $dir/data -l $dir/pg.log -w -o \"-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200\" start" >/dev/null

@@ -1,0 +1,42 @@
+"""Import rules import-linter cannot express: printing/ never imports QtWidgets; the core and
+printing import no heavy module (reportlab, escpos, cv2) at module import time."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_printing_never_imports_qtwidgets() -> None:
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "printing").rglob("*.py")
+        if any(m.startswith("PySide6.QtWidgets") for m in imported_modules(p))
+    ]
+    assert offenders == []
+
+
+def test_heavy_modules_are_imported_lazily() -> None:
+    code = (
+        "import sys, app.bootstrap, app.services.bench, printing.queue, printing.packing_slip;"
+        "print(sorted(m for m in ('reportlab', 'escpos', 'cv2', 'alembic') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == "[]"
