@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from datetime import UTC, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, Table, Uuid, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain.errors import NotFoundError
@@ -19,16 +20,27 @@ from app.services.views import (
 from app.store.models import (
     AuditEvent,
     Customer,
+    Location,
     Operator,
     Order,
     OrderLine,
     Package,
     PackageItem,
+    Product,
+    SalesChannel,
     ScanEvent,
 )
 from app.store.uow import UnitOfWork
 
 SEARCH_LIMIT = 50
+_ORDER: Table = Order.__table__  # type: ignore[assignment]
+_LINE: Table = OrderLine.__table__  # type: ignore[assignment]
+_PRODUCT: Table = Product.__table__  # type: ignore[assignment]
+_LOCATION: Table = Location.__table__  # type: ignore[assignment]
+_CUSTOMER: Table = Customer.__table__  # type: ignore[assignment]
+_CHANNEL: Table = SalesChannel.__table__  # type: ignore[assignment]
+_PKG: Table = Package.__table__  # type: ignore[assignment]
+_ITEM: Table = PackageItem.__table__  # type: ignore[assignment]
 
 
 def load_order(session: Session, order_id: uuid.UUID, *, lock: bool = False) -> Order:
@@ -39,28 +51,102 @@ def load_order(session: Session, order_id: uuid.UUID, *, lock: bool = False) -> 
 
 
 def order_view(session: Session, order: Order) -> OrderView:
-    packages = session.scalars(
-        select(Package).where(Package.order_id == order.id).order_by(Package.seq)
-    ).all()
+    """The order as the bench shows it, after this session's pending changes."""
+    session.flush()
+    return read_order(session.connection(), order.id)
+
+
+_ORDER_ID = bindparam("order_id", type_=Uuid())
+# Built once: the scan path runs these for every scan, so they are not rebuilt each time.
+_READ_HEAD = (
+    select(
+        _ORDER.c.number,
+        _ORDER.c.status,
+        _ORDER.c.placed_at,
+        _ORDER.c.hold_reason,
+        _ORDER.c.version,
+        _CUSTOMER.c.name,
+        _CUSTOMER.c.email,
+        _CHANNEL.c.name,
+    )
+    .join(_CUSTOMER, _CUSTOMER.c.id == _ORDER.c.customer_id)
+    .join(_CHANNEL, _CHANNEL.c.id == _ORDER.c.channel_id)
+    .where(_ORDER.c.id == _ORDER_ID)
+)
+_READ_LINES = (
+    select(
+        _LINE.c.id,
+        _LINE.c.line_no,
+        _LINE.c.product_id,
+        _PRODUCT.c.sku,
+        _PRODUCT.c.gtin,
+        _PRODUCT.c.name,
+        _LOCATION.c.code,
+        _LINE.c.qty_ordered,
+        _LINE.c.qty_packed,
+        _LINE.c.qty_missing,
+        _PRODUCT.c.track_lot,
+        _PRODUCT.c.track_serial,
+        _PRODUCT.c.track_expiry,
+    )
+    .join(_PRODUCT, _PRODUCT.c.id == _LINE.c.product_id)
+    .outerjoin(_LOCATION, _LOCATION.c.id == _LINE.c.location_id)
+    .where(_LINE.c.order_id == _ORDER_ID)
+    .order_by(_LINE.c.line_no)
+)
+_READ_PACKAGES = (
+    select(_PKG.c.id, _PKG.c.seq, _PKG.c.box_type, _PKG.c.weight_g, _PKG.c.status)
+    .where(_PKG.c.order_id == _ORDER_ID)
+    .order_by(_PKG.c.seq)
+)
+_READ_CONTENTS = (
+    select(_ITEM.c.package_id, _ITEM.c.order_line_id, _ITEM.c.qty)
+    .join(_PKG, _PKG.c.id == _ITEM.c.package_id)
+    .where(_PKG.c.order_id == _ORDER_ID, _ITEM.c.qty > 0)
+)
+
+
+def read_order(conn: Connection, order_id: uuid.UUID) -> OrderView:
+    """The order with its lines and packages, read with Core statements (the scan path)."""
+    key = {"order_id": order_id}
+    head = conn.execute(_READ_HEAD, key).first()
+    if head is None:
+        raise NotFoundError("That order no longer exists on this station — scan another order.")
+    lines = conn.execute(_READ_LINES, key).all()
+    packages = conn.execute(_READ_PACKAGES, key).all()
     contents: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = defaultdict(list)
     if packages:
-        rows = session.execute(
-            select(PackageItem.package_id, PackageItem.order_line_id, PackageItem.qty).where(
-                PackageItem.package_id.in_([p.id for p in packages]), PackageItem.qty > 0
-            )
-        ).all()
-        for package_id, line_id, qty in rows:
+        for package_id, line_id, qty in conn.execute(_READ_CONTENTS, key):
             contents[package_id].append((line_id, qty))
+    number, status, placed_at, hold_reason, version, customer, email, channel = head
     return OrderView(
-        id=order.id,
-        number=order.number,
-        status=order.status,
-        customer=order.customer.name,
-        email=order.customer.email,
-        channel=order.channel.name,
-        placed_at=order.placed_at,
-        hold_reason=order.hold_reason,
-        lines=tuple(_line_view(line) for line in order.lines),
+        id=order_id,
+        number=number,
+        status=status,
+        customer=customer,
+        email=email,
+        channel=channel,
+        placed_at=_utc(placed_at),
+        hold_reason=hold_reason,
+        version=version,
+        lines=tuple(
+            LineView(
+                id=r[0],
+                line_no=r[1],
+                product_id=r[2],
+                sku=r[3],
+                gtin=r[4] or "",
+                name=r[5],
+                bin=r[6] or "",
+                ordered=r[7],
+                packed=r[8],
+                missing=r[9],
+                needs_lot=r[10],
+                needs_serial=r[11],
+                needs_expiry=r[12],
+            )
+            for r in lines
+        ),
         packages=tuple(
             PackageView(
                 id=p.id,
@@ -76,22 +162,8 @@ def order_view(session: Session, order: Order) -> OrderView:
     )
 
 
-def _line_view(line: OrderLine) -> LineView:
-    p = line.product
-    return LineView(
-        id=line.id,
-        line_no=line.line_no,
-        product_id=p.id,
-        sku=p.sku,
-        gtin=p.gtin or "",
-        name=p.name,
-        bin=line.location.code if line.location else "",
-        ordered=line.qty_ordered,
-        packed=line.qty_packed,
-        missing=line.qty_missing,
-        needs_lot=p.track_lot,
-        needs_serial=p.track_serial,
-    )
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def get_order(uow: UnitOfWork, order_id: uuid.UUID) -> OrderView:

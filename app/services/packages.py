@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Table, func, insert, select
 
 from app.clock import utcnow
 from app.domain.errors import ValidationError
 from app.domain.orders import OrderStatus
 from app.domain.roles import Permission
+from app.ids import new_id
 from app.services import auth
 from app.services.orders import load_order, order_view
 from app.services.views import OrderView
 from app.store.models import Order, Package, PackageItem
 from app.store.uow import UnitOfWork
 
+_PKG: Table = Package.__table__  # type: ignore[assignment]
 MAX_WEIGHT_G = 70_000  # a parcel carriers accept at all
 BOX_TYPES = ("S-BOX 20×15×10", "M-BOX 30×25×15", "L-BOX 40×30×25", "MAILER BAG", "OWN PACKAGING")
 
@@ -37,6 +39,25 @@ def open_package_for(uow: UnitOfWork, order: Order) -> Package:
     s.add(pkg)
     s.flush()
     return pkg
+
+
+def open_package_ids(conn: Connection, order_id: uuid.UUID) -> tuple[uuid.UUID, int]:
+    """(id, number) of the package items go into now, made if needed; Core only (scan path)."""
+    row = conn.execute(
+        select(_PKG.c.id, _PKG.c.seq)
+        .where(_PKG.c.order_id == order_id, _PKG.c.status == "open")
+        .order_by(_PKG.c.seq.desc())
+        .limit(1)
+    ).first()
+    if row is not None:
+        return row[0], row[1]
+    last = conn.scalar(select(func.max(_PKG.c.seq)).where(_PKG.c.order_id == order_id)) or 0
+    pid = new_id()
+    conn.execute(
+        insert(_PKG),
+        {"id": pid, "order_id": order_id, "seq": last + 1, "box_type": "", "status": "open"},
+    )
+    return pid, last + 1
 
 
 def _package(uow: UnitOfWork, order: Order, seq: int) -> Package:

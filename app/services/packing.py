@@ -8,9 +8,9 @@ transaction with its audit event and outbox operation.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 
 from app.clock import utcnow
 from app.domain.errors import (
@@ -23,12 +23,20 @@ from app.domain.errors import (
 )
 from app.domain.orders import OrderStatus, check_packable, check_transition
 from app.domain.roles import Permission
+from app.ids import new_id
 from app.scanning.normalize import Scan, normalize
 from app.services import auth
-from app.services.orders import load_order, order_view
-from app.services.packages import open_package_for
+from app.services.orders import load_order, order_view, read_order
+from app.services.packages import open_package_for, open_package_ids
 from app.services.resolve import Kind, Resolved, resolve
-from app.services.views import CompletedOrder, OrderView, PackScanResult, ScanOutcome
+from app.services.views import (
+    CompletedOrder,
+    LineView,
+    OrderView,
+    PackageView,
+    PackScanResult,
+    ScanOutcome,
+)
 from app.store.models import (
     Order,
     OrderLine,
@@ -43,6 +51,11 @@ from app.store.models import (
 from app.store.uow import UnitOfWork
 
 WORKFLOW = "pack"
+_LINE: Table = OrderLine.__table__  # type: ignore[assignment]
+_ORDER: Table = Order.__table__  # type: ignore[assignment]
+_ITEM: Table = PackageItem.__table__  # type: ignore[assignment]
+_SCAN: Table = ScanEvent.__table__  # type: ignore[assignment]
+_UNIT: Table = PackedUnit.__table__  # type: ignore[assignment]
 MAX_TYPED_QTY = 9999
 
 
@@ -114,9 +127,11 @@ def scan_item(uow: UnitOfWork, cmd: ItemScan) -> PackScanResult:
 def pack_resolved(
     uow: UnitOfWork, cmd: ItemScan, scan: Scan, found: Resolved | None
 ) -> PackScanResult:
+    """The hot path of the bench: the order is read and written with Core statements on the
+    session's connection (no ORM identity map or flush per scan)."""
     auth.check(uow, Permission.PACK)
-    s = uow.session
-    order = load_order(s, cmd.order_id)
+    conn = uow.session.connection()
+    order = read_order(conn, cmd.order_id)
     if order.status != OrderStatus.PACKING:
         check_packable(order.number, OrderStatus(order.status))
         raise InvalidTransitionError(
@@ -133,73 +148,118 @@ def pack_resolved(
         )
     line = _line_for(order, found.entity_id, scan.text)
     units = _units(cmd, scan, found)
-    remaining = line.qty_ordered - line.qty_packed - line.qty_missing
-    if remaining <= 0:
+    if line.remaining <= 0:
         raise ScanRejectedError(
-            f"Line {line.line_no} ({line.product.sku}) is already complete — "
+            f"Line {line.line_no} ({line.sku}) is already complete — "
             "set this item aside and scan the next one."
         )
-    if units > remaining:
+    if units > line.remaining:
         raise ScanRejectedError(
-            f"That is {units} units but line {line.line_no} ({line.product.sku}) needs only "
-            f"{remaining} more — open the case and scan single items."
+            f"That is {units} units but line {line.line_no} ({line.sku}) needs only "
+            f"{line.remaining} more — open the case and scan single items."
         )
     _check_tracking(line, scan)
-    package = open_package_for(uow, order)
-    line.qty_packed += units
-    order.version += 1
-    item = s.scalar(
-        select(PackageItem).where(
-            PackageItem.package_id == package.id, PackageItem.order_line_id == line.id
-        )
+    package_id, package_seq = open_package_ids(conn, order.id)
+    conn.execute(
+        update(_LINE).where(_LINE.c.id == line.id).values(qty_packed=_LINE.c.qty_packed + units)
     )
-    if item is None:
-        s.add(PackageItem(package_id=package.id, order_line_id=line.id, qty=units))
-    else:
-        item.qty += units
-    event = _scan_event(uow, cmd.raw, order.id, found, ScanOutcome.ACCEPTED, "")
-    s.add(
-        PackedUnit(
-            order_id=order.id,
-            order_line_id=line.id,
-            package_id=package.id,
-            qty=units,
-            lot=scan.lot,
-            serial=scan.serial,
-            expiry=scan.expiry.isoformat() if scan.expiry else None,
-            scan_event_id=event.id,
+    conn.execute(update(_ORDER).where(_ORDER.c.id == order.id).values(version=_ORDER.c.version + 1))
+    added = conn.execute(
+        update(_ITEM)
+        .where(_ITEM.c.package_id == package_id, _ITEM.c.order_line_id == line.id)
+        .values(qty=_ITEM.c.qty + units)
+    )
+    if added.rowcount == 0:
+        conn.execute(
+            insert(_ITEM),
+            {"id": new_id(), "package_id": package_id, "order_line_id": line.id, "qty": units},
         )
+    event_id = new_id()
+    now = utcnow()
+    conn.execute(
+        insert(_SCAN),
+        {
+            "id": event_id,
+            "at": now,
+            "station_id": uow.actor.station_id,
+            "operator_id": uow.actor.operator_id,
+            "workflow": WORKFLOW,
+            "raw": cmd.raw[:300],
+            "resolved_kind": Kind.PRODUCT.value,
+            "entity_id": found.entity_id,
+            "order_id": order.id,
+            "outcome": ScanOutcome.ACCEPTED.value,
+            "message": "",
+        },
+    )
+    conn.execute(
+        insert(_UNIT),
+        {
+            "id": new_id(),
+            "order_id": order.id,
+            "order_line_id": line.id,
+            "package_id": package_id,
+            "qty": units,
+            "lot": scan.lot,
+            "serial": scan.serial,
+            "expiry": scan.expiry.isoformat() if scan.expiry else None,
+            "scan_event_id": event_id,
+            "undone": False,
+            "at": now,
+        },
     )
     uow.record(
         "order.item_packed",
         {
             "order_id": str(order.id),
             "line_id": str(line.id),
-            "sku": line.product.sku,
+            "sku": line.sku,
             "units": units,
-            "package": package.seq,
+            "package": package_seq,
             "lot": scan.lot,
             "serial": scan.serial,
-            "scan_id": str(event.id),
+            "scan_id": str(event_id),
             "raw": cmd.raw,
         },
         entity="order",
         entity_id=order.id,
     )
-    s.flush()
-    left = line.qty_ordered - line.qty_packed - line.qty_missing
-    words = f"{line.product.sku} ✓ {units} packed" if units > 1 else f"{line.product.sku} ✓"
+    left = line.remaining - units
+    words = f"{line.sku} ✓ {units} packed" if units > 1 else f"{line.sku} ✓"
     words += f" — {left} more of this item" if left else " — line complete"
-    return PackScanResult(order=order_view(s, order), line_id=line.id, units=units, message=words)
+    return PackScanResult(
+        order=_with_packed(order, line, units, package_id, package_seq),
+        line_id=line.id,
+        units=units,
+        message=words,
+    )
 
 
-def _line_for(order: Order, product_id: uuid.UUID, code: str) -> OrderLine:
+def _with_packed(
+    order: OrderView, line: LineView, units: int, package_id: uuid.UUID, package_seq: int
+) -> OrderView:
+    """The order as it stands after this scan's writes (saves reading it all back)."""
+    lines = tuple(
+        replace(ln, packed=ln.packed + units) if ln.id == line.id else ln for ln in order.lines
+    )
+    packages = list(order.packages)
+    if not any(p.id == package_id for p in packages):
+        packages.append(PackageView(package_id, package_seq, "", None, False, 0, ()))
+    for i, p in enumerate(packages):
+        if p.id == package_id:
+            contents = dict(p.contents)
+            contents[line.id] = contents.get(line.id, 0) + units
+            packages[i] = replace(p, units=p.units + units, contents=tuple(contents.items()))
+    return replace(order, version=order.version + 1, lines=lines, packages=tuple(packages))
+
+
+def _line_for(order: OrderView, product_id: uuid.UUID, code: str) -> LineView:
     lines = [line for line in order.lines if line.product_id == product_id]
     if not lines:
         raise ScanRejectedError(
             f"{code} is not on order {order.number} — set it aside and scan the next item."
         )
-    open_lines = [line for line in lines if line.qty_packed + line.qty_missing < line.qty_ordered]
+    open_lines = [line for line in lines if line.remaining > 0]
     return open_lines[0] if open_lines else lines[0]
 
 
@@ -215,18 +275,17 @@ def _units(cmd: ItemScan, scan: Scan, found: Resolved) -> int:
     return units
 
 
-def _check_tracking(line: OrderLine, scan: Scan) -> None:
-    p = line.product
+def _check_tracking(line: LineView, scan: Scan) -> None:
     missing = []
-    if p.track_lot and not scan.lot:
+    if line.needs_lot and not scan.lot:
         missing.append("lot number")
-    if p.track_serial and not scan.serial:
+    if line.needs_serial and not scan.serial:
         missing.append("serial number")
-    if p.track_expiry and not scan.expiry:
+    if line.needs_expiry and not scan.expiry:
         missing.append("expiry date")
     if missing:
         raise ScanRejectedError(
-            f"{p.sku} needs its {' and '.join(missing)} — scan the GS1 barcode on the item "
+            f"{line.sku} needs its {' and '.join(missing)} — scan the GS1 barcode on the item "
             "that carries it (the long one), not the plain product barcode."
         )
 

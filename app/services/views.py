@@ -29,6 +29,7 @@ class LineView:
     missing: int
     needs_lot: bool
     needs_serial: bool
+    needs_expiry: bool = False
 
     @property
     def remaining(self) -> int:
@@ -62,6 +63,7 @@ class OrderView:
     hold_reason: str
     lines: tuple[LineView, ...]
     packages: tuple[PackageView, ...]
+    version: int = 0
 
     @property
     def units_ordered(self) -> int:

@@ -12,11 +12,16 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import update
+from sqlalchemy import Table, insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.clock import utcnow
 from app.ids import new_id
 from app.store.models import AuditEvent, OutboxOp, Station
+
+_STATION: Table = Station.__table__  # type: ignore[assignment]
+_OUTBOX: Table = OutboxOp.__table__  # type: ignore[assignment]
+_AUDIT: Table = AuditEvent.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,32 +76,41 @@ class UnitOfWork:
         details: dict[str, Any] | None = None,
     ) -> uuid.UUID:
         """Append the audit event and the outbox operation for this action; return the op id."""
-        s = self.session
-        seq = s.execute(
-            update(Station)
-            .where(Station.id == self.actor.station_id)
-            .values(next_seq=Station.next_seq + 1)
-            .returning(Station.next_seq)
+        # Core statements on the session's connection: the same transaction, without the
+        # ORM's bookkeeping on the scan path.
+        conn = self.session.connection()
+        seq = conn.execute(
+            update(_STATION)
+            .where(_STATION.c.id == self.actor.station_id)
+            .values(next_seq=_STATION.c.next_seq + 1)
+            .returning(_STATION.c.next_seq)
         ).scalar_one()
         op_id = new_id()
-        s.add(
-            OutboxOp(
-                op_id=op_id,
-                station_id=self.actor.station_id,
-                seq=seq - 1,
-                kind=kind,
-                payload={**payload, "operator_id": _s(self.actor.operator_id)},
-            )
+        now = utcnow()
+        conn.execute(
+            insert(_OUTBOX),
+            {
+                "op_id": op_id,
+                "station_id": self.actor.station_id,
+                "seq": seq - 1,
+                "kind": kind,
+                "payload": {**payload, "operator_id": _s(self.actor.operator_id)},
+                "created_at": now,
+                "status": "pending",
+            },
         )
-        s.add(
-            AuditEvent(
-                station_id=self.actor.station_id,
-                operator_id=self.actor.operator_id,
-                action=kind,
-                entity=entity,
-                entity_id=entity_id,
-                details=details if details is not None else payload,
-            )
+        conn.execute(
+            insert(_AUDIT),
+            {
+                "id": new_id(),
+                "at": now,
+                "station_id": self.actor.station_id,
+                "operator_id": self.actor.operator_id,
+                "action": kind,
+                "entity": entity,
+                "entity_id": entity_id,
+                "details": details if details is not None else payload,
+            },
         )
         return op_id
 

@@ -61,6 +61,8 @@ def test_pack_an_order_from_scan_to_slip(bench: PackBench, station: StationConte
     for code in gtins(order):
         r = bench.scan(code[1:])  # EAN-13 on the item, GTIN-14 in the database
         assert r.ok, r.message
+        with station.uow(bench.operator) as uow:
+            assert r.order == orders.get_order(uow, order.id)  # what the screen shows is stored
     assert bench.order is not None and bench.order.all_packed
     bench.close_package(1, 1250, "M-BOX 30×25×15")
     done = bench.complete()
