@@ -23,8 +23,10 @@ def template(products: int, orders: int) -> Path:
     tmp = path.with_suffix(".building")
     tmp.unlink(missing_ok=True)
     start = time.perf_counter()
-    print(f"building the benchmark database ({products:,} products, {orders:,} orders)...",
-          file=sys.stderr)
+    print(
+        f"building the benchmark database ({products:,} products, {orders:,} orders)...",
+        file=sys.stderr,
+    )
     engine = make_engine(f"sqlite:///{tmp}")
     upgrade(engine)
     create_demo_data(engine, products=products, orders=orders, seed=1)

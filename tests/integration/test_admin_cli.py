@@ -24,7 +24,10 @@ sys.exit(main(sys.argv[1:]))
 
 def admin(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", NO_QT, *args], cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "-c", NO_QT, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
 

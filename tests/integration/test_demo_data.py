@@ -43,9 +43,9 @@ def test_default_demo_company(tmp_path: Path) -> None:
         assert seqs == list(range(len(seqs)))
         on_hand = s.scalar(select(func.sum(StockMovement.qty)))
         assert on_hand and on_hand > 5000 * 20
-        per_order = s.execute(
-            select(func.count(OrderLine.id)).group_by(OrderLine.order_id)
-        ).scalars().all()
+        per_order = (
+            s.execute(select(func.count(OrderLine.id)).group_by(OrderLine.order_id)).scalars().all()
+        )
         assert min(per_order) == 1 and max(per_order) == 8
         channels = s.scalars(
             select(SalesChannel.name).join(Order, Order.channel_id == SalesChannel.id).distinct()

@@ -1,0 +1,138 @@
+"""python -m bench [--json] [--products N] [--orders N]: every figure with its target."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import core_scan, slips
+from bench.data import CACHE, fresh_copy
+from bench.figures import Figure, percentile
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _probe(*args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.gui_probe", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def start_to_ready(products: int, orders: int, runs: int = 5) -> list[Figure]:
+    times = []
+    with tempfile.TemporaryDirectory(dir=CACHE) as d:
+        db = fresh_copy(products, orders, Path(d))
+        _probe("start", str(db)).communicate(timeout=120)  # migrations, station row, caches
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            proc = _probe("start", str(db))
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            took = (time.perf_counter() - t0) * 1000
+            _, err = proc.communicate(timeout=60)
+            if not line.startswith("READY"):
+                raise RuntimeError(f"the station did not start: {err[-2000:]}")
+            times.append(took)
+    return [
+        Figure(
+            "station start to ready (median)",
+            statistics.median(times),
+            "ms",
+            1500,
+            note=f"{runs} runs, process start to sign-in screen ready",
+        ),
+        Figure("station start to ready (slowest)", max(times), "ms"),
+    ]
+
+
+def gui_scans(products: int, orders: int, n_orders: int) -> list[Figure]:
+    from bench.floors import sqlite_commit_ms
+
+    with tempfile.TemporaryDirectory(dir=CACHE) as d:
+        db = fresh_copy(products, orders, Path(d))
+        out, err = _probe("scan", str(db), str(n_orders)).communicate(timeout=1200)
+        if not out.strip():
+            raise RuntimeError(f"the scan probe failed: {err[-3000:]}")
+        result = json.loads(out.strip().splitlines()[-1])
+        floor = sqlite_commit_ms(Path(d))
+    scans = result["scans_ms"]
+    p99, f99 = percentile(scans, 99), percentile(floor, 99)
+    return [
+        Figure(
+            "scan to feedback p50 (GUI)",
+            percentile(scans, 50),
+            "ms",
+            note=f"{len(scans)} scans, key event → screen repainted, committed",
+        ),
+        Figure("scan to feedback p99 (GUI)", p99, "ms", 10),
+        Figure("floor: bare SQLite FULL commit p99", f99, "ms"),
+        Figure("scan p99 / floor p99", p99 / f99, "×", 20),
+        Figure("station RSS after packing", result["rss_mb"], "MB", 300),
+        Figure("station peak RSS", result["peak_rss_mb"], "MB", 300),
+    ]
+
+
+def table(figures: list[Figure]) -> str:
+    rows = [("figure", "value", "target", "", "note")]
+    for f in figures:
+        mark = {True: "ok", False: "MISSED", None: ""}[f.met]
+        rows.append((f.name, f"{f.value:,.2f} {f.unit}", f.target_text(), mark, f.note))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--products", type=int, default=1_000_000)
+    p.add_argument("--orders", type=int, default=200_000)
+    p.add_argument("--scan-orders", type=int, default=60, help="orders packed in the GUI run")
+    args = p.parse_args(argv)
+    CACHE.mkdir(exist_ok=True)
+    figures: list[Figure] = []
+    figures += gui_scans(args.products, args.orders, args.scan_orders)
+    figures += core_scan.run(args.products, args.orders)
+    figures += start_to_ready(args.products, args.orders)
+    figures += slips.run()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    f.name: {
+                        "value": round(f.value, 3),
+                        "unit": f.unit,
+                        "target": f.target,
+                        "met": f.met,
+                    }
+                    for f in figures
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+    else:
+        print(
+            f"Waystation benchmarks — {args.products:,} products, {args.orders:,} orders, "
+            f"{os.cpu_count()} cores"
+        )
+        print(table(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""``waystation``: the station GUI's entry point.
+
+``main()`` parses the command line, sets up the rotating log file, the theme and the locale,
+bootstraps the station (:func:`app.bootstrap.bootstrap`), builds the main window with
+:func:`build_window`, puts the wedge filter on the application, shows the window and runs.
+Nothing heavy is imported here: reportlab and the printer transports load on the first print
+(on the database worker), QtMultimedia after the window is shown.
+
+Tests and the start-up benchmark call :func:`build_station` / :func:`build_window` without
+running the event loop; ``MainWindow.ready`` marks the moment the sign-in screen is on screen
+and a badge scan is accepted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.bootstrap import StationContext, bootstrap
+from app.config import ScannerConfig, StationConfig, data_dir, load_config
+from app.domain.errors import WaystationError
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QLocale
+    from PySide6.QtWidgets import QApplication
+
+    from ui.main_window import MainWindow
+
+log = logging.getLogger("ui.main")
+_STARTED = time.perf_counter()
+LOG_BYTES = 5_000_000
+LOG_FILES = 5
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="waystation", description="Waystation station")
+    parser.add_argument("--config", type=Path, help="the station.toml to use")
+    parser.add_argument(
+        "--demo", action="store_true", help="fill an empty local database with demo data first"
+    )
+    parser.add_argument("--station", help="the station name (overrides the config file)")
+    return parser.parse_args(argv)
+
+
+def setup_logging(directory: Path) -> Path:
+    """One rotating log file for the station, plus warnings on stderr."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "waystation.log"
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=LOG_BYTES, backupCount=LOG_FILES, encoding="utf-8"
+    )
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+    )
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    console = logging.StreamHandler()
+    console.setLevel(logging.WARNING)
+    root.addHandler(console)
+    sys.excepthook = _log_uncaught
+    return path
+
+
+def _log_uncaught(kind: type[BaseException], value: BaseException, tb: object) -> None:
+    log.critical("uncaught exception", exc_info=(kind, value, tb))  # type: ignore[arg-type]
+
+
+def printer_for(ctx: StationContext) -> Callable[[], int]:
+    """The print worker's entry, bound to this station; printing/ loads on the first call."""
+
+    def print_pending() -> int:
+        from printing.queue import print_pending as run
+
+        return run(ctx)
+
+    return print_pending
+
+
+def wedge_settings(scanner: ScannerConfig) -> object:
+    from app.scanning.wedge import WedgeSettings
+
+    return WedgeSettings(
+        prefix=scanner.prefix,
+        suffix=scanner.suffix,
+        terminators=frozenset(scanner.terminators),
+        max_gap_ms=scanner.max_gap_ms,
+        min_length=scanner.min_length,
+        end_timeout_ms=scanner.end_timeout_ms,
+    )
+
+
+def build_window(
+    ctx: StationContext, *, print_pending: Callable[[], int] | None = None
+) -> MainWindow:
+    """The main window with the wedge filter on the application (a QApplication must exist)."""
+    from ui.main_window import MainWindow
+    from ui.wedge_filter import WedgeFilter
+
+    window = MainWindow(ctx, print_pending=print_pending or printer_for(ctx))
+    wedge = WedgeFilter(window, wedge_settings(ctx.config.scanner))  # type: ignore[arg-type]
+    window.install_wedge(wedge, wedge.scanned)
+    window.resize(1366, 768)
+    return window
+
+
+def build_station(
+    config: StationConfig,
+    *,
+    demo: bool = False,
+    print_pending: Callable[[], int] | None = None,
+) -> MainWindow:
+    """Bootstrap the station and build its window; the caller shows it (and runs the loop)."""
+    ctx = bootstrap(config)
+    if demo:
+        from app.services.demo import ensure_demo_data
+
+        if ensure_demo_data(ctx.engine):
+            log.info("demo data created")
+    return build_window(ctx, print_pending=print_pending)
+
+
+def _install_translations(app: QApplication, locale: QLocale) -> None:
+    from PySide6.QtCore import QTranslator
+
+    from ui.theme import RESOURCES
+
+    translator = QTranslator(app)
+    if translator.load(locale, "waystation", "_", str(RESOURCES / "translations")):
+        app.installTranslator(translator)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_logging(data_dir() / "logs")
+    from PySide6.QtCore import QLocale
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from ui import messages
+    from ui.theme import apply_theme
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Waystation")
+    try:
+        config = load_config(args.config)
+        if args.station:
+            config = replace(config, station_name=args.station)
+        if config.locale:
+            QLocale.setDefault(QLocale(config.locale))
+        _install_translations(app, QLocale())
+        apply_theme(app, config.theme)
+        window = build_station(config, demo=args.demo)
+    except WaystationError as e:
+        QMessageBox.critical(None, "Waystation", messages.describe(e, action="start"))
+        return 2
+    window.ready.connect(
+        lambda: log.info("ready %.0f ms after start", (time.perf_counter() - _STARTED) * 1000)
+    )
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        window.shutdown()
+        window.ctx.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

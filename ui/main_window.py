@@ -1,0 +1,183 @@
+"""The station's main window: it only assembles the screens (sign-in, pack, search), the
+status bar and the one database worker, and routes scans to the screen that is active."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
+
+from app.bootstrap import StationContext
+from app.services import outbox, print_jobs
+from app.services.bench import PackBench
+from app.services.views import OperatorView
+from ui.feedback import Sounds
+from ui.ops import DbWorker
+from ui.screens.pack import PackScreen
+from ui.screens.search import SearchScreen
+from ui.screens.signin import SignInScreen
+from ui.status_bar import StationStatusBar
+from ui.theme import colors
+
+log = logging.getLogger(__name__)
+SOUNDS_AFTER_SHOW_MS = 300  # QtMultimedia loads after the first paint, not before
+
+
+class MainWindow(QMainWindow):
+    """Signals:
+    ready(): the sign-in screen is on screen and a badge scan is accepted.
+    """
+
+    ready = Signal()
+
+    def __init__(
+        self,
+        ctx: StationContext,
+        *,
+        print_pending: Callable[[], int],
+        sounds: Sounds | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        config = ctx.config
+        self.setWindowTitle(self.tr("Waystation — {station}").format(station=ctx.station_name))
+        self.worker = DbWorker(self)
+        self.sounds = sounds or Sounds(config.sounds, self)
+        self._operator: OperatorView | None = None
+        self._shown_once = False
+        self.wedge: QObject | None = None
+
+        def uow() -> Any:  # a UnitOfWork (app.store stays out of ui)
+            return ctx.uow(self._operator)
+
+        def bench_for(operator: OperatorView) -> PackBench:
+            return PackBench(ctx.uow, operator, config.scanner.gs_replacement)
+
+        def job_status(operator: OperatorView, job_id: uuid.UUID) -> print_jobs.JobView:
+            with ctx.uow(operator) as u:
+                return print_jobs.get_job(u, job_id)
+
+        def read_counts() -> tuple[int, int]:
+            with ctx.uow() as u:
+                return outbox.count_pending(u), print_jobs.count_waiting(u)
+
+        self.signin = SignInScreen(
+            uow,
+            self.worker,
+            self.sounds,
+            station_name=ctx.station_name,
+            badge_needs_pin=config.badge_needs_pin,
+            parent=self,
+        )
+        self.pack = PackScreen(
+            self.worker,
+            self.sounds,
+            bench_for,
+            print_pending,
+            job_status,
+            colors(config.theme),
+            parent=self,
+        )
+        self.search = SearchScreen(uow, self.worker, parent=self)
+        self.stack = QStackedWidget(self)
+        for screen in (self.signin, self.pack, self.search):
+            self.stack.addWidget(screen)
+        self.setCentralWidget(self.stack)
+        self.status = StationStatusBar(
+            self.worker,
+            read_counts,
+            station=ctx.station_name,
+            database=ctx.database_label,
+            printer=config.printer_for("packing_slip").describe(),
+            parent=self,
+        )
+        self.setStatusBar(self.status)
+
+        self.signin.signed_in.connect(self._signed_in)
+        self.pack.sign_out_requested.connect(self.sign_out)
+        self.pack.search_requested.connect(self.show_search)
+        self.pack.print_reported.connect(self.status.set_print_result)
+        self.pack.order_completed.connect(lambda _number: self.status.refresh())
+        self.search.back_requested.connect(self.show_pack)
+
+    # --- scans -----------------------------------------------------------------------------
+
+    def install_wedge(self, wedge: QObject, scanned: Any) -> None:
+        """Put the wedge filter on the application; its ``scanned`` signal feeds handle_scan."""
+        app = QApplication.instance()
+        assert app is not None
+        self.wedge = wedge
+        app.installEventFilter(wedge)
+        scanned.connect(self.handle_scan)
+
+    def handle_scan(self, code: str) -> None:
+        """Every scan enters here (from the wedge filter): the active workflow decides."""
+        current = self.stack.currentWidget()
+        if current is self.signin:
+            self.signin.handle_scan(code)
+            return
+        if current is not self.pack:
+            self.show_pack()  # a scan on the search screen is meant for the bench
+        self.pack.handle_scan(code)
+
+    # --- navigation ------------------------------------------------------------------------
+
+    def _signed_in(self, operator: OperatorView) -> None:
+        self._operator = operator
+        self.status.set_operator(operator.name)
+        self.pack.start_session(operator)
+        self.stack.setCurrentWidget(self.pack)
+        self.pack.code.setFocus()
+
+    def sign_out(self) -> None:
+        self._operator = None
+        self.pack.end_session()
+        self.status.set_operator(None)
+        self.signin.reset()
+        self.stack.setCurrentWidget(self.signin)
+
+    def show_search(self) -> None:
+        if self._operator is None:
+            return
+        self.stack.setCurrentWidget(self.search)
+        self.search.activate()
+
+    def show_pack(self) -> None:
+        if self._operator is None:
+            return
+        self.stack.setCurrentWidget(self.pack)
+        self.pack.code.setFocus()
+
+    # --- life cycle ------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            QTimer.singleShot(0, self._became_ready)
+
+    def _became_ready(self) -> None:
+        self.signin.load_names()
+        self.status.start()
+        QTimer.singleShot(SOUNDS_AFTER_SHOW_MS, self.sounds.load)
+        log.info("station %s ready", self.ctx.station_name)
+        self.ready.emit()
+
+    def shutdown(self) -> None:
+        """Stop timers and the database worker (finishing the job in hand)."""
+        self.status.stop()
+        app = QApplication.instance()
+        if self.wedge is not None and app is not None:
+            app.removeEventFilter(self.wedge)
+            self.wedge = None
+        self.worker.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,133 @@
+"""The lines of the order at the bench, for the pack screen's table.
+
+A scan changes one line: :meth:`OrderLinesModel.set_order` compares the new
+:class:`~app.services.views.OrderView` with the one shown and emits ``dataChanged`` for the
+changed rows only, so the scan path never resets the model or re-queries anything.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from app.services.views import LineView, OrderView
+from ui.models import format_int
+from ui.theme import Colors, colors
+
+Index = QModelIndex | QPersistentModelIndex
+NAME, SKU, BIN, ORDERED, SCANNED, REMAINING = range(6)
+_HEADERS = ("Product", "SKU", "Bin", "Ordered", "Scanned", "Remaining")
+LINE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("OrderLinesModel", text)
+
+
+class OrderLinesModel(QAbstractTableModel):
+    """Product, SKU, bin, ordered, scanned, remaining; complete lines shown as done."""
+
+    def __init__(self, palette: Colors | None = None, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._lines: list[LineView] = []
+        c = palette or colors("light")
+        self._done_bg = QBrush(QColor(c.done_bg))
+        self._done_fg = QBrush(QColor(c.done_text))
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    # --- updating -------------------------------------------------------------------------
+
+    def set_order(self, order: OrderView | None) -> None:
+        new = list(order.lines) if order else []
+        old = self._lines
+        if [ln.id for ln in new] != [ln.id for ln in old]:
+            self.beginResetModel()
+            self._lines = new
+            self.endResetModel()
+            return
+        changed = [row for row, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+        self._lines = new
+        if changed:
+            self.dataChanged.emit(
+                self.index(min(changed), 0), self.index(max(changed), len(_HEADERS) - 1)
+            )
+
+    def line_at(self, row: int) -> LineView:
+        return self._lines[row]
+
+    def row_of(self, line_id: uuid.UUID) -> int:
+        return next((i for i, ln in enumerate(self._lines) if ln.id == line_id), -1)
+
+    # --- Qt model interface -----------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._lines)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(_HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            if orientation == Qt.Orientation.Horizontal and 0 <= section < len(_HEADERS):
+                return _tr(_HEADERS[section])
+            if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._lines):
+                return format_int(self._lines[section].line_no)
+        if role == Qt.ItemDataRole.TextAlignmentRole and orientation == Qt.Orientation.Horizontal:
+            if section >= ORDERED:
+                return int(Qt.AlignmentFlag.AlignCenter)
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._lines):
+            return None
+        line = self._lines[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(line, col)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if col >= ORDERED:
+                return int(Qt.AlignmentFlag.AlignCenter)
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.BackgroundRole and line.complete:
+            return self._done_bg
+        if role == Qt.ItemDataRole.ForegroundRole and line.complete:
+            return self._done_fg
+        if role == Qt.ItemDataRole.FontRole and col == REMAINING:
+            return self._bold
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{line.name} — {line.sku} — GTIN {line.gtin}" if line.gtin else line.name
+        if role == LINE_ID_ROLE:
+            return str(line.id)
+        return None
+
+    def _display(self, line: LineView, col: int) -> str:
+        if col == NAME:
+            return line.name
+        if col == SKU:
+            return line.sku
+        if col == BIN:
+            return line.bin
+        if col == ORDERED:
+            return format_int(line.ordered)
+        if col == SCANNED:
+            if line.missing:
+                return _tr("{packed} ({missing} missing)").format(
+                    packed=format_int(line.packed), missing=format_int(line.missing)
+                )
+            return format_int(line.packed)
+        if line.complete:
+            return _tr("✓ done")
+        return format_int(line.remaining)

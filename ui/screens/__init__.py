@@ -1,0 +1,1 @@
+"""The station's screens, one per file; the main window only assembles them."""

@@ -1,0 +1,623 @@
+"""The pack bench screen: scan an order, scan its items into packages, close them, complete.
+
+Every scan (from the scanner via the main window, or typed into "Type a code") goes to
+:meth:`PackScreen.handle_scan`, which runs :meth:`PackBench.scan` on the database worker; the
+:class:`BenchResult` comes back on the GUI thread and updates the lines model (only the rows
+that changed), the banner, the sound and the instruction. Nothing here waits on the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.errors import WaystationError
+from app.services import print_jobs
+from app.services.bench import BenchResult, PackBench
+from app.services.packages import BOX_TYPES, parse_weight
+from app.services.views import CompletedOrder, OperatorView, OrderView, PackageView
+from ui import messages
+from ui.feedback import Banner, Sounds
+from ui.models import format_datetime, format_int, format_kg, status_words
+from ui.models.order_lines import NAME, OrderLinesModel
+from ui.ops import DbOp, DbWorker
+from ui.theme import Colors
+
+log = logging.getLogger(__name__)
+MISSING_REASONS = ("Bin empty", "Item damaged", "Wrong item in the bin", "Not found")
+
+
+class PackScreen(QWidget):
+    """Signals:
+    search_requested(): the packer wants the order search screen.
+    sign_out_requested(): the packer is leaving the bench.
+    order_completed(str): an order was packed; its number.
+    print_reported(str): words on where the last packing slip went (for the status bar).
+    """
+
+    search_requested = Signal()
+    sign_out_requested = Signal()
+    order_completed = Signal(str)
+    print_reported = Signal(str)
+
+    def __init__(
+        self,
+        worker: DbWorker,
+        sounds: Sounds,
+        bench_factory: Callable[[OperatorView], PackBench],
+        print_pending: Callable[[], int],
+        job_status: Callable[[OperatorView, uuid.UUID], print_jobs.JobView],
+        colors: Colors,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._worker = worker
+        self._sounds = sounds
+        self._bench_factory = bench_factory
+        self._print_pending = print_pending
+        self._job_status = job_status
+        self._bench: PackBench | None = None
+        self._order: OrderView | None = None
+        self._packages_shown: tuple[Any, ...] = ()
+        self._package_labels: list[QLabel] = []
+        # Scan → screen updated, and the part of it spent in PackBench.scan (benchmarks, tests).
+        self.feedback_ms: list[float] = []
+        self.core_ms: list[float] = []
+        self.model = OrderLinesModel(colors, self)
+        self._build()
+        self._declare_shortcuts()
+        self._show_order(None)
+
+    # --- layout ----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.instruction = QLabel(self)
+        self.instruction.setObjectName("instruction")
+        self.instruction.setWordWrap(True)
+        self.search_button = self._button(self.tr("Search orders (F3)"), self.search_requested)
+        self.sign_out_button = self._button(self.tr("Sign out"), self.sign_out_requested)
+        top = QHBoxLayout()
+        top.addWidget(self.instruction, 1)
+        top.addWidget(self.search_button)
+        top.addWidget(self.sign_out_button)
+
+        self.banner = Banner(self)
+
+        self.order_number = QLabel(self)
+        self.order_number.setObjectName("orderNumber")
+        self.status_chip = QLabel(self)
+        self.status_chip.setObjectName("statusChip")
+        self.order_meta = QLabel(self)
+        self.order_meta.setObjectName("orderMeta")
+        header = QHBoxLayout()
+        header.addWidget(self.order_number)
+        header.addWidget(self.status_chip)
+        header.addSpacing(12)
+        header.addWidget(self.order_meta, 1)
+
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(50)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        head = self.table.horizontalHeader()
+        head.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        head.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        head.setMinimumSectionSize(80)
+        # Sized once per order, not per scan (ResizeToContents re-measures on every change).
+        self.model.modelReset.connect(self._size_columns)
+
+        self.hold_panel = self._build_hold_panel()
+        left = QVBoxLayout()
+        left.addLayout(header)
+        left.addWidget(self.table, 1)
+        left.addWidget(self.hold_panel)
+
+        body = QHBoxLayout()
+        body.addLayout(left, 1)
+        body.addWidget(self._build_packages_panel())
+
+        self.code = QLineEdit(self)
+        self.code.setObjectName("manualCode")
+        self.code.setPlaceholderText(self.tr("Type a code and press Enter"))
+        self.code.setAccessibleName(self.tr("Type a code"))
+        self.code.returnPressed.connect(self._typed_code)
+        self.qty = QSpinBox(self)
+        self.qty.setRange(1, 9999)
+        self.qty.setPrefix(self.tr("× "))
+        self.qty.setToolTip(self.tr("Units per scan, for lines with many units"))
+        self.qty.setAccessibleName(self.tr("Quantity per scan"))
+        self.undo_button = self._button(self.tr("Undo last scan"), self.undo_last_scan)
+        self.missing_button = self._button(self.tr("Report missing item"), self.ask_missing)
+        self.missing_button.setObjectName("danger")
+        self.complete_button = self._button(self.tr("Complete order"), self.complete_order)
+        self.complete_button.setObjectName("primary")
+        self.complete_button.setMinimumWidth(220)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.code, 1)
+        bottom.addWidget(self.qty)
+        bottom.addWidget(self.undo_button)
+        bottom.addWidget(self.missing_button)
+        bottom.addWidget(self.complete_button)
+
+        page = QVBoxLayout(self)
+        page.setContentsMargins(16, 10, 16, 8)
+        page.setSpacing(10)
+        page.addLayout(top)
+        page.addWidget(self.banner)
+        page.addLayout(body, 1)
+        page.addLayout(bottom)
+
+    def _build_packages_panel(self) -> QFrame:
+        panel = QFrame(self)
+        panel.setObjectName("panel")
+        panel.setFixedWidth(430)
+        title = QLabel(self.tr("Packages"), panel)
+        title.setObjectName("sectionTitle")
+        self.package_rows = QVBoxLayout()
+        self.package_rows.setSpacing(6)
+        self.box_type = QComboBox(panel)
+        self.box_type.addItems(BOX_TYPES)
+        self.box_type.setAccessibleName(self.tr("Box type"))
+        self.weight = QLineEdit(panel)
+        self.weight.setPlaceholderText(self.tr("Weight in kg, e.g. 1.25"))
+        self.weight.setAccessibleName(self.tr("Weight in kg"))
+        self.weight.returnPressed.connect(self.close_package)
+        self.close_button = self._button(self.tr("Close package"), self.close_package)
+        self.close_button.setObjectName("primary")
+        self.new_button = self._button(self.tr("New package"), self.new_package)
+        self.move_button = self._button(self.tr("Move units"), self.ask_move)
+        form = QFormLayout()
+        form.setVerticalSpacing(8)
+        for text, field in ((self.tr("Box"), self.box_type), (self.tr("Weight"), self.weight)):
+            label = QLabel(text, panel)
+            label.setObjectName("formLabel")
+            label.setAlignment(Qt.AlignmentFlag.AlignVCenter)
+            form.addRow(label, field)
+        buttons = QGridLayout()
+        buttons.addWidget(self.close_button, 0, 0, 1, 2)
+        buttons.addWidget(self.new_button, 1, 0)
+        buttons.addWidget(self.move_button, 1, 1)
+        box = QVBoxLayout(panel)
+        box.setContentsMargins(14, 12, 14, 12)
+        box.addWidget(title)
+        box.addLayout(self.package_rows)
+        box.addStretch(1)
+        box.addLayout(form)
+        box.addLayout(buttons)
+        return panel
+
+    def _build_hold_panel(self) -> QFrame:
+        panel = QFrame(self)
+        panel.setObjectName("holdPanel")
+        self.hold_reason = QLabel(panel)
+        self.hold_reason.setObjectName("sectionTitle")
+        self.hold_reason.setWordWrap(True)
+        self.ship_short = QRadioButton(self.tr("Ship without the missing items"), panel)
+        self.items_found = QRadioButton(self.tr("The items were found — keep packing"), panel)
+        self.ship_short.setChecked(True)
+        hint = QLabel(self.tr("Supervisor: choose, then scan your badge."), panel)
+        hint.setObjectName("hint")
+        box = QVBoxLayout(panel)
+        box.addWidget(self.hold_reason)
+        row = QHBoxLayout()
+        row.addWidget(self.ship_short)
+        row.addWidget(self.items_found)
+        row.addStretch(1)
+        box.addLayout(row)
+        box.addWidget(hint)
+        return panel
+
+    def _button(self, text: str, slot: Any) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # scans and typing keep their field
+        button.clicked.connect(slot)
+        return button
+
+    def _declare_shortcuts(self) -> None:
+        for keys, slot in (
+            ("F3", self.search_requested.emit),
+            ("Ctrl+Z", self.undo_last_scan),
+            ("Ctrl+Return", self.complete_order),
+        ):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setAutoRepeat(False)
+            shortcut.activated.connect(slot)
+
+    # --- session ---------------------------------------------------------------------------
+
+    def start_session(self, operator: OperatorView) -> None:
+        self._bench = self._bench_factory(operator)
+        self._show_order(None)
+        self.banner.show_message(
+            "info", self.tr("Hello {name} — scan an order to start.").format(name=operator.name)
+        )
+        self.code.setFocus()
+
+    def end_session(self) -> None:
+        self._bench = None
+        self._show_order(None)
+
+    @property
+    def order(self) -> OrderView | None:
+        return self._order
+
+    # --- scanning --------------------------------------------------------------------------
+
+    def _typed_code(self) -> None:
+        text = self.code.text().strip()
+        self.code.clear()
+        if text:
+            self.handle_scan(text)
+
+    def handle_scan(self, code: str) -> None:
+        """A scan (or a typed code): what it means depends on where the packer is."""
+        bench = self._bench
+        if bench is None:
+            return
+        started = time.perf_counter()
+        if self._order is not None and self._order.status == "on_hold":
+            self._release_hold(code)
+            return
+        qty = self.qty.value() if self.qty.value() > 1 else None
+        self.qty.setValue(1)
+        DbOp(self._worker, lambda: bench.scan(code, qty)).success(
+            lambda result: self._scanned(result, started)
+        ).failure(lambda error: self._failed(error, "scan")).run()
+
+    def _scanned(self, result: BenchResult, started: float) -> None:
+        self._show_order(result.order)
+        if result.line_id is not None:
+            self._highlight(result.line_id)
+        self._feedback("good" if result.ok else "bad", result.message)
+        self.feedback_ms.append((time.perf_counter() - started) * 1000)
+        self.core_ms.append(result.elapsed_ms)
+
+    def _size_columns(self) -> None:
+        for col in range(1, self.model.columnCount()):
+            self.table.resizeColumnToContents(col)
+            width = self.table.columnWidth(col)
+            self.table.setColumnWidth(col, max(width + 16, 110 if col > 2 else 120))
+
+    def _highlight(self, line_id: uuid.UUID) -> None:
+        row = self.model.row_of(line_id)
+        if row < 0:
+            return
+        index = self.model.index(row, 0)
+        self.table.selectionModel().select(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.table.scrollTo(index)
+
+    def _feedback(self, kind: str, words: str) -> None:
+        self.banner.show_message(kind, words)
+        self._sounds.play("good" if kind == "good" else "bad")
+
+    def _failed(self, error: BaseException, action: str) -> None:
+        self._feedback("bad", messages.describe(error, action=action))
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def _run(self, fn: Callable[[PackBench], OrderView], words: str) -> None:
+        bench = self._bench
+        if bench is None:
+            return
+
+        def done(order: OrderView) -> None:
+            self._show_order(order)
+            self._feedback("good", words)
+
+        DbOp(self._worker, lambda: fn(bench)).success(done).failure(
+            lambda error: self._failed(error, "action")
+        ).run()
+
+    def undo_last_scan(self) -> None:
+        self._run(lambda b: b.undo(), self.tr("Last scan undone — take that item out again."))
+
+    def _to_close(self) -> PackageView | None:
+        """The package the Close button closes: the first open one with items in it."""
+        packages = self._order.packages if self._order else ()
+        return next((p for p in packages if not p.closed and p.units > 0), None)
+
+    def close_package(self) -> None:
+        package = self._to_close()
+        if package is None:
+            self._feedback("bad", self.tr("There is no open package to close."))
+            return
+        try:
+            grams = parse_weight(self.weight.text())
+        except WaystationError as e:
+            self._feedback("bad", messages.describe(e, action="action"))
+            return
+        box = self.box_type.currentText()
+        self.weight.clear()
+        self._run(
+            lambda b: b.close_package(package.seq, grams, box),
+            self.tr("Package {n} closed: {box}, {kg}.").format(
+                n=package.seq, box=box, kg=format_kg(grams)
+            ),
+        )
+
+    def new_package(self) -> None:
+        self._run(lambda b: b.add_package(), self.tr("New package open — scan items into it."))
+
+    def ask_missing(self) -> None:
+        if self._order is None:
+            self._feedback("bad", self.tr("Scan an order first."))
+            return
+        dialog = LineQtyDialog(self._order, self.tr("Report a missing item"), self)
+        dialog.reason.addItems([self.tr(r) for r in MISSING_REASONS])
+        dialog.accepted.connect(
+            lambda: self.report_missing(dialog.line_id(), dialog.qty.value(), dialog.reason_text())
+        )
+        self._open(dialog)
+
+    def _open(self, dialog: QDialog) -> None:
+        # The wedge filter watches the main window only: once the dialog is gone, give the
+        # window (and the code field) the keyboard back so the next scan is caught.
+        self.dialog = dialog
+        dialog.finished.connect(self._dialog_closed)
+        dialog.open()
+
+    def _dialog_closed(self, _result: int) -> None:
+        self.window().activateWindow()
+        self.code.setFocus()
+
+    def report_missing(self, line_id: uuid.UUID, qty: int, reason: str) -> None:
+        self._run(
+            lambda b: b.report_missing(line_id, qty, reason),
+            self.tr("Reported missing — the order is on hold for a supervisor."),
+        )
+
+    def ask_move(self) -> None:
+        if self._order is None or len(self._order.packages) < 2:
+            self._feedback("bad", self.tr("Units can move once the order has two packages."))
+            return
+        dialog = LineQtyDialog(self._order, self.tr("Move units between packages"), self)
+        dialog.add_packages([p.seq for p in self._order.packages])
+        dialog.accepted.connect(
+            lambda: self.move_units(
+                dialog.line_id(), dialog.from_seq(), dialog.to_seq(), dialog.qty.value()
+            )
+        )
+        self._open(dialog)
+
+    def move_units(self, line_id: uuid.UUID, from_seq: int, to_seq: int, qty: int) -> None:
+        self._run(
+            lambda b: b.move_units(line_id, from_seq, to_seq, qty),
+            self.tr("Moved {qty} from package {a} to package {b}.").format(
+                qty=format_int(qty), a=from_seq, b=to_seq
+            ),
+        )
+
+    def _release_hold(self, badge: str) -> None:
+        ship_short = self.ship_short.isChecked()
+        self._run(
+            lambda b: b.release_hold(badge, ship_short),
+            self.tr("Hold released by the supervisor — carry on."),
+        )
+
+    def complete_order(self) -> None:
+        bench = self._bench
+        if bench is None or not self.complete_button.isEnabled():
+            return
+        operator = bench.operator
+        print_pending, job_status = self._print_pending, self._job_status
+
+        def complete() -> tuple[CompletedOrder, print_jobs.JobView | None]:
+            done = bench.complete()
+            try:
+                print_pending()
+                job = job_status(operator, done.print_job_id)
+            except Exception:  # the order IS packed; the job stays queued for a retry
+                log.exception("printing the packing slip of %s failed", done.order.number)
+                job = None
+            return done, job
+
+        DbOp(self._worker, complete).success(self._completed).failure(
+            lambda error: self._failed(error, "action")
+        ).run()
+
+    def _completed(self, outcome: tuple[CompletedOrder, print_jobs.JobView | None]) -> None:
+        done, job = outcome
+        number = done.order.number
+        self._show_order(None)
+        if job is not None and job.status == "printed":
+            where = self.tr("Packing slip printed to {where}.").format(where=job.destination)
+            self._feedback("good", self.tr("Order {n} packed. ").format(n=number) + where)
+        else:
+            why = job.last_error if job is not None else ""
+            where = self.tr("Packing slip waiting to print {why}— it will be retried.").format(
+                why=f"({why}) " if why else ""
+            )
+            self._feedback("warn", self.tr("Order {n} packed. ").format(n=number) + where)
+        self.print_reported.emit(where)
+        self.order_completed.emit(number)
+
+    # --- showing the order -----------------------------------------------------------------
+
+    def _show_order(self, order: OrderView | None) -> None:
+        self._order = order
+        self.model.set_order(order)
+        if order is None:
+            self.order_number.setText(self.tr("No order open"))
+            self.order_meta.setText("")
+            self.status_chip.setProperty("state", "")
+            self.status_chip.hide()
+        else:
+            self.order_number.setText(order.number)
+            if self.status_chip.property("state") != order.status:
+                self.status_chip.setText(status_words(order.status))
+                self.status_chip.setProperty("state", order.status)
+                self.status_chip.style().unpolish(self.status_chip)
+                self.status_chip.style().polish(self.status_chip)
+            self.status_chip.show()
+            self.order_meta.setText(
+                self.tr(
+                    "{customer} · {channel} · placed {placed} · {packed} of {units} units"
+                ).format(
+                    customer=order.customer,
+                    channel=order.channel,
+                    placed=format_datetime(order.placed_at),
+                    packed=format_int(order.units_packed),
+                    units=format_int(order.units_ordered),
+                )
+            )
+        on_hold = order is not None and order.status == "on_hold"
+        self.hold_panel.setVisible(on_hold)
+        if on_hold and order is not None:
+            self.hold_reason.setText(self.tr("On hold: {why}").format(why=order.hold_reason))
+        self._show_packages(order)
+        self.instruction.setText(self._instruction(order))
+        packing = order is not None and order.status == "packing"
+        newest_open = order.open_package if order else None
+        to_close = self._to_close()
+        for w in (self.undo_button, self.missing_button, self.move_button):
+            w.setEnabled(packing)
+        # A new box only once the one being filled has something in it.
+        self.new_button.setEnabled(packing and newest_open is not None and newest_open.units > 0)
+        self.close_button.setEnabled(packing and to_close is not None)
+        self.close_button.setText(
+            self.tr("Close package {n}").format(n=to_close.seq)
+            if to_close is not None
+            else self.tr("Close package")
+        )
+        self.complete_button.setEnabled(
+            packing
+            and order is not None
+            and order.all_packed
+            and not any(not p.closed and p.units for p in order.packages)
+        )
+
+    def _instruction(self, order: OrderView | None) -> str:
+        if order is None:
+            return self.tr("Scan an order to start")
+        if order.status == "on_hold":
+            return self.tr("{n} is on hold — a supervisor scans their badge").format(n=order.number)
+        if not order.all_packed:
+            return self.tr("Scan the items of {n}").format(n=order.number)
+        if any(not p.closed and p.units for p in order.packages):
+            return self.tr("All items packed — close the package")
+        return self.tr("All packed — press Complete order")
+
+    def _show_packages(self, order: OrderView | None) -> None:
+        # On the scan path: reuse the row labels, restyle one only when it closes or opens.
+        packages = order.packages if order else ()
+        if packages == self._packages_shown:
+            return
+        self._packages_shown = packages
+        while len(self._package_labels) > len(packages):
+            self._package_labels.pop().deleteLater()
+        while len(self._package_labels) < len(packages):
+            row = QLabel(self)
+            row.setObjectName("packageRow")
+            row.setWordWrap(True)
+            self.package_rows.addWidget(row)
+            self._package_labels.append(row)
+        newest_open = order.open_package if order else None
+        for row, p in zip(self._package_labels, packages, strict=True):
+            units = (
+                self.tr("1 unit")
+                if p.units == 1
+                else self.tr("{n} units").format(n=format_int(p.units))
+            )
+            if p.closed:
+                text = self.tr("Package {n} · {units} · {box} · {kg} · closed ✓").format(
+                    n=p.seq, units=units, box=p.box_type, kg=format_kg(p.weight_g or 0)
+                )
+            else:
+                text = (
+                    self.tr("Package {n} · {units} · open — items go here")
+                    if p is newest_open
+                    else self.tr("Package {n} · {units} · open")
+                ).format(n=p.seq, units=units)
+            row.setText(text)
+            closed = "true" if p.closed else "false"
+            if row.property("closed") != closed:
+                row.setProperty("closed", closed)
+                row.style().unpolish(row)
+                row.style().polish(row)
+
+
+class LineQtyDialog(QDialog):
+    """Choose a line of the order and a quantity (and a reason, or two packages)."""
+
+    def __init__(self, order: OrderView, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self._order = order
+        self.line = QComboBox(self)
+        for line in order.lines:
+            self.line.addItem(f"{line.line_no}. {line.sku} — {line.name}", str(line.id))
+        self.qty = QSpinBox(self)
+        self.qty.setRange(1, 9999)
+        self.reason = QComboBox(self)
+        self.reason.setEditable(True)
+        self.from_box = QComboBox(self)
+        self.to_box = QComboBox(self)
+        self.form = QFormLayout()
+        self.form.addRow(self.tr("Line"), self.line)
+        self.form.addRow(self.tr("Quantity"), self.qty)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.buttons = buttons
+        box = QVBoxLayout(self)
+        box.addLayout(self.form)
+        box.addWidget(buttons)
+        self.form.addRow(self.tr("Reason"), self.reason)
+
+    def add_packages(self, seqs: list[int]) -> None:
+        self.form.removeRow(self.reason)
+        for seq in seqs:
+            self.from_box.addItem(self.tr("Package {n}").format(n=seq), seq)
+            self.to_box.addItem(self.tr("Package {n}").format(n=seq), seq)
+        self.to_box.setCurrentIndex(len(seqs) - 1)
+        self.form.addRow(self.tr("From"), self.from_box)
+        self.form.addRow(self.tr("To"), self.to_box)
+
+    def line_id(self) -> uuid.UUID:
+        return uuid.UUID(self.line.currentData())
+
+    def reason_text(self) -> str:
+        return self.reason.currentText()
+
+    def from_seq(self) -> int:
+        return int(self.from_box.currentData())
+
+    def to_seq(self) -> int:
+        return int(self.to_box.currentData())

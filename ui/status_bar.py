@@ -1,0 +1,127 @@
+"""The station's status bar: who is signed in, which station and database, where slips print
+(and how the last one went), and what is waiting (outbox operations, print jobs).
+
+The counts are read on the database worker on a timer; a refresh never stacks up behind a
+slow one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from ui.models import format_int
+from ui.ops import DbOp, DbWorker
+
+REFRESH_MS = 5000
+MAX_LABEL_PX = 420  # a long printer path or database URL is elided, never widens the window
+Counts = tuple[int, int]  # (outbox operations waiting, print jobs waiting)
+
+
+class ElidedLabel(QLabel):
+    """A label that shortens its text in the middle instead of widening the window."""
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), 120), hint.height())
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(min(hint.width(), MAX_LABEL_PX), hint.height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideMiddle, rect.width()
+        )
+        painter = QPainter(self)
+        self.style().drawItemText(
+            painter,
+            rect,
+            int(self.alignment() | Qt.AlignmentFlag.AlignVCenter),
+            self.palette(),
+            self.isEnabled(),
+            text,
+            self.foregroundRole(),
+        )
+
+
+class StationStatusBar(QStatusBar):
+    """Labels along the bottom of the main window; :meth:`refresh` re-reads the counts."""
+
+    def __init__(
+        self,
+        worker: DbWorker,
+        read_counts: Callable[[], Counts],
+        *,
+        station: str,
+        database: str,
+        printer: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setSizeGripEnabled(False)
+        self._worker = worker
+        self._read_counts = read_counts
+        self._busy = False
+        self.operator = QLabel(self.tr("Nobody signed in"), self)
+        self.station = QLabel(self.tr("Station {name}").format(name=station), self)
+        self.database = ElidedLabel(self)
+        self._set(self.database, self.tr("Database: {label}").format(label=database))
+        self._printer = printer
+        self.printer = ElidedLabel(self)
+        self._set(self.printer, self.tr("Slips → {printer}").format(printer=printer))
+        self.waiting = QLabel("", self)
+        for label in (self.operator, self.station, self.database):
+            self.addWidget(label)
+        self.addPermanentWidget(self.printer)
+        self.addPermanentWidget(self.waiting)
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+
+    def set_operator(self, name: str | None) -> None:
+        self.operator.setText(
+            self.tr("Signed in: {name}").format(name=name) if name else self.tr("Nobody signed in")
+        )
+
+    def _set(self, label: QLabel, text: str) -> None:
+        label.setToolTip(text)
+        label.setText(text)
+
+    def set_print_result(self, words: str) -> None:
+        self._set(
+            self.printer,
+            self.tr("Slips → {printer} · last: {words}").format(printer=self._printer, words=words),
+        )
+
+    def start(self) -> None:
+        self.refresh()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def refresh(self) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        DbOp(self._worker, self._read_counts).success(self._show_counts).failure(
+            self._not_read
+        ).run()
+
+    def _show_counts(self, counts: Counts) -> None:
+        self._busy = False
+        outbox, prints = counts
+        self.waiting.setText(
+            self.tr("Waiting: {ops} to sync · {prints} to print").format(
+                ops=format_int(outbox), prints=format_int(prints)
+            )
+        )
+
+    def _not_read(self, _error: BaseException) -> None:
+        self._busy = False
+        self.waiting.setText(self.tr("Waiting: unknown"))
