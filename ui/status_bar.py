@@ -9,44 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from ui.models import format_int
 from ui.ops import DbOp, DbWorker
+from ui.widgets import ElidedLabel
 
 REFRESH_MS = 5000
-MAX_LABEL_PX = 420  # a long printer path or database URL is elided, never widens the window
 Counts = tuple[int, int]  # (outbox operations waiting, print jobs waiting)
-
-
-class ElidedLabel(QLabel):
-    """A label that shortens its text in the middle instead of widening the window."""
-
-    def minimumSizeHint(self) -> QSize:
-        hint = super().minimumSizeHint()
-        return QSize(min(hint.width(), 120), hint.height())
-
-    def sizeHint(self) -> QSize:
-        hint = super().sizeHint()
-        return QSize(min(hint.width(), MAX_LABEL_PX), hint.height())
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        rect = self.contentsRect()
-        text = self.fontMetrics().elidedText(
-            self.text(), Qt.TextElideMode.ElideMiddle, rect.width()
-        )
-        painter = QPainter(self)
-        self.style().drawItemText(
-            painter,
-            rect,
-            int(self.alignment() | Qt.AlignmentFlag.AlignVCenter),
-            self.palette(),
-            self.isEnabled(),
-            text,
-            self.foregroundRole(),
-        )
 
 
 class StationStatusBar(QStatusBar):

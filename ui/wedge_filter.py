@@ -150,10 +150,20 @@ class WedgeFilter(QObject):
 
     def _is_first_receiver(self, watched: QObject) -> bool:
         """True once per key: for the focus widget, not its parents as the event propagates."""
-        if not isinstance(watched, QWidget) or watched.window() is not self._window:
+        if not isinstance(watched, QWidget) or not self._owns(watched.window()):
             return False
         focus = QApplication.focusWidget()
-        return watched is (focus if focus is not None else self._window)
+        return watched is (focus if focus is not None else watched.window())
+
+    def _owns(self, window: QWidget) -> bool:
+        """The main window, or a dialog it owns (a scan while a dialog is open is a scan)."""
+        current: QWidget | None = window
+        while current is not None:
+            if current is self._window:
+                return True
+            parent = current.parentWidget()
+            current = parent.window() if parent is not None else None
+        return False
 
     def _on_press(self, target: QWidget, event: QKeyEvent) -> bool:
         text, name = describe_key(event)

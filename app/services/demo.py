@@ -84,54 +84,42 @@ _ADJ = (
     "Smart",
     "Handmade",
 )
-_NOUN = (
-    "water bottle",
-    "desk lamp",
-    "backpack",
-    "phone case",
-    "coffee mug",
-    "yoga mat",
-    "kitchen knife",
-    "bath towel",
-    "notebook",
-    "headphones",
-    "sneakers",
-    "wool scarf",
-    "cutting board",
-    "plant pot",
-    "USB-C cable",
-    "tea set",
-    "bike light",
-    "rain jacket",
-    "storage box",
-    "pillow cover",
-    "sunglasses",
-    "wall clock",
-    "candle",
-    "dog leash",
-    "chess set",
-    "frying pan",
-    "power bank",
-    "beanie",
-    "picture frame",
-    "hand cream",
-)
-_VARIANT = (
-    "black",
-    "white",
-    "navy",
-    "olive",
-    "sand",
-    "red",
-    "grey",
-    "S",
-    "M",
-    "L",
-    "XL",
-    "500 ml",
-    "1 l",
-    "2-pack",
-    "set of 4",
+_COLOURS = ("black", "white", "navy", "olive", "sand", "red", "grey")
+_SIZES = ("S", "M", "L", "XL")
+_VOLUMES = ("350 ml", "500 ml", "750 ml", "1 l")
+_PACKS = ("single", "2-pack", "set of 4")
+# Each kind of product with the variants that make sense for it.
+_NOUN: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("water bottle", _VOLUMES),
+    ("desk lamp", _COLOURS),
+    ("backpack", _COLOURS),
+    ("phone case", _COLOURS),
+    ("coffee mug", _VOLUMES),
+    ("yoga mat", _COLOURS),
+    ("kitchen knife", ("12 cm", "16 cm", "20 cm")),
+    ("bath towel", _COLOURS),
+    ("notebook", ("A5", "A4", "pocket")),
+    ("headphones", _COLOURS),
+    ("sneakers", ("EU 38", "EU 40", "EU 42", "EU 44")),
+    ("wool scarf", _COLOURS),
+    ("cutting board", ("small", "large")),
+    ("plant pot", ("12 cm", "18 cm", "24 cm")),
+    ("USB-C cable", ("1 m", "2 m")),
+    ("tea set", _PACKS),
+    ("bike light", _PACKS),
+    ("rain jacket", _SIZES),
+    ("storage box", ("10 l", "25 l", "45 l")),
+    ("pillow cover", ("40×40 cm", "50×50 cm")),
+    ("sunglasses", _COLOURS),
+    ("wall clock", _COLOURS),
+    ("candle", _PACKS),
+    ("dog leash", _SIZES),
+    ("chess set", ("travel", "classic")),
+    ("frying pan", ("24 cm", "28 cm")),
+    ("power bank", ("10,000 mAh", "20,000 mAh")),
+    ("beanie", _COLOURS),
+    ("picture frame", ("13×18 cm", "A4", "30×40 cm")),
+    ("hand cream", ("50 ml", "100 ml")),
 )
 _FIRST = (
     "Anna",
@@ -316,7 +304,8 @@ def create_demo_data(
 
         def product_rows() -> Iterator[dict[str, Any]]:
             for i, pid in enumerate(product_ids):
-                name = f"{rng.choice(_ADJ)} {rng.choice(_NOUN)}, {rng.choice(_VARIANT)}"
+                noun, variants = rng.choice(_NOUN)
+                name = f"{rng.choice(_ADJ)} {noun}, {rng.choice(variants)}"
                 yield {
                     "id": pid,
                     "sku": f"NW-{i + 1:07d}",

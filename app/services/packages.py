@@ -141,12 +141,17 @@ def close_package(
 
 
 def add_package(uow: UnitOfWork, order_id: uuid.UUID) -> OrderView:
-    """Start another box; the open one must have something in it (or it is reused)."""
+    """Start another box; an open one must have something in it first."""
     order = _packing(uow, order_id)
-    current = open_package_for(uow, order)
-    if _units(uow, current.id) == 0:
-        raise ValidationError(f"Package {current.seq} is still empty — scan items into it first.")
     s = uow.session
+    current = s.scalar(
+        select(Package)
+        .where(Package.order_id == order.id, Package.status == "open")
+        .order_by(Package.seq.desc())
+        .limit(1)
+    )
+    if current is not None and _units(uow, current.id) == 0:
+        raise ValidationError(f"Package {current.seq} is still empty — scan items into it first.")
     last = s.scalar(select(func.max(Package.seq)).where(Package.order_id == order.id)) or 0
     pkg = Package(order_id=order.id, seq=last + 1, box_type="", status="open")
     s.add(pkg)

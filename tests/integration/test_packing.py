@@ -420,3 +420,15 @@ def test_search_and_timeline(bench: PackBench, station: StationContext) -> None:
     assert "scan accepted" in whats and "scan unknown" in whats
     assert all(t.who == "Pat Packer" for t in timeline)
     assert [t.at for t in timeline] == sorted(t.at for t in timeline)
+
+
+def test_a_new_package_after_closing_the_only_one(
+    bench: PackBench, station: StationContext
+) -> None:
+    order = open_order(bench, station)
+    bench.scan(gtins(order)[0])
+    bench.close_package(1, 500, "S-BOX 20×15×10")
+    after = bench.add_package()
+    assert [(p.seq, p.closed) for p in after.packages] == [(1, True), (2, False)]
+    with pytest.raises(ValidationError, match="Package 2 is still empty"):
+        bench.add_package()

@@ -150,6 +150,9 @@ def save_screenshot(widget: QWidget, name: str) -> Path:
     """Into test-artifacts/, and into $WAYSTATION_SCREENSHOTS too when it is set."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / name
+    window = widget.window()
+    assert window.width() <= 1366, f"{name}: the window grew to {window.width()} px wide"
+    assert window.height() <= 768, f"{name}: the window grew to {window.height()} px high"
     image = widget.grab()
     assert image.save(str(path))
     extra = os.environ.get("WAYSTATION_SCREENSHOTS")

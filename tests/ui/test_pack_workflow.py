@@ -176,3 +176,28 @@ def test_missing_item_puts_the_order_on_hold_until_a_supervisor_releases_it(
     assert pack.order.line(order.lines[1].id).missing == 1
     assert pack.order.all_packed
     assert order_status(ctx, order.id) == "packing"
+
+
+def test_a_scan_while_a_dialog_is_open_reaches_the_bench_not_the_dialog(
+    qtbot: QtBot, station: MainWindow, ctx: StationContext
+) -> None:
+    window, pack = station, station.pack
+    sign_in(qtbot, window, PACKER.badge)
+    order = find_order(ctx, lines=2, units=2)
+    assert order is not None
+    scan(qtbot, window, order.number)
+    pack.missing_button.click()
+    dialog = pack.dialog
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isVisible)
+    dialog.activateWindow()
+    dialog.reason.setCurrentText("")
+    dialog.reason.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.reason)
+    scan(qtbot, window, order.lines[0].gtin)
+    assert not dialog.isVisible()  # the packer moved on: the dialog is dropped
+    assert dialog.reason.currentText() == ""  # not one character of the scan landed in it
+    assert pack.order is not None
+    assert pack.order.units_packed == 1
+    assert pack.order.status == "packing"
+    assert pack.banner.kind == "good"

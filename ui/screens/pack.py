@@ -18,12 +18,8 @@ from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QDialog,
-    QDialogButtonBox,
-    QFormLayout,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -39,14 +35,17 @@ from PySide6.QtWidgets import (
 from app.domain.errors import WaystationError
 from app.services import print_jobs
 from app.services.bench import BenchResult, PackBench
-from app.services.packages import BOX_TYPES, parse_weight
-from app.services.views import CompletedOrder, OperatorView, OrderView, PackageView
+from app.services.packages import parse_weight
+from app.services.views import CompletedOrder, OperatorView, OrderView
 from ui import messages
 from ui.feedback import Banner, Sounds
 from ui.models import format_datetime, format_int, format_kg, status_words
 from ui.models.order_lines import NAME, OrderLinesModel
 from ui.ops import DbOp, DbWorker
+from ui.screens.pack_dialogs import LineQtyDialog
+from ui.screens.packages_panel import PackagesPanel
 from ui.theme import Colors
+from ui.widgets import ElidedLabel
 
 log = logging.getLogger(__name__)
 MISSING_REASONS = ("Bin empty", "Item damaged", "Wrong item in the bin", "Not found")
@@ -83,10 +82,9 @@ class PackScreen(QWidget):
         self._job_status = job_status
         self._bench: PackBench | None = None
         self._order: OrderView | None = None
-        self._packages_shown: tuple[Any, ...] = ()
-        self._package_labels: list[QLabel] = []
         # Scan → screen updated, and the part of it spent in PackBench.scan (benchmarks, tests).
         self.feedback_ms: list[float] = []
+        self.dialog: QDialog | None = None
         self.core_ms: list[float] = []
         self.model = OrderLinesModel(colors, self)
         self._build()
@@ -112,7 +110,7 @@ class PackScreen(QWidget):
         self.order_number.setObjectName("orderNumber")
         self.status_chip = QLabel(self)
         self.status_chip.setObjectName("statusChip")
-        self.order_meta = QLabel(self)
+        self.order_meta = ElidedLabel(self, mode=Qt.TextElideMode.ElideRight)
         self.order_meta.setObjectName("orderMeta")
         header = QHBoxLayout()
         header.addWidget(self.order_number)
@@ -143,9 +141,19 @@ class PackScreen(QWidget):
         left.addWidget(self.table, 1)
         left.addWidget(self.hold_panel)
 
+        self.packages = PackagesPanel(self)
+        self.packages.weight.returnPressed.connect(self.close_package)
+        self.packages.close_button.clicked.connect(self.close_package)
+        self.packages.new_button.clicked.connect(self.new_package)
+        self.packages.move_button.clicked.connect(self.ask_move)
+        # Names the tests and shortcuts use.
+        self.box_type, self.weight = self.packages.box_type, self.packages.weight
+        self.close_button = self.packages.close_button
+        self.new_button = self.packages.new_button
+        self.move_button = self.packages.move_button
         body = QHBoxLayout()
         body.addLayout(left, 1)
-        body.addWidget(self._build_packages_panel())
+        body.addWidget(self.packages)
 
         self.code = QLineEdit(self)
         self.code.setObjectName("manualCode")
@@ -177,45 +185,6 @@ class PackScreen(QWidget):
         page.addWidget(self.banner)
         page.addLayout(body, 1)
         page.addLayout(bottom)
-
-    def _build_packages_panel(self) -> QFrame:
-        panel = QFrame(self)
-        panel.setObjectName("panel")
-        panel.setFixedWidth(430)
-        title = QLabel(self.tr("Packages"), panel)
-        title.setObjectName("sectionTitle")
-        self.package_rows = QVBoxLayout()
-        self.package_rows.setSpacing(6)
-        self.box_type = QComboBox(panel)
-        self.box_type.addItems(BOX_TYPES)
-        self.box_type.setAccessibleName(self.tr("Box type"))
-        self.weight = QLineEdit(panel)
-        self.weight.setPlaceholderText(self.tr("Weight in kg, e.g. 1.25"))
-        self.weight.setAccessibleName(self.tr("Weight in kg"))
-        self.weight.returnPressed.connect(self.close_package)
-        self.close_button = self._button(self.tr("Close package"), self.close_package)
-        self.close_button.setObjectName("primary")
-        self.new_button = self._button(self.tr("New package"), self.new_package)
-        self.move_button = self._button(self.tr("Move units"), self.ask_move)
-        form = QFormLayout()
-        form.setVerticalSpacing(8)
-        for text, field in ((self.tr("Box"), self.box_type), (self.tr("Weight"), self.weight)):
-            label = QLabel(text, panel)
-            label.setObjectName("formLabel")
-            label.setAlignment(Qt.AlignmentFlag.AlignVCenter)
-            form.addRow(label, field)
-        buttons = QGridLayout()
-        buttons.addWidget(self.close_button, 0, 0, 1, 2)
-        buttons.addWidget(self.new_button, 1, 0)
-        buttons.addWidget(self.move_button, 1, 1)
-        box = QVBoxLayout(panel)
-        box.setContentsMargins(14, 12, 14, 12)
-        box.addWidget(title)
-        box.addLayout(self.package_rows)
-        box.addStretch(1)
-        box.addLayout(form)
-        box.addLayout(buttons)
-        return panel
 
     def _build_hold_panel(self) -> QFrame:
         panel = QFrame(self)
@@ -286,6 +255,9 @@ class PackScreen(QWidget):
         if bench is None:
             return
         started = time.perf_counter()
+        if self.dialog is not None and self.dialog.isVisible():
+            # A scan means the packer moved on: the half-filled dialog is dropped, not sent.
+            self.dialog.reject()
         if self._order is not None and self._order.status == "on_hold":
             self._release_hold(code)
             return
@@ -307,7 +279,8 @@ class PackScreen(QWidget):
         for col in range(1, self.model.columnCount()):
             self.table.resizeColumnToContents(col)
             width = self.table.columnWidth(col)
-            self.table.setColumnWidth(col, max(width + 16, 110 if col > 2 else 120))
+            # The product name (stretching) gets what the short columns leave.
+            self.table.setColumnWidth(col, max(width + 12, 96))
 
     def _highlight(self, line_id: uuid.UUID) -> None:
         row = self.model.row_of(line_id)
@@ -346,13 +319,8 @@ class PackScreen(QWidget):
     def undo_last_scan(self) -> None:
         self._run(lambda b: b.undo(), self.tr("Last scan undone — take that item out again."))
 
-    def _to_close(self) -> PackageView | None:
-        """The package the Close button closes: the first open one with items in it."""
-        packages = self._order.packages if self._order else ()
-        return next((p for p in packages if not p.closed and p.units > 0), None)
-
     def close_package(self) -> None:
-        package = self._to_close()
+        package = self.packages.to_close(self._order)
         if package is None:
             self._feedback("bad", self.tr("There is no open package to close."))
             return
@@ -484,36 +452,25 @@ class PackScreen(QWidget):
                 self.status_chip.style().unpolish(self.status_chip)
                 self.status_chip.style().polish(self.status_chip)
             self.status_chip.show()
-            self.order_meta.setText(
-                self.tr(
-                    "{customer} · {channel} · placed {placed} · {packed} of {units} units"
-                ).format(
-                    customer=order.customer,
-                    channel=order.channel,
-                    placed=format_datetime(order.placed_at),
-                    packed=format_int(order.units_packed),
-                    units=format_int(order.units_ordered),
-                )
+            meta = self.tr("{packed} of {units} units · {customer} · {channel} · placed {placed}")
+            meta = meta.format(
+                customer=order.customer,
+                channel=order.channel,
+                placed=format_datetime(order.placed_at),
+                packed=format_int(order.units_packed),
+                units=format_int(order.units_ordered),
             )
+            self.order_meta.setText(meta)
+            self.order_meta.setToolTip(meta)
         on_hold = order is not None and order.status == "on_hold"
         self.hold_panel.setVisible(on_hold)
         if on_hold and order is not None:
             self.hold_reason.setText(self.tr("On hold: {why}").format(why=order.hold_reason))
-        self._show_packages(order)
+        self.packages.show_order(order)
         self.instruction.setText(self._instruction(order))
         packing = order is not None and order.status == "packing"
-        newest_open = order.open_package if order else None
-        to_close = self._to_close()
-        for w in (self.undo_button, self.missing_button, self.move_button):
+        for w in (self.undo_button, self.missing_button):
             w.setEnabled(packing)
-        # A new box only once the one being filled has something in it.
-        self.new_button.setEnabled(packing and newest_open is not None and newest_open.units > 0)
-        self.close_button.setEnabled(packing and to_close is not None)
-        self.close_button.setText(
-            self.tr("Close package {n}").format(n=to_close.seq)
-            if to_close is not None
-            else self.tr("Close package")
-        )
         self.complete_button.setEnabled(
             packing
             and order is not None
@@ -531,93 +488,3 @@ class PackScreen(QWidget):
         if any(not p.closed and p.units for p in order.packages):
             return self.tr("All items packed — close the package")
         return self.tr("All packed — press Complete order")
-
-    def _show_packages(self, order: OrderView | None) -> None:
-        # On the scan path: reuse the row labels, restyle one only when it closes or opens.
-        packages = order.packages if order else ()
-        if packages == self._packages_shown:
-            return
-        self._packages_shown = packages
-        while len(self._package_labels) > len(packages):
-            self._package_labels.pop().deleteLater()
-        while len(self._package_labels) < len(packages):
-            row = QLabel(self)
-            row.setObjectName("packageRow")
-            row.setWordWrap(True)
-            self.package_rows.addWidget(row)
-            self._package_labels.append(row)
-        newest_open = order.open_package if order else None
-        for row, p in zip(self._package_labels, packages, strict=True):
-            units = (
-                self.tr("1 unit")
-                if p.units == 1
-                else self.tr("{n} units").format(n=format_int(p.units))
-            )
-            if p.closed:
-                text = self.tr("Package {n} · {units} · {box} · {kg} · closed ✓").format(
-                    n=p.seq, units=units, box=p.box_type, kg=format_kg(p.weight_g or 0)
-                )
-            else:
-                text = (
-                    self.tr("Package {n} · {units} · open — items go here")
-                    if p is newest_open
-                    else self.tr("Package {n} · {units} · open")
-                ).format(n=p.seq, units=units)
-            row.setText(text)
-            closed = "true" if p.closed else "false"
-            if row.property("closed") != closed:
-                row.setProperty("closed", closed)
-                row.style().unpolish(row)
-                row.style().polish(row)
-
-
-class LineQtyDialog(QDialog):
-    """Choose a line of the order and a quantity (and a reason, or two packages)."""
-
-    def __init__(self, order: OrderView, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self._order = order
-        self.line = QComboBox(self)
-        for line in order.lines:
-            self.line.addItem(f"{line.line_no}. {line.sku} — {line.name}", str(line.id))
-        self.qty = QSpinBox(self)
-        self.qty.setRange(1, 9999)
-        self.reason = QComboBox(self)
-        self.reason.setEditable(True)
-        self.from_box = QComboBox(self)
-        self.to_box = QComboBox(self)
-        self.form = QFormLayout()
-        self.form.addRow(self.tr("Line"), self.line)
-        self.form.addRow(self.tr("Quantity"), self.qty)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        self.buttons = buttons
-        box = QVBoxLayout(self)
-        box.addLayout(self.form)
-        box.addWidget(buttons)
-        self.form.addRow(self.tr("Reason"), self.reason)
-
-    def add_packages(self, seqs: list[int]) -> None:
-        self.form.removeRow(self.reason)
-        for seq in seqs:
-            self.from_box.addItem(self.tr("Package {n}").format(n=seq), seq)
-            self.to_box.addItem(self.tr("Package {n}").format(n=seq), seq)
-        self.to_box.setCurrentIndex(len(seqs) - 1)
-        self.form.addRow(self.tr("From"), self.from_box)
-        self.form.addRow(self.tr("To"), self.to_box)
-
-    def line_id(self) -> uuid.UUID:
-        return uuid.UUID(self.line.currentData())
-
-    def reason_text(self) -> str:
-        return self.reason.currentText()
-
-    def from_seq(self) -> int:
-        return int(self.from_box.currentData())
-
-    def to_seq(self) -> int:
-        return int(self.to_box.currentData())
