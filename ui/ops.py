@@ -12,6 +12,7 @@ The function never touches a widget; the callbacks run on the GUI thread.
 from __future__ import annotations
 
 import logging
+import queue
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -33,14 +34,18 @@ class DbWorker(QObject):
     """
 
     idle_changed = Signal(bool)
-    _delivered = Signal(object)  # a zero-argument callable to run on the GUI thread
+    # Results wait in a plain thread-safe queue; the signal carries no Python object across
+    # threads, only "something is ready" (PySide6 has had refcount bugs with queued
+    # Signal(object) emitted from non-Qt threads).
+    _ready = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="waystation-db")
         self._pending = 0
         self._closed = False
-        self._delivered.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._results: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._ready.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     @property
     def pending(self) -> int:
@@ -71,20 +76,27 @@ class DbWorker(QObject):
         try:
             result = fn()
         except Exception as exc:
-            self._delivered.emit(partial(on_failure, exc))
+            self._results.put(partial(on_failure, exc))
         else:
-            self._delivered.emit(partial(on_success, result))
+            self._results.put(partial(on_success, result))
+        self._ready.emit()
 
-    def _deliver(self, callback: Callable[[], None]) -> None:
-        self._pending -= 1
-        try:
-            if not self._closed:
-                callback()
-        except Exception:
-            log.exception("a result callback failed")
-        finally:
-            if self._pending == 0:
-                self.idle_changed.emit(True)
+    def _deliver(self) -> None:
+        # One emit per job, but a slot may find several results (or none) waiting: drain.
+        while True:
+            try:
+                callback = self._results.get_nowait()
+            except queue.Empty:
+                return
+            self._pending -= 1
+            try:
+                if not self._closed:
+                    callback()
+            except Exception:
+                log.exception("a result callback failed")
+            finally:
+                if self._pending == 0:
+                    self.idle_changed.emit(True)
 
     def shutdown(self) -> None:
         """Finish the job in hand, drop the callbacks still to come, stop the thread."""

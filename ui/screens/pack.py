@@ -57,12 +57,14 @@ class PackScreen(QWidget):
     sign_out_requested(): the packer is leaving the bench.
     order_completed(str): an order was packed; its number.
     print_reported(str): words on where the last packing slip went (for the status bar).
+    scan_shown(): the result of a scan is on screen (committed, model and banner updated).
     """
 
     search_requested = Signal()
     sign_out_requested = Signal()
     order_completed = Signal(str)
     print_reported = Signal(str)
+    scan_shown = Signal()
 
     def __init__(
         self,
@@ -274,6 +276,7 @@ class PackScreen(QWidget):
         self._feedback("good" if result.ok else "bad", result.message)
         self.feedback_ms.append((time.perf_counter() - started) * 1000)
         self.core_ms.append(result.elapsed_ms)
+        self.scan_shown.emit()
 
     def _size_columns(self) -> None:
         for col in range(1, self.model.columnCount()):

@@ -1,0 +1,117 @@
+"""The station's print queue: a packed order's slip goes to the configured printer; a printer
+that is off keeps the job (failed, with the reason) and the next run prints it."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import replace
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+
+from app.bootstrap import StationContext
+from app.config import PrinterConfig
+from app.services import print_jobs
+from app.services.bench import PackBench
+from app.services.views import OperatorView
+from printing.queue import print_pending
+from tests.conftest import find_order
+from tests.integration.conftest import CupsServer
+from tests.integration.test_cups_printing import _wait_for_pdf
+
+
+def pack_one(station: StationContext, packer: OperatorView) -> tuple[str, object]:
+    bench = PackBench(station.uow, packer)
+    number = find_order(station, lines=3, units=5)
+    order = bench.scan(number).order
+    assert order is not None
+    for line in order.lines:
+        for _ in range(line.ordered):
+            assert bench.scan(line.gtin).ok
+    bench.close_package(1, 1100, "M-BOX 30×25×15")
+    return number, bench.complete().print_job_id
+
+
+def with_printer(station: StationContext, printer: PrinterConfig) -> StationContext:
+    config = replace(station.config, printers={"packing_slip": printer})
+    return replace(station, config=config)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_slip_saved_to_the_folder_when_no_printer_is_set(
+    station: StationContext, packer: OperatorView, tmp_path: Path
+) -> None:
+    number, job_id = pack_one(station, packer)
+    assert print_pending(station) == 1
+    pdfs = list((tmp_path / "printed").glob("*.pdf"))
+    assert len(pdfs) == 1
+    assert number in pdfs[0].name
+    with station.uow() as uow:
+        job = print_jobs.get_job(uow, job_id)  # type: ignore[arg-type]
+        assert print_jobs.count_waiting(uow) == 0
+    assert job.status == "printed"
+    assert str(pdfs[0]) in job.destination
+    assert print_pending(station) == 0  # printed once, never twice
+
+
+def test_a_printer_that_is_off_keeps_the_job_and_the_next_run_prints_it(
+    station: StationContext, packer: OperatorView, tmp_path: Path
+) -> None:
+    _number, job_id = pack_one(station, packer)
+    off = with_printer(station, PrinterConfig(kind="socket", host="127.0.0.1", port=free_port()))
+    assert print_pending(off) == 0
+    with station.uow() as uow:
+        job = print_jobs.get_job(uow, job_id)  # type: ignore[arg-type]
+        assert print_jobs.count_waiting(uow) == 1
+    assert job.status == "failed"
+    assert job.attempts == 1
+    assert "not answering" in job.last_error or "refused" in job.last_error.lower()
+
+    back = with_printer(station, PrinterConfig(kind="folder", folder=str(tmp_path / "later")))
+    assert print_pending(back) == 1
+    with station.uow() as uow:
+        job = print_jobs.get_job(uow, job_id)  # type: ignore[arg-type]
+    assert (job.status, job.attempts, job.last_error) == ("printed", 2, "")
+    assert len(list((tmp_path / "later").glob("*.pdf"))) == 1
+
+
+def test_an_unknown_printer_kind_is_a_failed_job_with_words(
+    station: StationContext, packer: OperatorView
+) -> None:
+    _number, job_id = pack_one(station, packer)
+    assert print_pending(with_printer(station, PrinterConfig(kind="carrier-pigeon"))) == 0
+    with station.uow() as uow:
+        job = print_jobs.get_job(uow, job_id)  # type: ignore[arg-type]
+    assert job.status == "failed"
+    assert "carrier-pigeon" in job.last_error
+    assert "cups, socket or folder" in job.last_error
+
+
+@pytest.mark.cups
+def test_packed_order_slip_prints_through_cups_and_scans_back(
+    station: StationContext, packer: OperatorView, cups_server: CupsServer
+) -> None:
+    out = cups_server.require_pdf_out()
+    number, job_id = pack_one(station, packer)
+    cups = with_printer(
+        station, PrinterConfig(kind="cups", queue="WS_PDF", server=cups_server.server)
+    )
+    assert print_pending(cups) == 1
+    with station.uow() as uow:
+        job = print_jobs.get_job(uow, job_id)  # type: ignore[arg-type]
+    assert job.status == "printed"
+    cups_job = job.destination.rsplit("WS_PDF-", 1)[1]
+    pdf = pdfium.PdfDocument(_wait_for_pdf(out, cups_job))
+    try:
+        image = pdf[0].render(scale=300 / 72, grayscale=True).to_pil()
+    finally:
+        pdf.close()
+    codes = {r.format.name: r.text for r in zxingcpp.read_barcodes(image)}
+    assert codes["Code128"] == number
