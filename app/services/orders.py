@@ -17,6 +17,7 @@ from app.services.views import (
     PackageView,
     TimelineEntry,
 )
+from app.store.fastexec import FastExecutor
 from app.store.models import (
     AuditEvent,
     Customer,
@@ -109,14 +110,15 @@ _READ_CONTENTS = (
 def read_order(conn: Connection, order_id: uuid.UUID) -> OrderView:
     """The order with its lines and packages, read with Core statements (the scan path)."""
     key = {"order_id": order_id}
-    head = conn.execute(_READ_HEAD, key).first()
+    fx = FastExecutor(conn)
+    head = fx.first(_READ_HEAD, key)
     if head is None:
         raise NotFoundError("That order no longer exists on this station — scan another order.")
-    lines = conn.execute(_READ_LINES, key).all()
-    packages = conn.execute(_READ_PACKAGES, key).all()
+    lines = fx.rows(_READ_LINES, key)
+    packages = fx.rows(_READ_PACKAGES, key)
     contents: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = defaultdict(list)
     if packages:
-        for package_id, line_id, qty in conn.execute(_READ_CONTENTS, key):
+        for package_id, line_id, qty in fx.rows(_READ_CONTENTS, key):
             contents[package_id].append((line_id, qty))
     number, status, placed_at, hold_reason, version, customer, email, channel = head
     return OrderView(
@@ -149,15 +151,15 @@ def read_order(conn: Connection, order_id: uuid.UUID) -> OrderView:
         ),
         packages=tuple(
             PackageView(
-                id=p.id,
-                seq=p.seq,
-                box_type=p.box_type,
-                weight_g=p.weight_g,
-                closed=p.status == "closed",
-                units=sum(q for _, q in contents[p.id]),
-                contents=tuple(contents[p.id]),
+                id=pid,
+                seq=seq,
+                box_type=box_type,
+                weight_g=weight_g,
+                closed=status == "closed",
+                units=sum(q for _, q in contents[pid]),
+                contents=tuple(contents[pid]),
             )
-            for p in packages
+            for pid, seq, box_type, weight_g, status in packages
         ),
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy import Connection, Table, bindparam, func, insert, select
 
 from app.clock import utcnow
 from app.domain.errors import ValidationError
@@ -15,6 +15,7 @@ from app.ids import new_id
 from app.services import auth
 from app.services.orders import load_order, order_view
 from app.services.views import OrderView
+from app.store.fastexec import FastExecutor
 from app.store.models import Order, Package, PackageItem
 from app.store.uow import UnitOfWork
 
@@ -41,20 +42,27 @@ def open_package_for(uow: UnitOfWork, order: Order) -> Package:
     return pkg
 
 
+_OPEN_PACKAGE = (
+    select(_PKG.c.id, _PKG.c.seq)
+    .where(_PKG.c.order_id == bindparam("order_id"), _PKG.c.status == "open")
+    .order_by(_PKG.c.seq.desc())
+    .limit(1)
+)
+_LAST_SEQ = select(func.max(_PKG.c.seq)).where(_PKG.c.order_id == bindparam("order_id"))
+_INSERT_PACKAGE = insert(_PKG)
+
+
 def open_package_ids(conn: Connection, order_id: uuid.UUID) -> tuple[uuid.UUID, int]:
-    """(id, number) of the package items go into now, made if needed; Core only (scan path)."""
-    row = conn.execute(
-        select(_PKG.c.id, _PKG.c.seq)
-        .where(_PKG.c.order_id == order_id, _PKG.c.status == "open")
-        .order_by(_PKG.c.seq.desc())
-        .limit(1)
-    ).first()
+    """(id, number) of the package items go into now, made if needed (the scan path)."""
+    fx = FastExecutor(conn)
+    key = {"order_id": order_id}
+    row = fx.first(_OPEN_PACKAGE, key)
     if row is not None:
         return row[0], row[1]
-    last = conn.scalar(select(func.max(_PKG.c.seq)).where(_PKG.c.order_id == order_id)) or 0
+    last = fx.scalar(_LAST_SEQ, key) or 0
     pid = new_id()
-    conn.execute(
-        insert(_PKG),
+    fx.run(
+        _INSERT_PACKAGE,
         {"id": pid, "order_id": order_id, "seq": last + 1, "box_type": "", "status": "open"},
     )
     return pid, last + 1

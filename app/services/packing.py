@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 
 from app.clock import utcnow
 from app.domain.errors import (
@@ -37,6 +37,7 @@ from app.services.views import (
     PackScanResult,
     ScanOutcome,
 )
+from app.store.fastexec import FastExecutor
 from app.store.models import (
     Order,
     OrderLine,
@@ -56,6 +57,26 @@ _ORDER: Table = Order.__table__  # type: ignore[assignment]
 _ITEM: Table = PackageItem.__table__  # type: ignore[assignment]
 _SCAN: Table = ScanEvent.__table__  # type: ignore[assignment]
 _UNIT: Table = PackedUnit.__table__  # type: ignore[assignment]
+# The scan path's writes, built once (the fast executor prepares each statement once).
+_ADD_PACKED = (
+    update(_LINE)
+    .where(_LINE.c.id == bindparam("line_id"))
+    .values(qty_packed=_LINE.c.qty_packed + bindparam("units"))
+)
+_BUMP_VERSION = (
+    update(_ORDER).where(_ORDER.c.id == bindparam("order_id")).values(version=_ORDER.c.version + 1)
+)
+_ADD_TO_ITEM = (
+    update(_ITEM)
+    .where(
+        _ITEM.c.package_id == bindparam("b_package_id"),
+        _ITEM.c.order_line_id == bindparam("b_line_id"),
+    )
+    .values(qty=_ITEM.c.qty + bindparam("units"))
+)
+_INSERT_ITEM = insert(_ITEM)
+_INSERT_SCAN = insert(_SCAN)
+_INSERT_UNIT = insert(_UNIT)
 MAX_TYPED_QTY = 9999
 
 
@@ -159,25 +180,24 @@ def pack_resolved(
             f"{line.remaining} more — open the case and scan single items."
         )
     _check_tracking(line, scan)
-    package_id, package_seq = open_package_ids(conn, order.id)
-    conn.execute(
-        update(_LINE).where(_LINE.c.id == line.id).values(qty_packed=_LINE.c.qty_packed + units)
-    )
-    conn.execute(update(_ORDER).where(_ORDER.c.id == order.id).values(version=_ORDER.c.version + 1))
-    added = conn.execute(
-        update(_ITEM)
-        .where(_ITEM.c.package_id == package_id, _ITEM.c.order_line_id == line.id)
-        .values(qty=_ITEM.c.qty + units)
-    )
-    if added.rowcount == 0:
-        conn.execute(
-            insert(_ITEM),
+    fx = FastExecutor(conn)
+    filling = order.open_package
+    if filling is not None:
+        package_id, package_seq = filling.id, filling.seq
+    else:
+        package_id, package_seq = open_package_ids(conn, order.id)
+    fx.run(_ADD_PACKED, {"line_id": line.id, "units": units})
+    fx.run(_BUMP_VERSION, {"order_id": order.id})
+    added = {"b_package_id": package_id, "b_line_id": line.id, "units": units}
+    if fx.run(_ADD_TO_ITEM, added) == 0:
+        fx.run(
+            _INSERT_ITEM,
             {"id": new_id(), "package_id": package_id, "order_line_id": line.id, "qty": units},
         )
     event_id = new_id()
     now = utcnow()
-    conn.execute(
-        insert(_SCAN),
+    fx.run(
+        _INSERT_SCAN,
         {
             "id": event_id,
             "at": now,
@@ -192,8 +212,8 @@ def pack_resolved(
             "message": "",
         },
     )
-    conn.execute(
-        insert(_UNIT),
+    fx.run(
+        _INSERT_UNIT,
         {
             "id": new_id(),
             "order_id": order.id,

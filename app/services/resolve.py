@@ -7,11 +7,16 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.scanning.normalize import Scan
+from app.store.fastexec import FastExecutor
 from app.store.models import Barcode, Order, Tote
+
+_BARCODE: Table = Barcode.__table__  # type: ignore[assignment]
+_ORDER: Table = Order.__table__  # type: ignore[assignment]
+_TOTE: Table = Tote.__table__  # type: ignore[assignment]
 
 
 class Kind(StrEnum):
@@ -31,19 +36,33 @@ class Resolved:
     units: int = 1  # for a product: how many units one scan stands for (a case GTIN > 1)
 
 
+_BY_CODE = select(_BARCODE.c.code, _BARCODE.c.kind, _BARCODE.c.entity_id, _BARCODE.c.units).where(
+    _BARCODE.c.code.in_([bindparam("k1"), bindparam("k2"), bindparam("k3")])
+)
+_ORDER_BY_NUMBER = select(_ORDER.c.id).where(_ORDER.c.number == bindparam("code"))
+_TOTE_BY_CODE = select(_TOTE.c.id).where(_TOTE.c.code == bindparam("code"))
+
+
 def resolve(session: Session, scan: Scan) -> Resolved | None:
-    """What the scan names, or None when nothing on this station has that code."""
-    keys = [scan.gtin] if scan.gtin else []
-    keys += [scan.text, scan.text.upper()]
-    for key in dict.fromkeys(keys):
-        row = session.get(Barcode, key)
+    """What the scan names, or None when nothing on this station has that code.
+
+    One indexed look-up of every form of the code (GTIN-14, as sent, upper case); the GTIN
+    wins, then the code as sent.
+    """
+    keys = list(dict.fromkeys([*([scan.gtin] if scan.gtin else []), scan.text, scan.text.upper()]))
+    fx = FastExecutor(session.connection())
+    padded = (keys * 3)[:3]
+    rows = {r[0]: r for r in fx.rows(_BY_CODE, {"k1": padded[0], "k2": padded[1], "k3": padded[2]})}
+    for key in keys:
+        row = rows.get(key)
         if row is not None:
-            return Resolved(Kind(row.kind), row.entity_id, row.units)
+            return Resolved(Kind(row[1]), row[2], row[3])
     # Codes with no barcode row of their own: order numbers and totes by their own column.
-    order_id = session.scalar(select(Order.id).where(Order.number == scan.text.upper()))
+    code = {"code": scan.text.upper()}
+    order_id = fx.scalar(_ORDER_BY_NUMBER, code)
     if order_id is not None:
         return Resolved(Kind.ORDER, order_id)
-    tote_id = session.scalar(select(Tote.id).where(Tote.code == scan.text.upper()))
+    tote_id = fx.scalar(_TOTE_BY_CODE, code)
     if tote_id is not None:
         return Resolved(Kind.TOTE, tote_id)
     return None

@@ -12,16 +12,25 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.clock import utcnow
 from app.ids import new_id
+from app.store.fastexec import FastExecutor
 from app.store.models import AuditEvent, OutboxOp, Station
 
 _STATION: Table = Station.__table__  # type: ignore[assignment]
 _OUTBOX: Table = OutboxOp.__table__  # type: ignore[assignment]
 _AUDIT: Table = AuditEvent.__table__  # type: ignore[assignment]
+_NEXT_SEQ = (
+    update(_STATION)
+    .where(_STATION.c.id == bindparam("station_id"))
+    .values(next_seq=_STATION.c.next_seq + 1)
+    .returning(_STATION.c.next_seq)
+)
+_INSERT_OUTBOX = insert(_OUTBOX)
+_INSERT_AUDIT = insert(_AUDIT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,19 +85,14 @@ class UnitOfWork:
         details: dict[str, Any] | None = None,
     ) -> uuid.UUID:
         """Append the audit event and the outbox operation for this action; return the op id."""
-        # Core statements on the session's connection: the same transaction, without the
-        # ORM's bookkeeping on the scan path.
-        conn = self.session.connection()
-        seq = conn.execute(
-            update(_STATION)
-            .where(_STATION.c.id == self.actor.station_id)
-            .values(next_seq=_STATION.c.next_seq + 1)
-            .returning(_STATION.c.next_seq)
-        ).scalar_one()
+        # Module-level Core statements run by the fast executor: the same transaction,
+        # without the ORM's (or most of SQLAlchemy's) bookkeeping on the scan path.
+        fx = FastExecutor(self.session.connection())
+        seq = fx.scalar(_NEXT_SEQ, {"station_id": self.actor.station_id})
         op_id = new_id()
         now = utcnow()
-        conn.execute(
-            insert(_OUTBOX),
+        fx.run(
+            _INSERT_OUTBOX,
             {
                 "op_id": op_id,
                 "station_id": self.actor.station_id,
@@ -99,8 +103,8 @@ class UnitOfWork:
                 "status": "pending",
             },
         )
-        conn.execute(
-            insert(_AUDIT),
+        fx.run(
+            _INSERT_AUDIT,
             {
                 "id": new_id(),
                 "at": now,
