@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, QUrl
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QWidget
+from PySide6.QtCore import QObject, QRect, QRectF, QSize, Qt, QTimer, QUrl
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ui.theme import RESOURCES
 
@@ -21,57 +22,102 @@ log = logging.getLogger(__name__)
 ICONS = {"good": "✓", "bad": "✗", "warn": "!", "info": "ℹ"}
 
 
-class Banner(QFrame):
-    """The feedback line under the instruction: kind ``good``, ``bad``, ``warn`` or ``info``."""
+# (background, border) of each kind; the words on them are white. "info" follows the theme.
+_KIND_COLORS = {
+    "good": ("#1a7f37", "#10592a"),
+    "bad": ("#b3261e", "#7e1912"),
+    "warn": ("#a35200", "#6e3700"),
+}
+_FLASH = "#ffd54f"
+_ICON_PX, _TEXT_PX, _PAD = 44, 24, 16
+
+
+class Banner(QWidget):
+    """The feedback line under the instruction: kind ``good``, ``bad``, ``warn`` or ``info``.
+
+    Painted by hand rather than styled: it changes on every scan, and a style-sheet frame with
+    word-wrapped labels cost several milliseconds a repaint on the scan path.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("banner")
-        self.setProperty("kind", "info")
-        self.icon = QLabel(ICONS["info"], self)
-        self.icon.setObjectName("bannerIcon")
-        self.text = QLabel("", self)
-        self.text.setObjectName("bannerText")
-        self.text.setWordWrap(True)
-        self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(16, 8, 16, 8)
-        row.setSpacing(14)
-        row.addWidget(self.icon)
-        row.addWidget(self.text, 1)
-        self.setMinimumHeight(76)
+        self._kind = "info"
+        self._words = ""
+        self._flashing = False
+        self.setMinimumHeight(84)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._icon_font = QFont(self.font())
+        self._icon_font.setPixelSize(_ICON_PX)
+        self._icon_font.setWeight(QFont.Weight.Black)
+        self._text_font = QFont(self.font())
+        self._text_font.setPixelSize(_TEXT_PX)
+        self._text_font.setWeight(QFont.Weight.DemiBold)
         self._flash = QTimer(self)
         self._flash.setSingleShot(True)
         self._flash.timeout.connect(lambda: self._set_flash(False))
 
     @property
     def kind(self) -> str:
-        return str(self.property("kind"))
+        return self._kind
+
+    @property
+    def message(self) -> str:
+        return self._words
+
+    def sizeHint(self) -> QSize:
+        return QSize(600, 84)
 
     def show_message(self, kind: str, words: str) -> None:
-        self.text.setText(words)
+        self._kind = kind if kind in ICONS else "info"
+        self._words = words
         self.setAccessibleName(f"{kind}: {words}")
-        if kind != self.kind:
-            self.setProperty("kind", kind)
-            self.icon.setText(ICONS.get(kind, ICONS["info"]))
-            self._repolish(self, self.icon, self.text)
+        self.setToolTip(words)
         if kind in ("good", "bad"):
-            self._set_flash(True)
+            self._flashing = True
             self._flash.start(180)
+        self.update()
 
     def _set_flash(self, on: bool) -> None:
         # A bright frame for a moment draws the eye to the change even when the colour repeats
         # (two good scans in a row).
-        flash = "true" if on else "false"
-        if self.property("flash") != flash:
-            self.setProperty("flash", flash)
-            self._repolish(self)
+        if self._flashing != on:
+            self._flashing = on
+            self.update()
 
-    def _repolish(self, *widgets: QWidget) -> None:
-        style = self.style()
-        for w in widgets:
-            style.unpolish(w)
-            style.polish(w)
+    def _colors(self) -> tuple[QColor, QColor, QColor]:
+        if self._kind in _KIND_COLORS:
+            fill, edge = _KIND_COLORS[self._kind]
+            return QColor(fill), QColor(edge), QColor("#ffffff")
+        window = self.palette().color(QPalette.ColorRole.Window)
+        light = window.lightness() > 128
+        bg = window.darker(108) if light else window.lighter(135)
+        border = window.darker(125) if light else window.lighter(170)
+        return bg, border, self.palette().color(QPalette.ColorRole.WindowText)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        bg, border, fg = self._colors()
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(QColor(_FLASH) if self._flashing else border, 3 if self._flashing else 2)
+        painter.setPen(pen)
+        painter.setBrush(bg)
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(1.5, 1.5, -1.5, -1.5), 10, 10)
+        painter.setPen(fg)
+        icon_box = QRect(_PAD, 0, 56, self.height())
+        painter.setFont(self._icon_font)
+        painter.drawText(icon_box, Qt.AlignmentFlag.AlignCenter, ICONS.get(self._kind, ""))
+        text_box = self.rect().adjusted(_PAD + 56 + 14, 6, -_PAD, -6)
+        painter.setFont(self._text_font)
+        flags = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+        words = self._words
+        fits = painter.boundingRect(text_box, flags | Qt.TextFlag.TextWordWrap, words)
+        if fits.height() > text_box.height():  # two lines at most: the rest is in the tooltip
+            words = painter.fontMetrics().elidedText(
+                words, Qt.TextElideMode.ElideRight, text_box.width() * 2 - 40
+            )
+        painter.drawText(text_box, int(flags | Qt.TextFlag.TextWordWrap), words)
+        painter.end()
 
 
 class Sounds(QObject):

@@ -67,15 +67,15 @@ def test_packer_packs_an_order_end_to_end(
     # A product that is not on the order: bad, nothing counted, the words name code and order.
     scan(qtbot, window, codes.wrong_item)
     assert pack.banner.kind == "bad"
-    assert codes.wrong_item.lstrip("0") in pack.banner.text.text()  # shown as scanned: GTIN-13
-    assert order.number in pack.banner.text.text()
+    assert codes.wrong_item.lstrip("0") in pack.banner.message  # shown as scanned: GTIN-13
+    assert order.number in pack.banner.message
     assert pack.order.units_packed == 1
     assert pack.code.text() == ""
     save_screenshot(window, "pack.png")
 
     scan(qtbot, window, codes.unknown)
     assert pack.banner.kind == "bad"
-    assert codes.unknown in pack.banner.text.text()
+    assert codes.unknown in pack.banner.message
     assert pack.order.units_packed == 1
 
     # Undo the last good scan, then scan it again.
@@ -125,7 +125,7 @@ def test_packer_packs_an_order_end_to_end(
     assert order.number in text
     assert order_status(ctx, order.id) == "packed"
     assert pack.banner.kind == "good"
-    assert "printed" in pack.banner.text.text()
+    assert "printed" in pack.banner.message
     assert pack.instruction.text() == "Scan an order to start"
     assert "last:" in window.status.printer.text()
 

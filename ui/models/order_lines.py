@@ -26,6 +26,7 @@ from ui.theme import Colors, colors
 Index = QModelIndex | QPersistentModelIndex
 NAME, SKU, BIN, ORDERED, SCANNED, REMAINING = range(6)
 _HEADERS = ("Product", "SKU", "Bin", "Ordered", "Scanned", "Remaining")
+_COUNT_COLUMNS = (SCANNED, REMAINING)  # what a scan changes in a line that stays open
 LINE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -55,12 +56,17 @@ class OrderLinesModel(QAbstractTableModel):
             self._lines = new
             self.endResetModel()
             return
-        changed = [row for row, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
         self._lines = new
-        if changed:
-            self.dataChanged.emit(
-                self.index(min(changed), 0), self.index(max(changed), len(_HEADERS) - 1)
-            )
+        # One signal per changed cell: a multi-cell range makes QTableView repaint its whole
+        # viewport (every cell, every role through data()), which is most of a scan's paint.
+        for row, (a, b) in enumerate(zip(old, new, strict=True)):
+            if a == b:
+                continue
+            # A line that completes (or reopens) changes colour in every cell.
+            columns = range(len(_HEADERS)) if a.complete != b.complete else _COUNT_COLUMNS
+            for col in columns:
+                cell = self.index(row, col)
+                self.dataChanged.emit(cell, cell)
 
     def line_at(self, row: int) -> LineView:
         return self._lines[row]
