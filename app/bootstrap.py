@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import StationConfig
 from app.services.views import OperatorView
-from app.store.db import make_engine, session_factory
+from app.store.db import checkpoint, make_engine, session_factory
 from app.store.migrate import upgrade_if_needed
 from app.store.models import Station, Warehouse
 from app.store.uow import Actor, UnitOfWork
@@ -41,7 +41,12 @@ class StationContext:
         )
         return UnitOfWork(self.sessions, actor)
 
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database file; call when the bench is idle."""
+        checkpoint(self.engine)
+
     def dispose(self) -> None:
+        checkpoint(self.engine)
         self.engine.dispose()
 
 
@@ -49,7 +54,7 @@ def bootstrap(config: StationConfig, *, upgrade: bool = True) -> StationContext:
     url = config.local_database_url()
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url)
+    engine = make_engine(url, autocheckpoint=False)
     if upgrade:
         upgrade_if_needed(engine)
     sessions = session_factory(engine)

@@ -4,6 +4,7 @@ status bar and the one database worker, and routes scans to the screen that is a
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +18,7 @@ from app.services import outbox, print_jobs
 from app.services.bench import PackBench
 from app.services.views import OperatorView
 from ui.feedback import Sounds
-from ui.ops import DbWorker
+from ui.ops import DbOp, DbWorker
 from ui.screens.pack import PackScreen
 from ui.screens.search import SearchScreen
 from ui.screens.signin import SignInScreen
@@ -26,6 +27,8 @@ from ui.theme import colors
 
 log = logging.getLogger(__name__)
 SOUNDS_AFTER_SHOW_MS = 300  # QtMultimedia loads after the first paint, not before
+CHECKPOINT_IDLE_MS = 2000
+CHECKPOINT_AT_LEAST_S = 60.0
 
 
 class MainWindow(QMainWindow):
@@ -48,6 +51,15 @@ class MainWindow(QMainWindow):
         config = ctx.config
         self.setWindowTitle(self.tr("Waystation — {station}").format(station=ctx.station_name))
         self.worker = DbWorker(self)
+        # SQLite's write-ahead log is folded into the database file when the bench has been
+        # quiet for a moment, never inside a scan's commit.
+        self._checkpoint = QTimer(self)
+        self._checkpoint.setSingleShot(True)
+        self._checkpoint.setInterval(CHECKPOINT_IDLE_MS)
+        self._checkpoint.timeout.connect(self._fold_log)
+        self._last_checkpoint = time.monotonic()
+        self._folding = False
+        self.worker.idle_changed.connect(self._worker_idle)
         self.sounds = sounds or Sounds(config.sounds, self)
         self._operator: OperatorView | None = None
         self._shown_once = False
@@ -169,6 +181,21 @@ class MainWindow(QMainWindow):
         log.info("station %s ready", self.ctx.station_name)
         self.ready.emit()
 
+    def _worker_idle(self, idle: bool) -> None:
+        if not idle:
+            self._checkpoint.stop()
+        elif self._folding:
+            self._folding = False  # the checkpoint itself finished: nothing new to fold
+        elif time.monotonic() - self._last_checkpoint > CHECKPOINT_AT_LEAST_S:
+            self._fold_log()  # a bench that is never quiet for long still gets its log folded
+        else:
+            self._checkpoint.start()
+
+    def _fold_log(self) -> None:
+        self._last_checkpoint = time.monotonic()
+        self._folding = True
+        DbOp(self.worker, self.ctx.checkpoint).run()
+
     def shutdown(self) -> None:
         """Stop timers and the database worker (finishing the job in hand)."""
         self.status.stop()
@@ -176,6 +203,7 @@ class MainWindow(QMainWindow):
         if self.wedge is not None and app is not None:
             app.removeEventFilter(self.wedge)
             self.wedge = None
+        self._checkpoint.stop()
         self.worker.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:

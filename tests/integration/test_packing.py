@@ -432,3 +432,24 @@ def test_a_new_package_after_closing_the_only_one(
     assert [(p.seq, p.closed) for p in after.packages] == [(1, True), (2, False)]
     with pytest.raises(ValidationError, match="Package 2 is still empty"):
         bench.add_package()
+
+
+def test_station_commits_never_checkpoint_and_an_idle_checkpoint_empties_the_log(
+    bench: PackBench, station: StationContext
+) -> None:
+    from pathlib import Path
+
+    from app.store.db import checkpoint
+
+    order = open_order(bench, station)
+    for code in gtins(order):
+        bench.scan(code)
+    wal = Path(str(station.engine.url.database) + "-wal")
+    with station.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    pages, done = checkpoint(station.engine) or (0, 0)
+    assert pages > 0  # the scans' commits were all still in the log
+    assert done == pages  # and the idle checkpoint folded every page into the file
+    assert wal.exists()

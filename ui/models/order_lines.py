@@ -40,6 +40,9 @@ class OrderLinesModel(QAbstractTableModel):
     def __init__(self, palette: Colors | None = None, parent: Any = None) -> None:
         super().__init__(parent)
         self._lines: list[LineView] = []
+        # Per row, per column: {role: value}. Built when a line changes, so data() — called
+        # for every cell and role on each paint — is one dictionary look-up.
+        self._cells: list[list[dict[int, Any]]] = []
         c = palette or colors("light")
         self._done_bg = QBrush(QColor(c.done_bg))
         self._done_fg = QBrush(QColor(c.done_text))
@@ -54,9 +57,13 @@ class OrderLinesModel(QAbstractTableModel):
         if [ln.id for ln in new] != [ln.id for ln in old]:
             self.beginResetModel()
             self._lines = new
+            self._cells = [self._row_cells(ln) for ln in new]
             self.endResetModel()
             return
         self._lines = new
+        for row, (a, b) in enumerate(zip(old, new, strict=True)):
+            if a != b:
+                self._cells[row] = self._row_cells(b)
         # One signal per changed cell: a multi-cell range makes QTableView repaint its whole
         # viewport (every cell, every role through data()), which is most of a scan's paint.
         for row, (a, b) in enumerate(zip(old, new, strict=True)):
@@ -97,27 +104,30 @@ class OrderLinesModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._lines):
+        row = index.row()
+        if not 0 <= row < len(self._cells):
             return None
-        line = self._lines[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(line, col)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if col >= ORDERED:
-                return int(Qt.AlignmentFlag.AlignCenter)
-            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.BackgroundRole and line.complete:
-            return self._done_bg
-        if role == Qt.ItemDataRole.ForegroundRole and line.complete:
-            return self._done_fg
-        if role == Qt.ItemDataRole.FontRole and col == REMAINING:
-            return self._bold
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{line.name} — {line.sku} — GTIN {line.gtin}" if line.gtin else line.name
-        if role == LINE_ID_ROLE:
-            return str(line.id)
-        return None
+        return self._cells[row][index.column()].get(role)
+
+    def _row_cells(self, line: LineView) -> list[dict[int, Any]]:
+        tooltip = f"{line.name} — {line.sku} — GTIN {line.gtin}" if line.gtin else line.name
+        cells = []
+        for col in range(len(_HEADERS)):
+            cell: dict[int, Any] = {
+                Qt.ItemDataRole.DisplayRole: self._display(line, col),
+                Qt.ItemDataRole.TextAlignmentRole: int(Qt.AlignmentFlag.AlignCenter)
+                if col >= ORDERED
+                else int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                Qt.ItemDataRole.ToolTipRole: tooltip,
+                LINE_ID_ROLE: str(line.id),
+            }
+            if line.complete:
+                cell[Qt.ItemDataRole.BackgroundRole] = self._done_bg
+                cell[Qt.ItemDataRole.ForegroundRole] = self._done_fg
+            if col == REMAINING:
+                cell[Qt.ItemDataRole.FontRole] = self._bold
+            cells.append(cell)
+        return cells
 
     def _display(self, line: LineView, col: int) -> str:
         if col == NAME:
