@@ -67,6 +67,6 @@ def run(products: int, orders: int, n_orders: int = 60) -> list[Figure]:
     return [
         Figure("core scan p50 (no GUI)", percentile(times, 50), "ms", note=f"{len(times)} scans"),
         Figure("core scan p99 (no GUI)", p99, "ms", 10.0),
-        Figure("floor: bare SQLite FULL commit p99", f99, "ms"),
+        Figure("floor: bare SQLite FULL commit p99 (core run)", f99, "ms"),
         Figure("core scan p99 / floor p99", p99 / f99, "×", 20.0),
     ]

@@ -24,15 +24,19 @@ MAX_WEIGHT_G = 70_000  # a parcel carriers accept at all
 BOX_TYPES = ("S-BOX 20×15×10", "M-BOX 30×25×15", "L-BOX 40×30×25", "MAILER BAG", "OWN PACKAGING")
 
 
-def open_package_for(uow: UnitOfWork, order: Order) -> Package:
-    """The package items go into now: the newest open one, or a new one after the last."""
-    s = uow.session
-    pkg = s.scalar(
+def _newest_open(uow: UnitOfWork, order: Order) -> Package | None:
+    return uow.session.scalar(
         select(Package)
         .where(Package.order_id == order.id, Package.status == "open")
         .order_by(Package.seq.desc())
         .limit(1)
     )
+
+
+def open_package_for(uow: UnitOfWork, order: Order) -> Package:
+    """The package items go into now: the newest open one, or a new one after the last."""
+    s = uow.session
+    pkg = _newest_open(uow, order)
     if pkg is not None:
         return pkg
     last = s.scalar(select(func.max(Package.seq)).where(Package.order_id == order.id)) or 0
@@ -152,12 +156,7 @@ def add_package(uow: UnitOfWork, order_id: uuid.UUID) -> OrderView:
     """Start another box; an open one must have something in it first."""
     order = _packing(uow, order_id)
     s = uow.session
-    current = s.scalar(
-        select(Package)
-        .where(Package.order_id == order.id, Package.status == "open")
-        .order_by(Package.seq.desc())
-        .limit(1)
-    )
+    current = _newest_open(uow, order)
     if current is not None and _units(uow, current.id) == 0:
         raise ValidationError(f"Package {current.seq} is still empty — scan items into it first.")
     last = s.scalar(select(func.max(Package.seq)).where(Package.order_id == order.id)) or 0
