@@ -112,6 +112,7 @@ def scan(db: Path, n_orders: int) -> None:
     QTest.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_Return)
     wait_for(lambda: window.stack.currentWidget() is pack)
     times: list[float] = []
+    item_parts: list[tuple[float, float, float]] = []
     for number in numbers:
         send(number)
         order = pack.order
@@ -120,6 +121,7 @@ def scan(db: Path, n_orders: int) -> None:
         for line in order.lines:
             for _ in range(line.ordered):
                 times.append(send(line.gtin[1:]))
+                item_parts.append(parts[-1])
         assert pack.order is not None
         assert pack.order.all_packed
     QTimer.singleShot(0, app.quit)
@@ -127,9 +129,7 @@ def scan(db: Path, n_orders: int) -> None:
     rss, peak = _rss_mb()
     window.shutdown()
     print(
-        json.dumps(
-            {"parts": parts[-len(times) :], "scans_ms": times, "rss_mb": rss, "peak_rss_mb": peak}
-        ),
+        json.dumps({"parts": item_parts, "scans_ms": times, "rss_mb": rss, "peak_rss_mb": peak}),
         flush=True,
     )
 
