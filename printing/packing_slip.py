@@ -14,25 +14,21 @@ from __future__ import annotations
 import io
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from functools import cache, lru_cache
-from pathlib import Path
+from functools import lru_cache
 from typing import Any
 
 from app.domain.documents import Address, CompanyProfile, PackingSlip, SlipLine
 from app.domain.errors import PrintError
 from printing import barcodes
+from printing import text as txt
 from printing.barcodes import DotGrid
 
 log = logging.getLogger(__name__)
 
-MM = 72 / 25.4
+MM = txt.MM
 PAPERS = ("A4", "LETTER", "4x6")
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_ELLIPSIS = "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,113 +150,6 @@ def _paper_key(paper: str) -> str:
     return "4x6" if key in {"4X6", "4×6", "4X6IN"} else key
 
 
-# ----------------------------------------------------------------------------- fonts and text
-
-
-@dataclass(frozen=True, slots=True)
-class _Fonts:
-    regular: str
-    bold: str
-
-
-_STANDARD = _Fonts("Helvetica", "Helvetica-Bold")
-
-
-def _fonts(texts: Iterable[str]) -> _Fonts:
-    """The fonts for a document showing ``texts``.
-
-    Helvetica when every text is in its character set (Windows-1252: Western European),
-    else DejaVu Sans Condensed, which also covers Central and Eastern European, Greek,
-    Cyrillic and more. Helvetica is built into every PDF reader and printer, so nothing is
-    embedded; an embedded TrueType subset costs ~2.5 ms per font per document in reportlab,
-    half the packing-slip budget. The choice is made per document so a slip never mixes faces.
-    """
-    _configure_reportlab()
-    try:
-        for text in texts:
-            text.encode("cp1252")
-    except UnicodeEncodeError:
-        return _unicode_fonts()
-    return _STANDARD
-
-
-@cache
-def _configure_reportlab() -> None:
-    from reportlab import rl_config
-
-    # ASCII85 only keeps PDFs 7-bit clean, which no printer path here needs; in pure Python
-    # it costs a few ms per embedded font and makes the files 25 % larger.
-    rl_config.useA85 = 0
-
-
-@cache
-def _unicode_fonts() -> _Fonts:
-    """Register DejaVu once per process; Helvetica if it is not installed."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    regular = FONT_DIR / "DejaVuSansCondensed.ttf"
-    bold = FONT_DIR / "DejaVuSansCondensed-Bold.ttf"
-    try:
-        pdfmetrics.registerFont(TTFont("WS-Sans", str(regular)))
-        pdfmetrics.registerFont(TTFont("WS-Sans-Bold", str(bold)))
-    except Exception:  # missing or unreadable font file
-        log.warning(
-            "DejaVu fonts not found in %s; documents use Helvetica, which prints only "
-            "Western European letters (apt-get install fonts-dejavu-core)",
-            FONT_DIR,
-        )
-        return _STANDARD
-    return _Fonts("WS-Sans", "WS-Sans-Bold")
-
-
-def _width(text: str, font: str, size: float) -> float:
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
-    return float(stringWidth(text, font, size))
-
-
-def _ellipsize(text: str, font: str, size: float, width: float) -> str:
-    """``text`` cut with an ellipsis so that it fits ``width``."""
-    if _width(text, font, size) <= width:
-        return text
-    lo, hi = 0, len(text)
-    while lo < hi:  # the longest prefix that fits with the ellipsis
-        mid = (lo + hi + 1) // 2
-        if _width(text[:mid].rstrip() + _ELLIPSIS, font, size) <= width:
-            lo = mid
-        else:
-            hi = mid - 1
-    return text[:lo].rstrip() + _ELLIPSIS
-
-
-def _wrap(text: str, font: str, size: float, width: float, max_lines: int) -> list[str]:
-    """Word-wrap ``text`` into at most ``max_lines`` lines; the last one ends in … if cut."""
-    words = text.split()
-    lines: list[str] = []
-    current = ""
-    for i, word in enumerate(words):
-        candidate = f"{current} {word}" if current else word
-        if _width(candidate, font, size) <= width:
-            current = candidate
-            continue
-        if current:
-            lines.append(current)
-        current = word
-        if len(lines) == max_lines - 1:
-            rest = " ".join(words[i:])
-            lines.append(_ellipsize(rest, font, size, width))
-            return lines
-    if current:
-        lines.append(_ellipsize(current, font, size, width))
-    return lines or [""]
-
-
-def _date(value: datetime) -> str:
-    # Fixed English month names: the process locale is not the customer's.
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
-
-
 @lru_cache(maxsize=8)
 def _logo(path: str, mtime_ns: int) -> Any:
     from reportlab.lib.utils import ImageReader
@@ -298,7 +187,7 @@ class _Slip:
         self.slip = slip
         self.company = company
         self.s = style
-        self.f = _fonts(_texts(slip, company))
+        self.f = txt.fonts_for(_texts(slip, company))
         self.w, self.h = style.size
         self.left = style.margin
         self.right = self.w - style.margin
@@ -371,7 +260,7 @@ class _Slip:
             return
         font = self.f.bold if bold else self.f.regular
         if width is not None:
-            text = _ellipsize(text, font, size, width)
+            text = txt.ellipsize(text, font, size, width)
         c = self.c
         c.setFont(font, size)
         if grey and self.s.grey:
@@ -475,7 +364,7 @@ class _Slip:
         top = self.h - s.margin
         y = top - s.company_size
         self._text(self.right, y, "PACKING SLIP", s.title_size, bold=True, align="right")
-        title_w = _width("PACKING SLIP", self.f.bold, s.title_size)
+        title_w = txt.text_width("PACKING SLIP", self.f.bold, s.title_size)
         self._text(
             self.left,
             y,
@@ -531,7 +420,7 @@ class _Slip:
         station = " at ".join(p for p in (slip.packed_by, slip.station) if p)
         facts = [
             *([] if s.label else [("Order", slip.order_number)]),  # a label has it by the bars
-            ("Order date", _date(slip.placed_at)),
+            ("Order date", txt.format_date(slip.placed_at)),
             ("Channel", slip.channel),
             ("Packages", str(slip.packages)),
             ("Packed by", station or "—"),
@@ -601,10 +490,12 @@ class _Slip:
         s, f = self.s, self.f
         pad = self._cell_pad()
         widths = {col.key: w - 2 * pad for col, _, w in self.columns}
-        desc = _wrap(line.description, f.regular, s.table_size, widths["description"], s.desc_lines)
-        sku = _ellipsize(line.sku, f.bold, s.table_size, widths["sku"])
+        desc = txt.wrap(
+            line.description, f.regular, s.table_size, widths["description"], s.desc_lines
+        )
+        sku = txt.ellipsize(line.sku, f.bold, s.table_size, widths["sku"])
         gtin_size = s.table_size if "gtin" in widths else s.small_size
-        gtin = _ellipsize(line.gtin, f.regular, gtin_size, widths.get("gtin", widths["sku"]))
+        gtin = txt.ellipsize(line.gtin, f.regular, gtin_size, widths.get("gtin", widths["sku"]))
         n_lines = max(len(desc), 1 if "gtin" in widths or not gtin else 2)
         return _Row(line, sku, gtin, desc, n_lines * self.leading + 2 * pad)
 
@@ -688,7 +579,7 @@ class _Slip:
             y -= s.body_size * 2
             self._text(self.left, y, "NOTES", s.small_size, bold=True, grey=True)
             for note in slip.notes:
-                for text in _wrap(note, self.f.regular, s.body_size, self.right - self.left, 3):
+                for text in txt.wrap(note, self.f.regular, s.body_size, self.right - self.left, 3):
                     y -= s.body_size * 1.3
                     self._text(self.left, y, text, s.body_size)
         if self.company.returns_url:
@@ -728,7 +619,7 @@ class _Slip:
             f"and enter order {self.slip.order_number} to start a return. "
             "Please pack this slip with the items you send back."
         )
-        for line in _wrap(text, self.f.regular, s.small_size * 1.1, width, 4):
+        for line in txt.wrap(text, self.f.regular, s.small_size * 1.1, width, 4):
             y -= s.small_size * 1.45
             self._text(x, y, line, s.small_size * 1.1)
         return min(y, top - side) - 2
