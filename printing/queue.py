@@ -48,30 +48,59 @@ RENDERERS: dict[str, tuple[Renderer, str]] = {
 
 
 def print_job(ctx: StationContext, job: JobView) -> bool:
-    """Render and send one job; record the outcome. True when it printed."""
+    """Render and send one job; record the outcome. True when it printed.
+
+    The job is marked as sending (committed) before the bytes leave, so a station that dies
+    mid-send knows afterwards that the job may have printed.
+    """
     printer = ctx.config.printer_for(job.document)
     where = printer.describe()
     try:
         render, content_type = RENDERERS[job.document]
         data = render(ctx, job, printer)
-        ref = transport_for(printer).send(data, title=job.title, content_type=content_type)
     except PrintError as e:
-        log.warning("print job %s (%s) failed: %s", job.id, job.title, e.message)
-        with ctx.uow() as uow:
-            print_jobs.mark_failed(uow, job.id, where, e.message)
-        return False
+        return _failed(ctx, job, where, e.message)
     except Exception as e:  # a broken document must not stop the queue behind it
         log.exception("print job %s (%s) could not be made", job.id, job.title)
-        with ctx.uow() as uow:
-            print_jobs.mark_failed(uow, job.id, where, f"The document could not be made: {e}")
-        return False
+        return _failed(ctx, job, where, f"The document could not be made: {e}")
+    with ctx.uow() as uow:
+        print_jobs.mark_sending(uow, job.id)
+    try:
+        ref = transport_for(printer).send(data, title=job.title, content_type=content_type)
+    except PrintError as e:
+        return _failed(ctx, job, where, e.message)
+    except Exception as e:
+        log.exception("print job %s (%s) could not be sent", job.id, job.title)
+        return _failed(ctx, job, where, f"The printer could not be reached: {e}")
     with ctx.uow() as uow:
         print_jobs.mark_printed(uow, job.id, f"{where}: {ref}")
     return True
 
 
-def print_pending(ctx: StationContext) -> int:
-    """Print every job of this station that has not printed yet; return how many printed."""
+def _failed(ctx: StationContext, job: JobView, where: str, words: str) -> bool:
+    log.warning("print job %s (%s) failed: %s", job.id, job.title, words)
     with ctx.uow() as uow:
-        jobs = print_jobs.pending_jobs(uow)
-    return sum(print_job(ctx, job) for job in jobs)
+        print_jobs.mark_failed(uow, job.id, where, words)
+    return False
+
+
+def recover(ctx: StationContext) -> int:
+    """At start: jobs the station was sending when it stopped wait for a person's decision."""
+    with ctx.uow() as uow:
+        return print_jobs.recover_after_restart(uow)
+
+
+def print_pending(ctx: StationContext) -> int:
+    """Print every job of this station that is due (queued, or failed and past its back-off);
+    return how many printed. A printer that fails leaves its other jobs for the next run."""
+    with ctx.uow() as uow:
+        jobs = print_jobs.due_jobs(uow)
+    printed, dead = 0, set()
+    for job in jobs:
+        if job.document in dead:
+            continue  # its printer just failed: don't spend another timeout on it now
+        if print_job(ctx, job):
+            printed += 1
+        else:
+            dead.add(job.document)
+    return printed

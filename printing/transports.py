@@ -339,6 +339,21 @@ def safe_filename(title: str, max_length: int = 80) -> str:
 # ----------------------------------------------------------------------------- raw TCP
 
 
+CLOSE_WAIT_S = 3.0
+
+
+def _await_close(conn: socket.socket, timeout: float) -> None:
+    """Wait for the printer to close its side: it has then read every byte. A reset means it
+    did not take the whole job. A printer that keeps the connection open until the sender
+    closes is taken at its word once ``timeout`` passes (TCP delivered the bytes)."""
+    conn.settimeout(timeout)
+    try:
+        while conn.recv(4096):
+            pass  # status bytes some printers send back; the job is done at end-of-stream
+    except TimeoutError:
+        log.debug("printer kept the connection open; taking the job as delivered")
+
+
 class RawSocketTransport:
     """Sends bytes to a printer's raw TCP port (JetDirect, usually 9100): ZPL, ESC/POS."""
 
@@ -353,6 +368,12 @@ class RawSocketTransport:
             with socket.create_connection((self.host, self.port), timeout=self.timeout) as conn:
                 conn.sendall(document)
                 conn.shutdown(socket.SHUT_WR)  # tells the printer the job is complete
+                _await_close(conn, min(self.timeout, CLOSE_WAIT_S))
+        except ConnectionResetError as exc:
+            raise PrintError(
+                f"{where} dropped the connection before taking the whole job — check the "
+                f"printer (paper, errors); {_KEPT}"
+            ) from exc
         except ConnectionRefusedError as exc:
             raise PrintError(
                 f"{where} refused the connection — check it is on, connected, and that the "

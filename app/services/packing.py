@@ -25,7 +25,7 @@ from app.domain.orders import OrderStatus, check_packable, check_transition
 from app.domain.roles import Permission
 from app.ids import new_id
 from app.scanning.normalize import Scan, normalize
-from app.services import auth
+from app.services import auth, print_jobs
 from app.services.orders import load_order, order_view, read_order
 from app.services.packages import open_package_for, open_package_ids
 from app.services.resolve import Kind, Resolved, resolve
@@ -44,7 +44,6 @@ from app.store.models import (
     Package,
     PackageItem,
     PackedUnit,
-    PrintJob,
     ScanEvent,
     StockMovement,
     Tote,
@@ -532,14 +531,7 @@ def complete_order(uow: UnitOfWork, order_id: uuid.UUID) -> CompletedOrder:
     order.packed_at = now
     order.version += 1
     s.execute(update(Tote).where(Tote.order_id == order.id).values(order_id=None))
-    job = PrintJob(
-        station_id=uow.actor.station_id,
-        document="packing_slip",
-        ref_id=order.id,
-        title=f"Packing slip {order.number}",
-        status="queued",
-    )
-    s.add(job)
+    job_id = print_jobs.queue_job(uow, "packing_slip", order.id, f"Packing slip {order.number}")
     uow.record(
         "order.packed",
         {
@@ -564,7 +556,7 @@ def complete_order(uow: UnitOfWork, order_id: uuid.UUID) -> CompletedOrder:
         entity_id=order.id,
     )
     s.flush()
-    return CompletedOrder(order=order_view(s, order), print_job_id=job.id)
+    return CompletedOrder(order=order_view(s, order), print_job_id=job_id)
 
 
 def _units_by_package(uow: UnitOfWork, package_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:

@@ -267,11 +267,17 @@ class PrintJob(Base):
     document: Mapped[str] = mapped_column(String(30))  # packing_slip, label, receipt...
     ref_id: Mapped[uuid.UUID] = mapped_column()
     title: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(12), index=True)  # queued / printed / failed
+    # queued → sending → printed; failed (retried at next_attempt_at); uncertain (the station
+    # stopped while sending: it may have printed); discarded (a person decided).
+    status: Mapped[str] = mapped_column(String(12), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     destination: Mapped[str] = mapped_column(String(300), default="")
     last_error: Mapped[str] = mapped_column(Text, default="")
     printed_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    sending_since: Mapped[datetime | None]
+    possible_duplicate: Mapped[bool] = mapped_column(default=False)
+    reprint_of: Mapped[uuid.UUID | None] = mapped_column()
 
 
 class AuditEvent(Base):

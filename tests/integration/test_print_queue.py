@@ -61,25 +61,126 @@ def test_slip_saved_to_the_folder_when_no_printer_is_set(
     assert print_pending(station) == 0  # printed once, never twice
 
 
-def test_a_printer_that_is_off_keeps_the_job_and_the_next_run_prints_it(
+def test_a_printer_that_is_off_keeps_the_job_and_retries_it_when_back(
     station: StationContext, packer: OperatorView, tmp_path: Path
 ) -> None:
     _number, job_id = pack_one(station, packer)
-    off = with_printer(station, PrinterConfig(kind="socket", host="127.0.0.1", port=free_port()))
+    port = free_port()
+    off = with_printer(station, PrinterConfig(kind="socket", host="127.0.0.1", port=port))
     assert print_pending(off) == 0
     with station.uow() as uow:
         job = print_jobs.get_job(uow, job_id)  # type: ignore[arg-type]
         assert print_jobs.count_waiting(uow) == 1
+        [summary] = print_jobs.waiting_summary(uow)
     assert job.status == "failed"
     assert job.attempts == 1
     assert "not answering" in job.last_error or "refused" in job.last_error.lower()
+    assert job.next_attempt_at is not None  # backs off instead of hammering a dead printer
+    assert summary.words() == "Slip printer offline — 1 packing slip waiting"
 
-    back = with_printer(station, PrinterConfig(kind="folder", folder=str(tmp_path / "later")))
-    assert print_pending(back) == 1
+    with socket.create_server(("127.0.0.1", port)) as printer:
+        printer.settimeout(10)
+        assert print_pending(off) == 0  # still inside its back-off: not tried again yet
+        with station.uow() as uow:
+            assert print_jobs.retry_now(uow) == 1  # the printer is back
+        received = bytearray()
+
+        def serve() -> None:
+            conn, _ = printer.accept()
+            with conn:
+                while chunk := conn.recv(65536):
+                    received.extend(chunk)
+
+        import threading
+
+        thread = threading.Thread(target=serve)
+        thread.start()
+        assert print_pending(off) == 1
+        thread.join(10)
+    assert bytes(received).startswith(b"%PDF")
     with station.uow() as uow:
         job = print_jobs.get_job(uow, job_id)  # type: ignore[arg-type]
+        assert print_jobs.waiting_summary(uow) == []
     assert (job.status, job.attempts, job.last_error) == ("printed", 2, "")
-    assert len(list((tmp_path / "later").glob("*.pdf"))) == 1
+
+
+def test_a_job_caught_mid_send_by_a_restart_waits_as_a_possible_duplicate(
+    station: StationContext, packer: OperatorView, tmp_path: Path
+) -> None:
+    from printing.queue import recover
+
+    _number, job_id = pack_one(station, packer)
+    with station.uow() as uow:
+        print_jobs.mark_sending(uow, job_id)  # type: ignore[arg-type]
+    # ... and the station dies here. At the next start:
+    assert recover(station) == 1
+    with station.uow() as uow:
+        job = print_jobs.get_job(uow, job_id)  # type: ignore[arg-type]
+        [summary] = print_jobs.waiting_summary(uow)
+    assert job.status == "uncertain"
+    assert job.possible_duplicate
+    assert "may have printed" in job.last_error
+    assert "1 to check (may have printed)" in summary.words()
+    assert print_pending(station) == 0  # never printed twice behind a person's back
+
+    with station.uow(packer) as uow:
+        again = print_jobs.reprint(uow, job_id)  # type: ignore[arg-type]
+    assert print_pending(station) == 1
+    with station.uow() as uow:
+        old, new = print_jobs.get_job(uow, job_id), print_jobs.get_job(uow, again)  # type: ignore[arg-type]
+        journal = print_jobs.journal(uow)
+    assert old.status == "discarded"
+    assert (new.status, new.reprint_of) == ("printed", old.id)
+    assert [j.id for j in journal][:2] == [new.id, old.id]
+    with station.sessions() as s:
+        from sqlalchemy import select
+
+        from app.store.models import AuditEvent
+
+        audit = s.scalars(select(AuditEvent).where(AuditEvent.action == "print.reprinted")).one()
+    assert audit.operator_id == packer.id
+
+
+def test_discard_and_reprint_say_what_is_not_possible(
+    station: StationContext, packer: OperatorView
+) -> None:
+    from app.domain.errors import ValidationError
+
+    _number, job_id = pack_one(station, packer)
+    with pytest.raises(ValidationError, match="still waiting to print"), station.uow() as uow:
+        print_jobs.reprint(uow, job_id)  # type: ignore[arg-type]
+    assert print_pending(station) == 1
+    with pytest.raises(ValidationError, match="already printed"), station.uow() as uow:
+        print_jobs.discard(uow, job_id)  # type: ignore[arg-type]
+
+
+def test_a_printer_that_drops_the_connection_mid_job_keeps_the_job(
+    station: StationContext, packer: OperatorView
+) -> None:
+    import threading
+
+    _number, job_id = pack_one(station, packer)
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+
+        def drop() -> None:
+            conn, _ = server.accept()
+            conn.recv(100)  # take a little, then hang up with a reset
+            conn.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
+            conn.close()
+
+        thread = threading.Thread(target=drop)
+        thread.start()
+        flaky = with_printer(station, PrinterConfig(kind="socket", host="127.0.0.1", port=port))
+        printed = print_pending(flaky)
+        thread.join(10)
+    with station.uow() as uow:
+        job = print_jobs.get_job(uow, job_id)  # type: ignore[arg-type]
+    assert printed == 0
+    assert job.status == "failed"
+    assert job.last_error
 
 
 def test_an_unknown_printer_kind_is_a_failed_job_with_words(
