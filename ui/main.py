@@ -73,15 +73,21 @@ def _log_uncaught(kind: type[BaseException], value: BaseException, tb: object) -
     log.critical("uncaught exception", exc_info=(kind, value, tb))  # type: ignore[arg-type]
 
 
-def printer_for(ctx: StationContext) -> Callable[[], int]:
-    """The print worker's entry, bound to this station; printing/ loads on the first call."""
+def printer_for(ctx: StationContext) -> tuple[Callable[[], int], Callable[[], int]]:
+    """The print worker's entries (print what is due; recover after a restart), bound to this
+    station; printing/ loads on the first call, off the start-up path."""
 
-    def print_pending() -> int:
-        from printing.queue import print_pending as run
+    def print_due() -> int:
+        from printing.queue import print_pending
+
+        return print_pending(ctx)
+
+    def recover() -> int:
+        from printing.queue import recover as run
 
         return run(ctx)
 
-    return print_pending
+    return print_due, recover
 
 
 def wedge_settings(scanner: ScannerConfig) -> object:
@@ -104,7 +110,8 @@ def build_window(
     from ui.main_window import MainWindow
     from ui.wedge_filter import WedgeFilter
 
-    window = MainWindow(ctx, print_pending=print_pending or printer_for(ctx))
+    print_due, recover = printer_for(ctx)
+    window = MainWindow(ctx, print_due=print_pending or print_due, recover_prints=recover)
     wedge = WedgeFilter(window, wedge_settings(ctx.config.scanner))  # type: ignore[arg-type]
     window.install_wedge(wedge, wedge.scanned)
     window.resize(1366, 768)

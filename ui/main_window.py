@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +18,9 @@ from app.services.bench import PackBench
 from app.services.views import OperatorView
 from ui.feedback import Sounds
 from ui.ops import DbOp, DbWorker
+from ui.print_runner import PrintRunner
 from ui.screens.pack import PackScreen
+from ui.screens.print_journal import PrintJournalScreen
 from ui.screens.search import SearchScreen
 from ui.screens.signin import SignInScreen
 from ui.status_bar import StationStatusBar
@@ -42,7 +43,8 @@ class MainWindow(QMainWindow):
         self,
         ctx: StationContext,
         *,
-        print_pending: Callable[[], int],
+        print_due: Callable[[], int],
+        recover_prints: Callable[[], int],
         sounds: Sounds | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -71,13 +73,9 @@ class MainWindow(QMainWindow):
         def bench_for(operator: OperatorView) -> PackBench:
             return PackBench(ctx.uow, operator, config.scanner.gs_replacement)
 
-        def job_status(operator: OperatorView, job_id: uuid.UUID) -> print_jobs.JobView:
-            with ctx.uow(operator) as u:
-                return print_jobs.get_job(u, job_id)
-
-        def read_counts() -> tuple[int, int]:
+        def read_counts() -> tuple[int, list[print_jobs.WaitingSummary]]:
             with ctx.uow() as u:
-                return outbox.count_pending(u), print_jobs.count_waiting(u)
+                return outbox.count_pending(u), print_jobs.waiting_summary(u)
 
         self.signin = SignInScreen(
             uow,
@@ -91,14 +89,13 @@ class MainWindow(QMainWindow):
             self.worker,
             self.sounds,
             bench_for,
-            print_pending,
-            job_status,
             colors(config.theme),
             parent=self,
         )
         self.search = SearchScreen(uow, self.worker, parent=self)
+        self.journal = PrintJournalScreen(uow, self.worker, parent=self)
         self.stack = QStackedWidget(self)
-        for screen in (self.signin, self.pack, self.search):
+        for screen in (self.signin, self.pack, self.search, self.journal):
             self.stack.addWidget(screen)
         self.setCentralWidget(self.stack)
         self.status = StationStatusBar(
@@ -114,9 +111,14 @@ class MainWindow(QMainWindow):
         self.signin.signed_in.connect(self._signed_in)
         self.pack.sign_out_requested.connect(self.sign_out)
         self.pack.search_requested.connect(self.show_search)
-        self.pack.print_reported.connect(self.status.set_print_result)
-        self.pack.order_completed.connect(lambda _number: self.status.refresh())
+        self.printer = PrintRunner(print_due, recover_prints, self)
+        self.printer.ran.connect(lambda _printed: self.status.refresh())
+        self.pack.order_completed.connect(lambda _number: self.printer.kick())
         self.search.back_requested.connect(self.show_pack)
+        self.pack.journal_requested.connect(self.show_journal)
+        self.journal.back_requested.connect(self.show_pack)
+        self.journal.jobs_changed.connect(self.printer.kick)
+        self.printer.ran.connect(lambda _printed: self._journal_ran())
 
     # --- scans -----------------------------------------------------------------------------
 
@@ -160,6 +162,16 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.search)
         self.search.activate()
 
+    def show_journal(self) -> None:
+        if self._operator is None:
+            return
+        self.stack.setCurrentWidget(self.journal)
+        self.journal.refresh()
+
+    def _journal_ran(self) -> None:
+        if self.stack.currentWidget() is self.journal:
+            self.journal.refresh()
+
     def show_pack(self) -> None:
         if self._operator is None:
             return
@@ -177,6 +189,7 @@ class MainWindow(QMainWindow):
     def _became_ready(self) -> None:
         self.signin.load_names()
         self.status.start()
+        self.printer.start()
         QTimer.singleShot(SOUNDS_AFTER_SHOW_MS, self.sounds.load)
         log.info("station %s ready", self.ctx.station_name)
         self.ready.emit()
@@ -204,6 +217,7 @@ class MainWindow(QMainWindow):
             app.removeEventFilter(self.wedge)
             self.wedge = None
         self._checkpoint.stop()
+        self.printer.stop()
         self.worker.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:

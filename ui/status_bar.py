@@ -7,17 +7,19 @@ slow one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+from app.services.print_jobs import WaitingSummary
 from ui.models import format_int
 from ui.ops import DbOp, DbWorker
 from ui.widgets import ElidedLabel
 
 REFRESH_MS = 5000
-Counts = tuple[int, int]  # (outbox operations waiting, print jobs waiting)
+# (outbox operations waiting, per kind of document: print jobs waiting and why)
+Counts = tuple[int, Sequence[WaitingSummary]]
 
 
 class StationStatusBar(QStatusBar):
@@ -63,12 +65,6 @@ class StationStatusBar(QStatusBar):
         label.setToolTip(text)
         label.setText(text)
 
-    def set_print_result(self, words: str) -> None:
-        self._set(
-            self.printer,
-            self.tr("Slips → {printer} · last: {words}").format(printer=self._printer, words=words),
-        )
-
     def start(self) -> None:
         self.refresh()
         self.timer.start()
@@ -86,12 +82,25 @@ class StationStatusBar(QStatusBar):
 
     def _show_counts(self, counts: Counts) -> None:
         self._busy = False
-        outbox, prints = counts
+        outbox, summaries = counts
+        prints = sum(s.waiting for s in summaries)
         self.waiting.setText(
             self.tr("Waiting: {ops} to sync · {prints} to print").format(
                 ops=format_int(outbox), prints=format_int(prints)
             )
         )
+        trouble = [s for s in summaries if s.last_error or s.uncertain]
+        if trouble:
+            # In words, where the eye goes when slips stop coming: "Slip printer offline — 3
+            # packing slips waiting". The journal (F4) says more and can print again.
+            self._set(self.printer, " · ".join(s.words() for s in trouble))
+        else:
+            self._set(self.printer, self.tr("Slips → {printer}").format(printer=self._printer))
+        alert = "true" if trouble else "false"
+        if self.printer.property("alert") != alert:
+            self.printer.setProperty("alert", alert)
+            self.printer.style().unpolish(self.printer)
+            self.printer.style().polish(self.printer)
 
     def _not_read(self, _error: BaseException) -> None:
         self._busy = False

@@ -125,9 +125,11 @@ def test_packer_packs_an_order_end_to_end(
     assert order.number in text
     assert order_status(ctx, order.id) == "packed"
     assert pack.banner.kind == "good"
-    assert "printed" in pack.banner.message
+    assert f"Order {order.number} packed" in pack.banner.message
     assert pack.instruction.text() == "Scan an order to start"
-    assert "last:" in window.status.printer.text()
+    window.status.refresh()
+    qtbot.waitUntil(lambda: "0 to print" in window.status.waiting.text(), timeout=5000)
+    assert window.status.printer.text().startswith("Slips → folder")
 
     feedback = sorted(pack.feedback_ms)
     ui_part = sorted(t - c for t, c in zip(pack.feedback_ms, pack.core_ms, strict=True))

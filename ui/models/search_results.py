@@ -20,7 +20,7 @@ from ui.models import format_datetime, format_int, status_words
 Index = QModelIndex | QPersistentModelIndex
 
 
-class _RowsModel(QAbstractTableModel):
+class RowsModel(QAbstractTableModel):
     """A read-only table over a list of frozen rows; subclasses say how a cell reads."""
 
     context = "SearchResultsModel"
@@ -63,7 +63,7 @@ class _RowsModel(QAbstractTableModel):
         raise NotImplementedError
 
 
-class SearchResultsModel(_RowsModel):
+class SearchResultsModel(RowsModel):
     """Orders found by number, customer name or e-mail; newest first."""
 
     headers = ("Order", "Customer", "E-mail", "Status", "Placed", "Lines")
@@ -90,7 +90,7 @@ class SearchResultsModel(_RowsModel):
         )[col]
 
 
-class TimelineModel(_RowsModel):
+class TimelineModel(RowsModel):
     """Every scan and event of one order, oldest first."""
 
     context = "TimelineModel"

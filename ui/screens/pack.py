@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.errors import WaystationError
-from app.services import print_jobs
 from app.services.bench import BenchResult, PackBench
 from app.services.packages import parse_weight
 from app.services.views import CompletedOrder, OperatorView, OrderView
@@ -54,16 +53,16 @@ MISSING_REASONS = ("Bin empty", "Item damaged", "Wrong item in the bin", "Not fo
 class PackScreen(QWidget):
     """Signals:
     search_requested(): the packer wants the order search screen.
+    journal_requested(): the packer wants the print journal.
     sign_out_requested(): the packer is leaving the bench.
     order_completed(str): an order was packed; its number.
-    print_reported(str): words on where the last packing slip went (for the status bar).
     scan_shown(): the result of a scan is on screen (committed, model and banner updated).
     """
 
     search_requested = Signal()
+    journal_requested = Signal()
     sign_out_requested = Signal()
     order_completed = Signal(str)
-    print_reported = Signal(str)
     scan_shown = Signal()
 
     def __init__(
@@ -71,8 +70,6 @@ class PackScreen(QWidget):
         worker: DbWorker,
         sounds: Sounds,
         bench_factory: Callable[[OperatorView], PackBench],
-        print_pending: Callable[[], int],
-        job_status: Callable[[OperatorView, uuid.UUID], print_jobs.JobView],
         colors: Colors,
         parent: QWidget | None = None,
     ) -> None:
@@ -80,8 +77,6 @@ class PackScreen(QWidget):
         self._worker = worker
         self._sounds = sounds
         self._bench_factory = bench_factory
-        self._print_pending = print_pending
-        self._job_status = job_status
         self._bench: PackBench | None = None
         self._order: OrderView | None = None
         # Scan → screen updated, and the part of it spent in PackBench.scan (benchmarks, tests).
@@ -100,10 +95,12 @@ class PackScreen(QWidget):
         self.instruction.setObjectName("instruction")
         self.instruction.setWordWrap(True)
         self.search_button = self._button(self.tr("Search orders (F3)"), self.search_requested)
+        self.journal_button = self._button(self.tr("Print jobs (F4)"), self.journal_requested)
         self.sign_out_button = self._button(self.tr("Sign out"), self.sign_out_requested)
         top = QHBoxLayout()
         top.addWidget(self.instruction, 1)
         top.addWidget(self.search_button)
+        top.addWidget(self.journal_button)
         top.addWidget(self.sign_out_button)
 
         self.banner = Banner(self)
@@ -218,6 +215,7 @@ class PackScreen(QWidget):
     def _declare_shortcuts(self) -> None:
         for keys, slot in (
             ("F3", self.search_requested.emit),
+            ("F4", self.journal_requested.emit),
             ("Ctrl+Z", self.undo_last_scan),
             ("Ctrl+Return", self.complete_order),
         ):
@@ -404,37 +402,21 @@ class PackScreen(QWidget):
         bench = self._bench
         if bench is None or not self.complete_button.isEnabled():
             return
-        operator = bench.operator
-        print_pending, job_status = self._print_pending, self._job_status
-
-        def complete() -> tuple[CompletedOrder, print_jobs.JobView | None]:
-            done = bench.complete()
-            try:
-                print_pending()
-                job = job_status(operator, done.print_job_id)
-            except Exception:  # the order IS packed; the job stays queued for a retry
-                log.exception("printing the packing slip of %s failed", done.order.number)
-                job = None
-            return done, job
-
-        DbOp(self._worker, complete).success(self._completed).failure(
+        DbOp(self._worker, bench.complete).success(self._completed).failure(
             lambda error: self._failed(error, "action")
         ).run()
 
-    def _completed(self, outcome: tuple[CompletedOrder, print_jobs.JobView | None]) -> None:
-        done, job = outcome
+    def _completed(self, done: CompletedOrder) -> None:
+        # The slip is queued with the order in one transaction; the print worker sends it
+        # (a printer that is off never holds up the bench — the status bar tells).
         number = done.order.number
         self._show_order(None)
-        if job is not None and job.status == "printed":
-            where = self.tr("Packing slip printed to {where}.").format(where=job.destination)
-            self._feedback("good", self.tr("Order {n} packed. ").format(n=number) + where)
-        else:
-            why = job.last_error if job is not None else ""
-            where = self.tr("Packing slip waiting to print {why}— it will be retried.").format(
-                why=f"({why}) " if why else ""
-            )
-            self._feedback("warn", self.tr("Order {n} packed. ").format(n=number) + where)
-        self.print_reported.emit(where)
+        self._feedback(
+            "good",
+            self.tr("Order {n} packed — its packing slip is printing. Scan the next order.").format(
+                n=number
+            ),
+        )
         self.order_completed.emit(number)
 
     # --- showing the order -----------------------------------------------------------------
