@@ -21,9 +21,13 @@ from app.store.uow import Actor, UnitOfWork
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass
 class StationContext:
-    """One station's handle on its local database; passed to whoever needs it."""
+    """One station's handle on its local database; passed to whoever needs it.
+
+    ``config`` may be replaced while the station runs (the printer set-up saves new
+    printers); everything reads it when it needs it rather than keeping a copy.
+    """
 
     config: StationConfig
     engine: Engine

@@ -133,6 +133,55 @@ def _known(cls: type, values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k not in ("printers", "scanner")}
 
 
+def to_toml(config: StationConfig) -> dict[str, Any]:
+    """The settings as the TOML file holds them (defaults left out, so they can change)."""
+    default = StationConfig()
+    station = {
+        f.name: getattr(config, f.name)
+        for f in fields(StationConfig)
+        if f.name not in ("printers", "scanner")
+        and getattr(config, f.name) != getattr(default, f.name)
+    }
+    out: dict[str, Any] = {"station": station}
+    blank = PrinterConfig()
+    printers = {
+        doc: {
+            f.name: getattr(p, f.name)
+            for f in fields(PrinterConfig)
+            if getattr(p, f.name) != getattr(blank, f.name) or f.name == "kind"
+        }
+        for doc, p in sorted(config.printers.items())
+    }
+    if printers:
+        out["printers"] = printers
+    scanner = {
+        f.name: list(v) if isinstance(v := getattr(config.scanner, f.name), tuple) else v
+        for f in fields(ScannerConfig)
+        if getattr(config.scanner, f.name) != getattr(ScannerConfig(), f.name)
+    }
+    if scanner:
+        out["scanner"] = scanner
+    return out
+
+
+def save_config(config: StationConfig, path: Path | None = None) -> Path:
+    """Write the settings (atomically: a half-written file never replaces a good one)."""
+    import tomli_w
+
+    path = path or config_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".toml.tmp")
+        tmp.write_text(tomli_w.dumps(to_toml(config)), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as e:
+        raise ConfigError(
+            f"The station settings could not be saved to {path} ({e.strerror or e}). "
+            "Check the folder can be written to."
+        ) from e
+    return path
+
+
 def database_password(service_url: str) -> str | None:
     """The central database's password, from the OS keyring (never from the config file)."""
     import keyring

@@ -60,3 +60,30 @@ def test_unknown_setting_is_named(tmp_path: Path) -> None:
     f.write_text('[station]\nstation_nmae = "X"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="station_nmae"):
         load_config(f)
+
+
+def test_settings_saved_and_read_back_are_the_same(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from app.config import PrinterConfig, ScannerConfig, save_config
+
+    cfg = replace(
+        StationConfig(station_name="PACK-09", theme="dark"),
+        printers={
+            "packing_slip": PrinterConfig(kind="cups", queue="LASER-3", paper="LETTER"),
+            "shipping_label": PrinterConfig(kind="socket", host="10.0.0.7", port=9100),
+        },
+        scanner=ScannerConfig(prefix="~", terminators=("tab",)),
+    )
+    path = save_config(cfg, tmp_path / "sub" / "station.toml")
+    assert load_config(path) == cfg
+    assert "LASER-3" in path.read_text(encoding="utf-8")
+
+
+def test_settings_that_cannot_be_saved_say_where_and_what_to_do(tmp_path: Path) -> None:
+    from app.config import save_config
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(ConfigError, match="could not be saved"):
+        save_config(StationConfig(), blocker / "station.toml")
