@@ -13,7 +13,7 @@ from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
 from app.bootstrap import StationContext
-from app.services import outbox, print_jobs
+from app.services import outbox, print_jobs, settings
 from app.services.bench import PackBench
 from app.services.views import OperatorView
 from ui.feedback import Sounds
@@ -21,6 +21,7 @@ from ui.ops import DbOp, DbWorker
 from ui.print_runner import PrintRunner
 from ui.screens.pack import PackScreen
 from ui.screens.print_journal import PrintJournalScreen
+from ui.screens.printer_setup import PrinterSetupScreen
 from ui.screens.search import SearchScreen
 from ui.screens.signin import SignInScreen
 from ui.status_bar import StationStatusBar
@@ -95,7 +96,9 @@ class MainWindow(QMainWindow):
         self.search = SearchScreen(uow, self.worker, parent=self)
         self.journal = PrintJournalScreen(uow, self.worker, parent=self)
         self.stack = QStackedWidget(self)
-        for screen in (self.signin, self.pack, self.search, self.journal):
+        self.printer = PrintRunner(print_due, recover_prints, self)
+        self.printers = PrinterSetupScreen(self.printer.run, ctx.station_name, parent=self)
+        for screen in (self.signin, self.pack, self.search, self.journal, self.printers):
             self.stack.addWidget(screen)
         self.setCentralWidget(self.stack)
         self.status = StationStatusBar(
@@ -111,13 +114,15 @@ class MainWindow(QMainWindow):
         self.signin.signed_in.connect(self._signed_in)
         self.pack.sign_out_requested.connect(self.sign_out)
         self.pack.search_requested.connect(self.show_search)
-        self.printer = PrintRunner(print_due, recover_prints, self)
         self.printer.ran.connect(lambda _printed: self.status.refresh())
         self.pack.order_completed.connect(lambda _number: self.printer.kick())
         self.search.back_requested.connect(self.show_pack)
         self.pack.journal_requested.connect(self.show_journal)
         self.journal.back_requested.connect(self.show_pack)
         self.journal.jobs_changed.connect(self.printer.kick)
+        self.journal.printers_requested.connect(self.show_printers)
+        self.printers.back_requested.connect(self.show_journal)
+        self.printers.save_requested.connect(self._save_printers)
         self.printer.ran.connect(lambda _printed: self._journal_ran())
 
     # --- scans -----------------------------------------------------------------------------
@@ -167,6 +172,27 @@ class MainWindow(QMainWindow):
             return
         self.stack.setCurrentWidget(self.journal)
         self.journal.refresh()
+
+    def show_printers(self) -> None:
+        if self._operator is None:
+            return
+        self.stack.setCurrentWidget(self.printers)
+        self.printers.load(self.ctx.config)
+
+    def _save_printers(self, printers: dict[str, Any]) -> None:
+        ctx, operator = self.ctx, self._operator
+
+        def save() -> Any:
+            with ctx.uow(operator) as u:
+                return settings.save_printers(u, ctx.config, printers)
+
+        def saved(config: Any) -> None:
+            ctx.config = config
+            self.status.set_printer(config.printer_for("packing_slip").describe())
+            self.printers.saved()
+            self.printer.kick()
+
+        DbOp(self.worker, save).success(saved).failure(self.printers.failed).run()
 
     def _journal_ran(self) -> None:
         if self.stack.currentWidget() is self.journal:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -72,6 +73,15 @@ class PrintRunner(QObject):
     def _failed(self, error: BaseException) -> None:
         log.error("the print worker failed", exc_info=error)
         self._done(0)
+
+    def run(
+        self,
+        fn: Callable[[], object],
+        on_success: Callable[[Any], None],
+        on_failure: Callable[[BaseException], None],
+    ) -> None:
+        """Other printer work (probes, test pages) on the same thread, in turn."""
+        DbOp(self._worker, fn).success(on_success).failure(on_failure).run()
 
     def stop(self) -> None:
         self._timer.stop()

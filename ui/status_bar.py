@@ -65,6 +65,10 @@ class StationStatusBar(QStatusBar):
         label.setToolTip(text)
         label.setText(text)
 
+    def set_printer(self, printer: str) -> None:
+        self._printer = printer
+        self.refresh()
+
     def start(self) -> None:
         self.refresh()
         self.timer.start()

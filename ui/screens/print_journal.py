@@ -35,10 +35,12 @@ class PrintJournalScreen(QWidget):
     """Signals:
     back_requested(): the person wants the pack screen again.
     jobs_changed(): a job was queued again or discarded (the print worker should look).
+    printers_requested(): the person wants the printer set-up.
     """
 
     back_requested = Signal()
     jobs_changed = Signal()
+    printers_requested = Signal()
 
     def __init__(self, uow: UowFactory, worker: DbWorker, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +81,8 @@ class PrintJournalScreen(QWidget):
         self.retry_button = self._button(self.tr("Retry waiting jobs now"), self.retry_now)
         bottom = QHBoxLayout()
         bottom.addWidget(self.retry_button)
+        self.printers_button = self._button(self.tr("Printers…"), self.printers_requested)
+        bottom.addWidget(self.printers_button)
         bottom.addStretch(1)
         bottom.addWidget(self.discard_button)
         bottom.addWidget(self.reprint_button)
