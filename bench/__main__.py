@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import core_scan, slips
+from bench import core_scan, print_latency, slips
 from bench.data import CACHE, fresh_copy
 from bench.figures import Figure, percentile
 
@@ -118,6 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     figures += core_scan.run(args.products, args.orders)
     figures += start_to_ready(args.products, args.orders)
     figures += slips.run()
+    figures += print_latency.run()
+    for optional in ("bench.labels", "bench.receipts"):  # documents that print on labels/receipts
+        try:
+            module = __import__(optional, fromlist=["run"])
+        except ImportError:
+            continue
+        figures += module.run()
     if args.json:
         print(
             json.dumps(

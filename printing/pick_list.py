@@ -491,16 +491,21 @@ class _Sheet:
             out.append(_OrderSummary(order, ", ".join(slots), len(its), sum(s.qty for s in its)))
         return out
 
-    def _summary_cols(self) -> list[tuple[str, float, str]]:
-        """(title, x, align) for the order summary; narrower than the page, it reads better."""
+    _SUMMARY_WIDTH = 150 * MM
+
+    def _summary_cols(self) -> list[tuple[str, str, float, str]]:
+        """(key, title, x, align) for the order summary; narrower than the page, it reads
+        better. The tote slot column only when the list has slots (cluster picks)."""
         x = self.left
-        return [
-            ("Order", x + _PAD, "left"),
-            ("Tote slot", x + 50 * MM, "left"),
-            ("Stops", x + 100 * MM, "right"),
-            ("Units", x + 122 * MM, "right"),
-            ("Sorted", x + 140 * MM, "left"),
+        cols = [("order", "Order", x + _PAD, "left")]
+        if any(order.slots for order in self.orders):
+            cols.append(("slots", "Tote slot", x + 50 * MM, "left"))
+        cols += [
+            ("stops", "Stops", x + 100 * MM, "right"),
+            ("units", "Units", x + 122 * MM, "right"),
+            ("done", "Sorted", x + 138 * MM, "center"),
         ]
+        return cols
 
     def _summary_head(self, top: float, *, continued: bool = False) -> float:
         y = top - _BODY * 2.6
@@ -510,10 +515,10 @@ class _Sheet:
         head_h = _BODY * 2.1
         if not self.measuring:
             self.c.setFillGray(0.88)
-            self.c.rect(self.left, y - head_h, 150 * MM, head_h, stroke=0, fill=1)
+            self.c.rect(self.left, y - head_h, self._SUMMARY_WIDTH, head_h, stroke=0, fill=1)
             self.c.setFillGray(0)
         baseline = y - head_h / 2 - _BODY * 0.35
-        for title, x, align in self._summary_cols():
+        for _, title, x, align in self._summary_cols():
             self._text(x, baseline, title, _BODY, bold=True, align=align)
         return y - head_h
 
@@ -521,15 +526,22 @@ class _Sheet:
         if self.measuring:
             return
         baseline = top - height / 2 - _BODY * 0.35
-        values = [order.order_number, order.slots or "—", str(order.stops), str(order.units), ""]
-        for i, ((_, x, align), value) in enumerate(zip(self._summary_cols(), values, strict=True)):
-            self._text(x, baseline, value, _BODY + 0.5, bold=i < 2, align=align, width=46 * MM)
-        x = self._summary_cols()[-1][1]
-        side = 4 * MM
-        self._box(x + 2 * MM, top - height / 2 - side / 2, side, side, 0.9)
+        values = {
+            "order": order.order_number,
+            "slots": order.slots or "—",
+            "stops": str(order.stops),
+            "units": str(order.units),
+        }
+        for key, _, x, align in self._summary_cols():
+            if key == "done":
+                side = 4 * MM
+                self._box(x - side / 2, top - height / 2 - side / 2, side, side, 0.9)
+                continue
+            bold = key in {"order", "slots"}
+            self._text(x, baseline, values[key], _BODY + 0.5, bold=bold, align=align, width=46 * MM)
         self.c.setLineWidth(0.4)
         self.c.setStrokeGray(0.45)
-        self.c.line(self.left, top - height, self.left + 150 * MM, top - height)
+        self.c.line(self.left, top - height, self.left + self._SUMMARY_WIDTH, top - height)
         self.c.setStrokeGray(0)
 
     # ------------------------------------------------------------------ footer
