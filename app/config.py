@@ -79,6 +79,7 @@ class StationConfig:
     theme: str = "light"  # light / dark
     sounds: bool = True
     badge_needs_pin: bool = False
+    sscc_block: int = 0  # 0–999, different on every station: its own range of SSCC numbers
     printers: dict[str, PrinterConfig] = field(default_factory=dict)
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
 

@@ -72,7 +72,9 @@ class MainWindow(QMainWindow):
             return ctx.uow(self._operator)
 
         def bench_for(operator: OperatorView) -> PackBench:
-            return PackBench(ctx.uow, operator, config.scanner.gs_replacement)
+            return PackBench(
+                ctx.uow, operator, config.scanner.gs_replacement, ctx.config.sscc_block
+            )
 
         def read_counts() -> tuple[int, list[print_jobs.WaitingSummary]]:
             with ctx.uow() as u:

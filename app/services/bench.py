@@ -43,10 +43,12 @@ class PackBench:
         uow_factory: Callable[[OperatorView | None], UnitOfWork],
         operator: OperatorView,
         gs_replacement: str | None = None,
+        sscc_block: int = 0,
     ) -> None:
         self._factory = uow_factory
         self.operator = operator
         self.gs_replacement = gs_replacement or None
+        self.sscc_block = sscc_block
         self.order: OrderView | None = None
 
     def _uow(self) -> UnitOfWork:
@@ -115,7 +117,10 @@ class PackBench:
         from app.services import packages
 
         oid = self._current()
-        return self._run(lambda uow: packages.close_package(uow, oid, seq, weight_g, box_type))
+        block = self.sscc_block
+        return self._run(
+            lambda uow: packages.close_package(uow, oid, seq, weight_g, box_type, block)
+        )
 
     def add_package(self) -> OrderView:
         from app.services import packages

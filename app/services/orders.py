@@ -96,7 +96,7 @@ _READ_LINES = (
     .order_by(_LINE.c.line_no)
 )
 _READ_PACKAGES = (
-    select(_PKG.c.id, _PKG.c.seq, _PKG.c.box_type, _PKG.c.weight_g, _PKG.c.status)
+    select(_PKG.c.id, _PKG.c.seq, _PKG.c.box_type, _PKG.c.weight_g, _PKG.c.status, _PKG.c.sscc)
     .where(_PKG.c.order_id == _ORDER_ID)
     .order_by(_PKG.c.seq)
 )
@@ -158,8 +158,9 @@ def read_order(conn: Connection, order_id: uuid.UUID) -> OrderView:
                 closed=status == "closed",
                 units=sum(q for _, q in contents[pid]),
                 contents=tuple(contents[pid]),
+                sscc=sscc,
             )
-            for pid, seq, box_type, weight_g, status in packages
+            for pid, seq, box_type, weight_g, status, sscc in packages
         ),
     )
 

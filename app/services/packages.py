@@ -11,12 +11,13 @@ from app.clock import utcnow
 from app.domain.errors import ValidationError
 from app.domain.orders import OrderStatus
 from app.domain.roles import Permission
+from app.domain.sscc import make_sscc
 from app.ids import new_id
 from app.services import auth
 from app.services.orders import load_order, order_view
 from app.services.views import OrderView
 from app.store.fastexec import FastExecutor
-from app.store.models import Order, Package, PackageItem
+from app.store.models import Company, Order, Package, PackageItem, Station
 from app.store.uow import UnitOfWork
 
 _PKG: Table = Package.__table__  # type: ignore[assignment]
@@ -119,8 +120,40 @@ def parse_weight(text: str) -> int:
     return grams
 
 
+def assign_sscc(uow: UnitOfWork, pkg: Package, block: int = 0) -> str | None:
+    """Give a package its SSCC (GS1 serial shipping container code) once, from this station's
+    own range: serial = block (0–999, one per station in the settings) then a running number.
+    None when the company has no GS1 company prefix set."""
+    if pkg.sscc:
+        return pkg.sscc
+    company = uow.session.scalar(select(Company).limit(1))
+    prefix = str(company.profile.get("gs1_company_prefix", "")) if company else ""
+    if not prefix:
+        return None
+    station = uow.session.get(Station, uow.actor.station_id)
+    assert station is not None
+    serial_digits = 16 - len(prefix)
+    if not 0 <= block <= 999:
+        raise ValidationError(f"The station's SSCC block {block} must be 0 to 999.")
+    per_block = 10 ** (serial_digits - 3)
+    if station.next_sscc >= per_block:
+        raise ValidationError(
+            f"This station has used all {per_block - 1:,} SSCC numbers of block {block} — "
+            "give it another block in the station settings."
+        )
+    serial = block * per_block + station.next_sscc
+    station.next_sscc += 1
+    pkg.sscc = make_sscc(0, prefix, serial)
+    return pkg.sscc
+
+
 def close_package(
-    uow: UnitOfWork, order_id: uuid.UUID, seq: int, weight_g: int, box_type: str
+    uow: UnitOfWork,
+    order_id: uuid.UUID,
+    seq: int,
+    weight_g: int,
+    box_type: str,
+    sscc_block: int = 0,
 ) -> OrderView:
     order = _packing(uow, order_id)
     pkg = _package(uow, order, seq)
@@ -136,6 +169,7 @@ def close_package(
     pkg.box_type = box_type.strip()
     pkg.status = "closed"
     pkg.closed_at = utcnow()
+    assign_sscc(uow, pkg, sscc_block)
     uow.record(
         "package.closed",
         {
@@ -144,6 +178,7 @@ def close_package(
             "package": seq,
             "weight_g": weight_g,
             "box_type": pkg.box_type,
+            "sscc": pkg.sscc,
         },
         entity="order",
         entity_id=order.id,

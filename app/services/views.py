@@ -49,6 +49,7 @@ class PackageView:
     closed: bool
     units: int
     contents: tuple[tuple[uuid.UUID, int], ...]  # (order line id, units)
+    sscc: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -453,3 +453,29 @@ def test_station_commits_never_checkpoint_and_an_idle_checkpoint_empties_the_log
     assert pages > 0  # the scans' commits were all still in the log
     assert done == pages  # and the idle checkpoint folded every page into the file
     assert wal.exists()
+
+
+def test_a_closed_package_gets_an_sscc_from_the_stations_own_block(
+    station: StationContext, packer: OperatorView
+) -> None:
+    from app.domain.sscc import is_valid_sscc
+
+    bench = PackBench(station.uow, packer, sscc_block=42)
+    order = open_order(bench, station)
+    codes = gtins(order)
+    first_line = bench.scan(codes[0]).line_id
+    bench.scan(codes[1])
+    first = bench.close_package(1, 700, "S-BOX 20×15×10").packages[0].sscc
+    bench.scan(codes[2])
+    second = bench.close_package(2, 600, "S-BOX 20×15×10").packages[1].sscc
+    assert first is not None
+    assert second is not None
+    assert is_valid_sscc(first)
+    assert is_valid_sscc(second)
+    assert first.startswith("0" + "4061230" + "042")  # extension, company prefix, block 42
+    assert int(second[11:17]) == int(first[11:17]) + 1
+    assert first_line is not None
+    moved = bench.move_units(first_line, 1, 2, 1)  # reopens both packages
+    assert not moved.packages[0].closed
+    again = bench.close_package(1, 400, "S-BOX 20×15×10")
+    assert again.packages[0].sscc == first  # a package keeps the SSCC it was given
