@@ -78,6 +78,7 @@ def test_a_packer_may_look_but_not_save(
     monkeypatch.setenv("WAYSTATION_CONFIG", str(tmp_path / "station.toml"))
     window = station
     open_setup(qtbot, window, PACKER.badge)
+    qtbot.waitUntil(lambda: window.printers.cups_state.text() != "", timeout=10000)
     window.printers.save_button.click()
     qtbot.waitUntil(lambda: window.printers.banner.kind == "bad", timeout=5000)
     assert "may not change the station's settings" in window.printers.banner.message

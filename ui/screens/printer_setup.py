@@ -147,9 +147,12 @@ class PrinterSetupScreen(QWidget):
                 {d: r.printer(self._server) for d, r in self.rows.items()}
             )
         )
+        self.cups_state = QLabel("", self)
+        self.cups_state.setObjectName("hint")
+        self.cups_state.setWordWrap(True)
         bottom = QHBoxLayout()
         bottom.addWidget(self.refresh_button)
-        bottom.addStretch(1)
+        bottom.addWidget(self.cups_state, 1)
         bottom.addWidget(self.save_button)
         page = QVBoxLayout(self)
         page.setContentsMargins(16, 10, 16, 8)
@@ -201,8 +204,10 @@ class PrinterSetupScreen(QWidget):
             row.queue.setCurrentText(current)
             ready, words = states[doc]
             row.state.setText(("✓ " if ready else "✗ ") + words)
-        if problem:
-            self.banner.show_message("warn", problem)
+        # CUPS's own state has its line: the banner keeps the answer to what the person did.
+        self.cups_state.setText(
+            ("✗ " + problem) if problem else self.tr("✓ CUPS: {n} queues").format(n=len(queues))
+        )
 
     def test_page(self, document: str) -> None:
         from printing.setup import send_test_page
