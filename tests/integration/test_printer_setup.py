@@ -99,9 +99,7 @@ def test_cups_queues_are_listed_and_a_test_page_prints(cups_server: CupsServer) 
     assert "NO_SUCH_QUEUE" in words
 
 
-def test_only_a_role_that_may_configure_saves_printers(
-    station: object, tmp_path: Path
-) -> None:
+def test_only_a_role_that_may_configure_saves_printers(station: object, tmp_path: Path) -> None:
     from app.bootstrap import StationContext
     from app.config import load_config
     from app.domain.errors import PermissionDeniedError
