@@ -49,6 +49,8 @@ class PrinterConfig:
     host: str = ""  # for kind=socket (raw TCP 9100)
     port: int = 9100
     paper: str = "A4"  # A4 / LETTER / 4x6
+    dpi: int = 203  # label printers: 203 or 300 dots per inch; barcodes sit on this grid
+    label_on_last_scan: bool = False  # shipping labels: print on the order's last scan
 
     def describe(self) -> str:
         if self.kind == "cups":

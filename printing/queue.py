@@ -10,14 +10,14 @@ from pathlib import Path
 
 from app.bootstrap import StationContext
 from app.config import PrinterConfig
-from app.domain.errors import PrintError
+from app.domain.errors import PrintError, WaystationError
 from app.services import print_jobs
 from app.services.print_jobs import JobView
 from printing.transports import CupsTransport, FolderTransport, RawSocketTransport, Transport
 
 log = logging.getLogger(__name__)
 
-Renderer = Callable[[StationContext, JobView, PrinterConfig], bytes]
+Renderer = Callable[[StationContext, JobView, PrinterConfig], tuple[bytes, str]]
 
 
 def transport_for(printer: PrinterConfig) -> Transport:
@@ -33,17 +33,36 @@ def transport_for(printer: PrinterConfig) -> Transport:
     )
 
 
-def _render_packing_slip(ctx: StationContext, job: JobView, printer: PrinterConfig) -> bytes:
+def _render_packing_slip(
+    ctx: StationContext, job: JobView, printer: PrinterConfig
+) -> tuple[bytes, str]:
     from printing.packing_slip import render_packing_slip
 
     with ctx.uow() as uow:
         slip = print_jobs.packing_slip_data(uow, job.ref_id)
         company = print_jobs.company_profile(uow)
-    return render_packing_slip(slip, company, paper=printer.paper)
+    return render_packing_slip(slip, company, paper=printer.paper), "application/pdf"
 
 
-RENDERERS: dict[str, tuple[Renderer, str]] = {
-    "packing_slip": (_render_packing_slip, "application/pdf"),
+def _render_shipping_label(
+    ctx: StationContext, job: JobView, printer: PrinterConfig
+) -> tuple[bytes, str]:
+    """ZPL for a label printer on the network, PDF (4×6) for CUPS queues and folders."""
+    with ctx.uow() as uow:
+        label = print_jobs.shipping_label_data(uow, job.ref_id)
+        company = print_jobs.company_profile(uow)
+    if printer.kind == "socket":
+        from printing.zpl import shipping_label_zpl
+
+        return shipping_label_zpl(label, company, dpi=printer.dpi), "application/vnd.zebra-zpl"
+    from printing.labels import render_shipping_label
+
+    return render_shipping_label(label, company, dpi=printer.dpi), "application/pdf"
+
+
+RENDERERS: dict[str, Renderer] = {
+    "packing_slip": _render_packing_slip,
+    "shipping_label": _render_shipping_label,
 }
 
 
@@ -56,9 +75,9 @@ def print_job(ctx: StationContext, job: JobView) -> bool:
     printer = ctx.config.printer_for(job.document)
     where = printer.describe()
     try:
-        render, content_type = RENDERERS[job.document]
-        data = render(ctx, job, printer)
-    except PrintError as e:
+        render = RENDERERS[job.document]
+        data, content_type = render(ctx, job, printer)
+    except WaystationError as e:  # a print problem, or data the document cannot carry
         return _failed(ctx, job, where, e.message)
     except Exception as e:  # a broken document must not stop the queue behind it
         log.exception("print job %s (%s) could not be made", job.id, job.title)

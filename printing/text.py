@@ -108,13 +108,18 @@ def wrap(text: str, font: str, size: float, width: float, max_lines: int) -> lis
         if text_width(candidate, font, size) <= width:
             current = candidate
             continue
+        if current and len(lines) == max_lines - 1:
+            # The last line allowed: what is left goes on it, cut with an ellipsis.
+            lines.append(ellipsize(" ".join([current, *words[i:]]), font, size, width))
+            return lines
         if current:
             lines.append(current)
         current = word
-        if len(lines) == max_lines - 1:
+        if len(lines) == max_lines - 1 and i + 1 < len(words):
             rest = " ".join(words[i:])
-            lines.append(ellipsize(rest, font, size, width))
-            return lines
+            if text_width(rest, font, size) > width:
+                lines.append(ellipsize(rest, font, size, width))
+                return lines
     if current:
         lines.append(ellipsize(current, font, size, width))
     return lines or [""]

@@ -72,8 +72,15 @@ class MainWindow(QMainWindow):
             return ctx.uow(self._operator)
 
         def bench_for(operator: OperatorView) -> PackBench:
+            conf = ctx.config
+            label = conf.printers.get("shipping_label")
             return PackBench(
-                ctx.uow, operator, config.scanner.gs_replacement, ctx.config.sscc_block
+                ctx.uow,
+                operator,
+                conf.scanner.gs_replacement,
+                conf.sscc_block,
+                labels=label is not None,
+                label_on_last_scan=label is not None and label.label_on_last_scan,
             )
 
         def read_counts() -> tuple[int, list[print_jobs.WaitingSummary]]:
@@ -118,6 +125,7 @@ class MainWindow(QMainWindow):
         self.pack.search_requested.connect(self.show_search)
         self.printer.ran.connect(lambda _printed: self.status.refresh())
         self.pack.order_completed.connect(lambda _number: self.printer.kick())
+        self.pack.print_queued.connect(self.printer.kick)
         self.search.back_requested.connect(self.show_pack)
         self.pack.journal_requested.connect(self.show_journal)
         self.journal.back_requested.connect(self.show_pack)

@@ -64,7 +64,7 @@ def sscc_hri(code: str, company_prefix_length: int | None = None) -> str:
     Grouped as extension digit, company prefix, serial reference and check digit when the
     prefix length is known, else as extension digit, the 16 digits between, check digit.
     """
-    if company_prefix_length in COMPANY_PREFIX_LENGTHS:
+    if company_prefix_length is not None and company_prefix_length in COMPANY_PREFIX_LENGTHS:
         cut = 1 + company_prefix_length
         return f"(00) {code[0]} {code[1:cut]} {code[cut:-1]} {code[-1]}"
     return f"(00) {code[0]} {code[1:-1]} {code[-1]}"

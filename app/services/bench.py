@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.domain.errors import WaystationError
 from app.scanning.normalize import normalize
-from app.services import packing
+from app.services import packing, print_jobs
 from app.services.resolve import Kind, resolve
 from app.services.views import CompletedOrder, OperatorView, OrderView, ScanOutcome
 from app.store.uow import UnitOfWork
@@ -29,6 +29,7 @@ class BenchResult:
     line_id: uuid.UUID | None = None
     opened: bool = False  # the scan opened (or switched to) an order
     elapsed_ms: float = 0.0
+    queued_print: bool = False  # the scan queued a print job (a label on the last scan)
 
     @property
     def ok(self) -> bool:
@@ -44,11 +45,17 @@ class PackBench:
         operator: OperatorView,
         gs_replacement: str | None = None,
         sscc_block: int = 0,
+        *,
+        labels: bool = False,
+        label_on_last_scan: bool = False,
     ) -> None:
         self._factory = uow_factory
         self.operator = operator
         self.gs_replacement = gs_replacement or None
         self.sscc_block = sscc_block
+        self.labels = labels  # a label printer is set up: each package gets its label
+        # ...and the last package's label prints on the order's last scan, not at completion.
+        self.label_on_last_scan = labels and label_on_last_scan
         self.order: OrderView | None = None
 
     def _uow(self) -> UnitOfWork:
@@ -65,9 +72,7 @@ class PackBench:
                 packing.record_rejected_scan(uow, raw, order_id, e)
             result = BenchResult(packing.outcome_of(e), e.message, self.order)
         ms = (time.perf_counter() - start) * 1000
-        return BenchResult(
-            result.outcome, result.message, result.order, result.line_id, result.opened, ms
-        )
+        return replace(result, elapsed_ms=ms)
 
     def _scan(self, uow: UnitOfWork, raw: str, qty: int | None) -> BenchResult:
         scan = normalize(raw, gs_replacement=self.gs_replacement)
@@ -84,9 +89,20 @@ class PackBench:
         done = packing.pack_resolved(uow, cmd, scan, found)
         self.order = done.order
         message = done.message
+        queued = False
         if done.order.all_packed:
             message += " — all items packed: close the package and complete the order."
-        return BenchResult(ScanOutcome.ACCEPTED, message, done.order, done.line_id)
+            filling = done.order.open_package
+            if self.label_on_last_scan and filling is not None:
+                from app.services import packages
+
+                packages.assign_sscc_to(uow, filling.id, self.sscc_block)  # the label needs it
+                title = f"Label {done.order.number} {filling.seq}/{len(done.order.packages)}"
+                print_jobs.queue_job(uow, "shipping_label", filling.id, title)
+                queued = True
+        return BenchResult(
+            ScanOutcome.ACCEPTED, message, done.order, done.line_id, queued_print=queued
+        )
 
     def _run(self, fn: Callable[[UnitOfWork], OrderView]) -> OrderView:
         with self._uow() as uow:
@@ -137,7 +153,7 @@ class PackBench:
     def complete(self) -> CompletedOrder:
         oid = self._current()
         with self._uow() as uow:
-            done = packing.complete_order(uow, oid)
+            done = packing.complete_order(uow, oid, labels=self.labels)
         self.order = None
         return done
 

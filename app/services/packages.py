@@ -147,6 +147,13 @@ def assign_sscc(uow: UnitOfWork, pkg: Package, block: int = 0) -> str | None:
     return pkg.sscc
 
 
+def assign_sscc_to(uow: UnitOfWork, package_id: uuid.UUID, block: int = 0) -> str | None:
+    pkg = uow.session.get(Package, package_id)
+    if pkg is None:
+        raise ValidationError("That package no longer exists.")
+    return assign_sscc(uow, pkg, block)
+
+
 def close_package(
     uow: UnitOfWork,
     order_id: uuid.UUID,

@@ -490,9 +490,10 @@ def release_hold(
     return order_view(s, order)
 
 
-def complete_order(uow: UnitOfWork, order_id: uuid.UUID) -> CompletedOrder:
+def complete_order(uow: UnitOfWork, order_id: uuid.UUID, labels: bool = False) -> CompletedOrder:
     """Mark the order packed: every line done, every package closed and weighed; stock moves
-    out of the bins and the packing slip is queued to print."""
+    out of the bins and the packing slip is queued to print (with each package's shipping
+    label when ``labels``, unless one was already queued on the last scan)."""
     auth.check(uow, Permission.PACK)
     s = uow.session
     order = load_order(s, order_id)
@@ -532,6 +533,12 @@ def complete_order(uow: UnitOfWork, order_id: uuid.UUID) -> CompletedOrder:
     order.version += 1
     s.execute(update(Tote).where(Tote.order_id == order.id).values(order_id=None))
     job_id = print_jobs.queue_job(uow, "packing_slip", order.id, f"Packing slip {order.number}")
+    if labels:
+        shipped = [p for p in packages if units_in.get(p.id, 0)]
+        for p in shipped:
+            if not print_jobs.has_job(uow, "shipping_label", p.id):
+                title = f"Label {order.number} {p.seq}/{len(shipped)}"
+                print_jobs.queue_job(uow, "shipping_label", p.id, title)
     uow.record(
         "order.packed",
         {

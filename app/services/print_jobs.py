@@ -13,8 +13,19 @@ from sqlalchemy import func, or_, select, update
 from app.clock import utcnow
 from app.domain.documents import Address, CompanyProfile, PackingSlip, SlipLine
 from app.domain.errors import NotFoundError, ValidationError
+from app.domain.labels import ShippingLabel
 from app.services.orders import load_order
-from app.store.models import AuditEvent, Company, Operator, Package, PrintJob, Station
+from app.store.models import (
+    AuditEvent,
+    Company,
+    Operator,
+    OrderLine,
+    Package,
+    PackageItem,
+    PrintJob,
+    Product,
+    Station,
+)
 from app.store.uow import UnitOfWork
 
 MAX_ERROR_CHARS = 2000
@@ -356,4 +367,55 @@ def packing_slip_data(uow: UnitOfWork, order_id: uuid.UUID) -> PackingSlip:
         packages=int(packages or 1),
         packed_by=packer or "",
         station=station.name if station else "",
+    )
+
+
+def has_job(uow: UnitOfWork, document: str, ref_id: uuid.UUID) -> bool:
+    """Whether this document was already queued for ``ref_id`` (by any station action)."""
+    return (
+        uow.session.scalar(
+            select(PrintJob.id)
+            .where(PrintJob.document == document, PrintJob.ref_id == ref_id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def shipping_label_data(uow: UnitOfWork, package_id: uuid.UUID) -> ShippingLabel:
+    """The label of one package: from the company to the order's address, carrier and service
+    from the company's shipping settings, the package's weight (or, before it is weighed, the
+    weight of what is in it), its SSCC."""
+    s = uow.session
+    package = s.get(Package, package_id)
+    if package is None:
+        raise NotFoundError("That package no longer exists.")
+    order = load_order(s, package.order_id)
+    company = company_profile(uow)
+    profile = (s.scalar(select(Company.profile).limit(1))) or {}
+    count = s.scalar(select(func.count(Package.id)).where(Package.order_id == order.id)) or 1
+    weight = package.weight_g
+    if weight is None:
+        weight = int(
+            s.scalar(
+                select(func.coalesce(func.sum(PackageItem.qty * Product.weight_g), 0))
+                .join(OrderLine, OrderLine.id == PackageItem.order_line_id)
+                .join(Product, Product.id == OrderLine.product_id)
+                .where(PackageItem.package_id == package.id)
+            )
+            or 0
+        )
+    prefix = str(profile.get("gs1_company_prefix", ""))
+    return ShippingLabel(
+        ship_from=company.address,
+        ship_to=address_from(order.ship_to, order.customer.name),
+        carrier=str(profile.get("carrier", "Parcel")),
+        service=str(profile.get("carrier_service", "Standard")),
+        weight_g=weight,
+        package_no=package.seq,
+        package_count=int(count),
+        tracking_number=package.tracking_number or "",
+        sscc=package.sscc or "",
+        order_number=order.number,
+        company_prefix_length=len(prefix) if prefix else None,
     )

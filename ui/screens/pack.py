@@ -57,6 +57,7 @@ class PackScreen(QWidget):
     sign_out_requested(): the packer is leaving the bench.
     order_completed(str): an order was packed; its number.
     scan_shown(): the result of a scan is on screen (committed, model and banner updated).
+    print_queued(): a scan queued a print job (a shipping label on the order's last scan).
     """
 
     search_requested = Signal()
@@ -64,6 +65,7 @@ class PackScreen(QWidget):
     sign_out_requested = Signal()
     order_completed = Signal(str)
     scan_shown = Signal()
+    print_queued = Signal()
 
     def __init__(
         self,
@@ -275,6 +277,8 @@ class PackScreen(QWidget):
         self.feedback_ms.append((time.perf_counter() - started) * 1000)
         self.core_ms.append(result.elapsed_ms)
         self.scan_shown.emit()
+        if result.queued_print:
+            self.print_queued.emit()
 
     def _size_columns(self) -> None:
         for col in range(1, self.model.columnCount()):
