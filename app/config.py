@@ -42,12 +42,14 @@ def data_dir() -> Path:
 class PrinterConfig:
     """Where one kind of document goes: a CUPS queue, or a folder when no printer is set."""
 
-    kind: str = "folder"  # cups / folder / socket
+    kind: str = "folder"  # cups / socket / serial / usb / folder
     queue: str = ""  # CUPS queue name
     server: str = ""  # CUPS server (host:port); empty: the local one
     folder: str = ""  # for kind=folder; empty: <data dir>/printed
     host: str = ""  # for kind=socket (raw TCP 9100)
     port: int = 9100
+    device: str = ""  # kind=serial: /dev/ttyUSB0; kind=usb: vendor:product in hex (04b8:0202)
+    baudrate: int = 9600  # kind=serial
     paper: str = "A4"  # A4 / LETTER / 4x6
     dpi: int = 203  # label printers: 203 or 300 dots per inch; barcodes sit on this grid
     label_on_last_scan: bool = False  # shipping labels: print on the order's last scan
@@ -57,6 +59,8 @@ class PrinterConfig:
             return f"CUPS {self.queue}" + (f" on {self.server}" if self.server else "")
         if self.kind == "socket":
             return f"{self.host}:{self.port}"
+        if self.kind in ("serial", "usb"):
+            return f"{self.kind} {self.device}"
         return f"folder {self.folder or 'printed/'}"
 
 

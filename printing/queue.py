@@ -13,7 +13,14 @@ from app.config import PrinterConfig
 from app.domain.errors import PrintError, WaystationError
 from app.services import print_jobs
 from app.services.print_jobs import JobView
-from printing.transports import CupsTransport, FolderTransport, RawSocketTransport, Transport
+from printing.transports import (
+    CupsTransport,
+    FolderTransport,
+    RawSocketTransport,
+    SerialTransport,
+    Transport,
+    UsbTransport,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +34,20 @@ def transport_for(printer: PrinterConfig) -> Transport:
         return RawSocketTransport(printer.host, printer.port)
     if printer.kind == "folder":
         return FolderTransport(Path(printer.folder))
+    if printer.kind == "serial":
+        return SerialTransport(printer.device, printer.baudrate)
+    if printer.kind == "usb":
+        vendor, _, product = printer.device.partition(":")
+        try:
+            return UsbTransport(int(vendor, 16), int(product, 16))
+        except ValueError:
+            raise PrintError(
+                f"USB printer {printer.device!r} should be written vendor:product in hex, "
+                "like 04b8:0202 (lsusb shows it)."
+            ) from None
     raise PrintError(
-        f"Printer type {printer.kind!r} is not known — use cups, socket or folder in the "
-        "station settings."
+        f"Printer type {printer.kind!r} is not known — use cups, socket, serial, usb or folder "
+        "in the station settings."
     )
 
 

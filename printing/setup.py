@@ -53,6 +53,16 @@ def printer_state(printer: PrinterConfig) -> tuple[bool, str]:
                 f"Printer {printer.host}:{printer.port} is not answering "
                 f"({e.strerror or e}) — check it is on and connected."
             )
+    if printer.kind == "serial":
+        if not printer.device:
+            return False, "No serial port set (for example /dev/ttyUSB0)."
+        if not os.path.exists(printer.device):
+            return False, f"There is no serial port {printer.device} — check the cable."
+        if not os.access(printer.device, os.R_OK | os.W_OK):
+            return False, f"This user may not use {printer.device} (add it to the dialout group)."
+        return True, f"Serial port {printer.device} is there ({printer.baudrate} baud)."
+    if printer.kind == "usb":
+        return _usb_state(printer.device)
     if printer.kind == "folder":
         folder = Path(printer.folder)
         if folder.is_dir() and os.access(folder, os.W_OK):
@@ -61,6 +71,23 @@ def printer_state(printer: PrinterConfig) -> tuple[bool, str]:
             return True, f"Documents will be saved in {folder} (made on the first print)."
         return False, f"{folder} cannot be written to — choose another folder."
     return False, f"Printer type {printer.kind!r} is not known — use cups, socket or folder."
+
+
+def _usb_state(device: str) -> tuple[bool, str]:
+    vendor, _, product = device.partition(":")
+    try:
+        ids = int(vendor, 16), int(product, 16)
+    except ValueError:
+        return False, "Write the USB printer as vendor:product in hex, like 04b8:0202 (lsusb)."
+    try:
+        import usb.core
+
+        found = usb.core.find(idVendor=ids[0], idProduct=ids[1])
+    except Exception as e:  # no libusb on this machine
+        return False, f"USB printers cannot be used here ({e}) — install libusb-1.0-0."
+    if found is None:
+        return False, f"USB printer {device} is not connected — plug it in and switch it on."
+    return True, f"USB printer {device} is connected."
 
 
 def make_test_page(document: str, station: str, printer: PrinterConfig) -> tuple[bytes, str]:

@@ -402,3 +402,65 @@ class RawSocketTransport:
             self.port,
         )
         return f"{self.host}:{self.port}@{time.time():.3f}"
+
+
+class SerialTransport:
+    """A receipt or label printer on a serial port (or a USB printer in serial mode)."""
+
+    def __init__(self, device: str, baudrate: int = 9600, timeout: float = 10.0) -> None:
+        self.device = device
+        self.baudrate = baudrate
+        self.timeout = timeout
+
+    def send(self, document: bytes, *, title: str, content_type: str) -> str:
+        import serial  # pyserial, which python-escpos's Serial printer also uses
+
+        try:
+            with serial.Serial(
+                self.device, self.baudrate, timeout=self.timeout, write_timeout=self.timeout
+            ) as port:
+                port.write(document)
+                port.flush()  # returns once every byte has left the port
+        except serial.SerialTimeoutException as exc:
+            raise PrintError(
+                f"The printer on {self.device} stopped taking data (paper out, cover open?) — "
+                f"check it; {_KEPT}"
+            ) from exc
+        except (serial.SerialException, OSError) as exc:
+            raise PrintError(
+                f"The printer port {self.device} cannot be opened ({exc}) — check the cable "
+                f"and the port in the station settings; {_KEPT}"
+            ) from exc
+        log.info("sent %r (%d bytes, %s) to %s", title, len(document), content_type, self.device)
+        return f"{self.device}@{time.time():.3f}"
+
+
+class UsbTransport:
+    """A USB receipt printer, through python-escpos (pyusb + libusb)."""
+
+    def __init__(self, vendor_id: int, product_id: int, timeout_ms: int = 10_000) -> None:
+        self.vendor_id = vendor_id
+        self.product_id = product_id
+        self.timeout_ms = timeout_ms
+
+    def send(self, document: bytes, *, title: str, content_type: str) -> str:
+        where = f"USB printer {self.vendor_id:04x}:{self.product_id:04x}"
+        try:
+            from escpos.exceptions import DeviceNotFoundError, USBNotFoundError
+            from escpos.printer import Usb
+
+            printer = Usb(self.vendor_id, self.product_id, timeout=self.timeout_ms)
+            printer.open()
+            try:
+                printer._raw(document)  # the bytes as they are: the document is ready-made
+            finally:
+                printer.close()
+        except (DeviceNotFoundError, USBNotFoundError) as exc:
+            raise PrintError(
+                f"{where} is not connected (or this user may not use it) — plug it in and "
+                f"check it is switched on; {_KEPT}"
+            ) from exc
+        except Exception as exc:  # pyusb raises its own errors, and none when no libusb
+            raise PrintError(f"{where} could not be used ({exc}) — {_KEPT}") from exc
+        log.info("sent %r (%d bytes, %s) to %s", title, len(document), content_type, where)
+        return f"usb:{self.vendor_id:04x}:{self.product_id:04x}@{time.time():.3f}"

@@ -119,3 +119,13 @@ def test_only_a_role_that_may_configure_saves_printers(station: object, tmp_path
     with station.uow(admin) as uow:
         new = save_printers(uow, station.config, printers, path)
     assert load_config(path).printers == new.printers == printers
+
+
+def test_serial_and_usb_printer_states_in_words(tmp_path: Path) -> None:
+    ready, words = printer_state(PrinterConfig(kind="serial", device=str(tmp_path / "ttyS9")))
+    assert not ready
+    assert "There is no serial port" in words
+    ready, words = printer_state(PrinterConfig(kind="usb", device="04b8:0e15"))
+    assert not ready
+    assert "04b8:0e15" in words
+    assert not printer_state(PrinterConfig(kind="usb", device="epson"))[0]

@@ -28,7 +28,13 @@ from app.domain.errors import PrintError
 from ui import messages
 from ui.feedback import Banner
 
-KINDS = (("folder", "Save to a folder"), ("cups", "CUPS queue"), ("socket", "Network printer"))
+KINDS = (
+    ("folder", "Save to a folder"),
+    ("cups", "CUPS queue"),
+    ("socket", "Network printer"),
+    ("serial", "Serial port"),
+    ("usb", "USB printer"),
+)
 PAPERS = ("A4", "LETTER", "4x6")
 DOCUMENTS = (
     ("packing_slip", "Packing slips"),
@@ -57,6 +63,8 @@ class _PrinterRow:
         self.port.setValue(9100)
         self.folder = QLineEdit(parent)
         self.folder.setPlaceholderText(parent.tr("folder"))
+        self.device = QLineEdit(parent)
+        self.device.setPlaceholderText(parent.tr("/dev/ttyUSB0, or vendor:product like 04b8:0202"))
         self.paper = QComboBox(parent)
         self.paper.addItems(PAPERS)
         self.state = QLabel("", parent)
@@ -65,7 +73,7 @@ class _PrinterRow:
         self.test_button = QPushButton(parent.tr("Test page"), parent)
         self.test_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         where = QHBoxLayout()
-        for w in (self.queue, self.host, self.port, self.folder):
+        for w in (self.queue, self.host, self.port, self.folder, self.device):
             where.addWidget(w)
         grid.addWidget(self.title, row * 2, 0)
         grid.addWidget(self.kind, row * 2, 1)
@@ -81,6 +89,7 @@ class _PrinterRow:
         self.host.setVisible(kind == "socket")
         self.port.setVisible(kind == "socket")
         self.folder.setVisible(kind == "folder")
+        self.device.setVisible(kind in ("serial", "usb"))
 
     def load(self, printer: PrinterConfig) -> None:
         self.kind.setCurrentIndex(max(0, self.kind.findData(printer.kind)))
@@ -88,6 +97,8 @@ class _PrinterRow:
         self.host.setText(printer.host)
         self.port.setValue(printer.port)
         self.folder.setText(printer.folder)
+        self.device.setText(printer.device)
+        self._baudrate = printer.baudrate
         self.paper.setCurrentText(printer.paper)
         self._show_fields()
 
@@ -99,6 +110,8 @@ class _PrinterRow:
             folder=self.folder.text().strip(),
             host=self.host.text().strip(),
             port=self.port.value(),
+            device=self.device.text().strip(),
+            baudrate=getattr(self, "_baudrate", 9600),
             paper=self.paper.currentText(),
         )
 
