@@ -84,6 +84,16 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
+def render_pdf(ctx: StationContext, job: JobView) -> bytes:
+    """The job's document as PDF, whatever its printer takes (for the system print dialog)."""
+    printer = ctx.config.printer_for(job.document)
+    as_pdf = PrinterConfig(kind="folder", paper=printer.paper, dpi=printer.dpi)
+    data, content_type = RENDERERS[job.document](ctx, job, as_pdf)
+    if content_type != "application/pdf":
+        raise PrintError(f"{job.title} cannot be printed through the print dialog.")
+    return data
+
+
 def print_job(ctx: StationContext, job: JobView) -> bool:
     """Render and send one job; record the outcome. True when it printed.
 

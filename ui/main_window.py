@@ -103,7 +103,13 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         self.search = SearchScreen(uow, self.worker, parent=self)
-        self.journal = PrintJournalScreen(uow, self.worker, parent=self)
+
+        def render_pdf(job: print_jobs.JobView) -> bytes:
+            from printing.queue import render_pdf as render
+
+            return render(ctx, job)
+
+        self.journal = PrintJournalScreen(uow, self.worker, render_pdf, parent=self)
         self.stack = QStackedWidget(self)
         self.printer = PrintRunner(print_due, recover_prints, self)
         self.printers = PrinterSetupScreen(self.printer.run, ctx.station_name, parent=self)

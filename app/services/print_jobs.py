@@ -419,3 +419,14 @@ def shipping_label_data(uow: UnitOfWork, package_id: uuid.UUID) -> ShippingLabel
         order_number=order.number,
         company_prefix_length=len(prefix) if prefix else None,
     )
+
+
+def printed_by_hand(uow: UnitOfWork, job_id: uuid.UUID, printer: str) -> None:
+    """A person printed a job's document through the system print dialog (audited)."""
+    job = _job(uow, job_id)
+    uow.record(
+        "print.dialog",
+        {"job_id": str(job.id), "document": job.document, "title": job.title, "printer": printer},
+        entity="print_job",
+        entity_id=job.id,
+    )

@@ -64,3 +64,52 @@ def test_reprint_from_the_journal(
 
     journal.back_button.click()
     assert window.stack.currentWidget() is pack
+
+
+def test_print_with_the_system_dialog_to_a_pdf_printer(
+    qtbot: QtBot, station: MainWindow, ctx: StationContext, tmp_path: Path
+) -> None:
+    import pypdfium2 as pdfium
+    import zxingcpp
+    from PySide6.QtPrintSupport import QPrinter
+
+    window, pack = station, station.pack
+    type_keys(PACKER.badge)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is pack, timeout=5000)
+    order = find_order(ctx, lines=1, units=1)
+    assert order is not None
+    scan(qtbot, window, order.number)
+    scan(qtbot, window, order.lines[0].gtin)
+    pack.weight.setText("0.5")
+    pack.close_button.click()
+    qtbot.waitUntil(pack.complete_button.isEnabled, timeout=5000)
+    pack.complete_button.click()
+    pack.journal_button.click()
+    journal = window.journal
+    qtbot.waitUntil(lambda: journal.model.rowCount() == 1, timeout=5000)
+    journal.view.selectRow(0)
+
+    out = tmp_path / "dialog.pdf"
+
+    def person_chooses_a_pdf_printer(printer: QPrinter) -> bool:
+        # What a person does in the dialog: picks "Print to file (PDF)" and presses Print.
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(out))
+        return True
+
+    journal.ask = person_chooses_a_pdf_printer
+    journal.dialog_button.click()
+    qtbot.waitUntil(lambda: "sent to" in journal.banner.message, timeout=10000)
+    doc = pdfium.PdfDocument(out)
+    try:
+        image = doc[0].render(scale=300 / 72, grayscale=True).to_pil()
+    finally:
+        doc.close()
+    assert order.number in {code.text for code in zxingcpp.read_barcodes(image)}
+    with ctx.sessions() as s:
+        audit = s.scalars(select(AuditEvent).where(AuditEvent.action == "print.dialog")).one()
+    assert audit.details["printer"] == str(out)
+
+    journal.ask = lambda _printer: False  # the person cancels
+    journal.dialog_button.click()
+    qtbot.waitUntil(lambda: journal.banner.message == "Printing cancelled.", timeout=10000)

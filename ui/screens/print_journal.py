@@ -20,12 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.errors import WaystationError
 from app.services import print_jobs
 from app.services.print_jobs import JobView
 from ui import messages
 from ui.feedback import Banner
 from ui.models.print_jobs import PrintJobsModel
 from ui.ops import DbOp, DbWorker
+from ui.system_print import Ask, ask_with_dialog, print_pdf
 
 UowFactory = Callable[[], Any]
 PRINTER_COLUMN = 4
@@ -42,10 +44,18 @@ class PrintJournalScreen(QWidget):
     jobs_changed = Signal()
     printers_requested = Signal()
 
-    def __init__(self, uow: UowFactory, worker: DbWorker, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        uow: UowFactory,
+        worker: DbWorker,
+        render_pdf: Callable[[JobView], bytes],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._uow = uow
         self._worker = worker
+        self._render_pdf = render_pdf
+        self.ask: Ask = ask_with_dialog(self)  # the system print dialog (tests put their own)
         self.model = PrintJobsModel(self)
 
         title = QLabel(self.tr("Print jobs"), self)
@@ -85,6 +95,8 @@ class PrintJournalScreen(QWidget):
         bottom.addWidget(self.printers_button)
         bottom.addStretch(1)
         bottom.addWidget(self.discard_button)
+        self.dialog_button = self._button(self.tr("Print with dialog…"), self.print_with_dialog)
+        bottom.addWidget(self.dialog_button)
         bottom.addWidget(self.reprint_button)
 
         page = QVBoxLayout(self)
@@ -115,6 +127,7 @@ class PrintJournalScreen(QWidget):
         self.discard_button.setEnabled(
             job is not None and job.status in (*print_jobs.WAITING, "uncertain")
         )
+        self.dialog_button.setEnabled(job is not None)
 
     def refresh(self) -> None:
         """Read the journal again (on the database worker)."""
@@ -166,6 +179,31 @@ class PrintJournalScreen(QWidget):
         self._act(
             lambda u: print_jobs.discard(u, job_id),
             self.tr("{title} discarded.").format(title=job.title),
+        )
+
+    def print_with_dialog(self) -> None:
+        """Render the chosen job's document, let the person pick a printer, print, audit."""
+        job = self.selected()
+        if job is None:
+            return
+        render = self._render_pdf
+        DbOp(self._worker, lambda: render(job)).success(
+            lambda pdf: self._print_rendered(job, pdf)
+        ).failure(self._failed).run()
+
+    def _print_rendered(self, job: JobView, pdf: bytes) -> None:
+        try:
+            printer = print_pdf(pdf, job.title, self.ask)
+        except WaystationError as e:
+            self._failed(e)
+            return
+        if printer is None:
+            self.banner.show_message("info", self.tr("Printing cancelled."))
+            return
+        job_id = job.id
+        self._act(
+            lambda u: print_jobs.printed_by_hand(u, job_id, printer),
+            self.tr("{title} sent to {printer}.").format(title=job.title, printer=printer),
         )
 
     def retry_now(self) -> None:
