@@ -143,7 +143,7 @@ def wrap(text: str, width: int) -> list[str]:
 
 
 @cache
-def _escpos() -> Any:
+def _escpos() -> Any:  # also used by the serial and USB transports
     """python-escpos's printer module, imported once with its capabilities cache set up."""
     from platformdirs import user_cache_dir
 

@@ -405,7 +405,9 @@ class RawSocketTransport:
 
 
 class SerialTransport:
-    """A receipt or label printer on a serial port (or a USB printer in serial mode)."""
+    """A receipt or label printer on a serial port (or a USB printer in serial mode), through
+    python-escpos's Serial printer (pyserial). Flow control by XON/XOFF-free 8N1, as most
+    receipt printers come; hardware DSR/DTR is off because many USB-serial cables lack it."""
 
     def __init__(self, device: str, baudrate: int = 9600, timeout: float = 10.0) -> None:
         self.device = device
@@ -413,20 +415,29 @@ class SerialTransport:
         self.timeout = timeout
 
     def send(self, document: bytes, *, title: str, content_type: str) -> str:
-        import serial  # pyserial, which python-escpos's Serial printer also uses
+        import serial
 
+        from printing.receipt import _escpos
+
+        _escpos()  # imports python-escpos the way that leaves no temp folder or log handler
+        from escpos.exceptions import DeviceNotFoundError
+        from escpos.printer import Serial
+
+        printer = Serial(
+            devfile=self.device, baudrate=self.baudrate, timeout=self.timeout, dsrdtr=False
+        )
         try:
-            with serial.Serial(
-                self.device, self.baudrate, timeout=self.timeout, write_timeout=self.timeout
-            ) as port:
-                port.write(document)
-                port.flush()  # returns once every byte has left the port
+            printer.open()
+            try:
+                printer._raw(document)  # the document is ready-made bytes
+            finally:
+                printer.close()  # flushes: returns once every byte has left the port
         except serial.SerialTimeoutException as exc:
             raise PrintError(
                 f"The printer on {self.device} stopped taking data (paper out, cover open?) — "
                 f"check it; {_KEPT}"
             ) from exc
-        except (serial.SerialException, OSError) as exc:
+        except (DeviceNotFoundError, serial.SerialException, OSError) as exc:
             raise PrintError(
                 f"The printer port {self.device} cannot be opened ({exc}) — check the cable "
                 f"and the port in the station settings; {_KEPT}"
@@ -446,6 +457,9 @@ class UsbTransport:
     def send(self, document: bytes, *, title: str, content_type: str) -> str:
         where = f"USB printer {self.vendor_id:04x}:{self.product_id:04x}"
         try:
+            from printing.receipt import _escpos
+
+            _escpos()  # imports python-escpos the way that leaves no temp folder or log handler
             from escpos.exceptions import DeviceNotFoundError, USBNotFoundError
             from escpos.printer import Usb
 
