@@ -70,7 +70,9 @@ def printer_state(printer: PrinterConfig) -> tuple[bool, str]:
         if not folder.exists():
             return True, f"Documents will be saved in {folder} (made on the first print)."
         return False, f"{folder} cannot be written to — choose another folder."
-    return False, f"Printer type {printer.kind!r} is not known — use cups, socket or folder."
+    return False, (
+        f"Printer type {printer.kind!r} is not known — use cups, socket, serial, usb or folder."
+    )
 
 
 def _usb_state(device: str) -> tuple[bool, str]:

@@ -192,7 +192,7 @@ def test_an_unknown_printer_kind_is_a_failed_job_with_words(
         job = print_jobs.get_job(uow, job_id)  # type: ignore[arg-type]
     assert job.status == "failed"
     assert "carrier-pigeon" in job.last_error
-    assert "cups, socket or folder" in job.last_error
+    assert "cups, socket, serial, usb or folder" in job.last_error
 
 
 @pytest.mark.cups
