@@ -31,7 +31,15 @@ def _probe(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def start_to_ready(products: int, orders: int, runs: int = 5) -> list[Figure]:
+def start_to_ready(products: int, orders: int, runs: int = 7) -> list[Figure]:
+    # A station runs from compiled bytecode (pip compiles on install); this machine's
+    # environment may forbid writing it (PYTHONDONTWRITEBYTECODE), so compile it first.
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "app", "ui", "printing", "bench"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     times = []
     with tempfile.TemporaryDirectory(dir=CACHE) as d:
         db = fresh_copy(products, orders, Path(d))
@@ -52,7 +60,7 @@ def start_to_ready(products: int, orders: int, runs: int = 5) -> list[Figure]:
             statistics.median(times),
             "ms",
             1500,
-            note=f"{runs} runs, process start to sign-in screen ready",
+            note=f"{runs} runs, process start to sign-in screen ready, bytecode compiled",
         ),
         Figure("station start to ready (slowest)", max(times), "ms"),
     ]

@@ -7,14 +7,19 @@ rest, and a GS1 mod-10 check digit. The check-digit arithmetic comes from biip.
 
 from __future__ import annotations
 
-from biip.checksums import gs1_standard_check_digit
-
 from app.domain.errors import ValidationError
 
 SSCC_LENGTH = 18
 COMPANY_PREFIX_LENGTHS = range(7, 11)
 
 _PAYLOAD = SSCC_LENGTH - 2  # without the extension digit and the check digit
+
+
+def _check_digit(body: str) -> int:
+    # biip loads its GS1 tables on import (~0.1 s): not at station start, on the first SSCC.
+    from biip.checksums import gs1_standard_check_digit
+
+    return int(gs1_standard_check_digit(body))
 
 
 def _is_digits(value: str) -> bool:
@@ -48,14 +53,14 @@ def make_sscc(extension_digit: int, company_prefix: str, serial_reference: int) 
             " — start a new range of serial numbers or use another extension digit"
         )
     body = f"{extension_digit}{prefix}{serial_reference:0{serial_digits}d}"
-    return body + str(gs1_standard_check_digit(body))
+    return body + str(_check_digit(body))
 
 
 def is_valid_sscc(code: str) -> bool:
     """Tell whether ``code`` is 18 ASCII digits whose last one is the right check digit."""
     if len(code) != SSCC_LENGTH or not _is_digits(code):
         return False
-    return gs1_standard_check_digit(code[:-1]) == int(code[-1])
+    return _check_digit(code[:-1]) == int(code[-1])
 
 
 def sscc_hri(code: str, company_prefix_length: int | None = None) -> str:

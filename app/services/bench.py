@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from app.domain.errors import WaystationError
-from app.scanning.normalize import normalize
 from app.services import packing, print_jobs
 from app.services.resolve import Kind, resolve
 from app.services.views import CompletedOrder, OperatorView, OrderView, ScanOutcome
@@ -75,6 +74,8 @@ class PackBench:
         return replace(result, elapsed_ms=ms)
 
     def _scan(self, uow: UnitOfWork, raw: str, qty: int | None) -> BenchResult:
+        from app.scanning.normalize import normalize  # biip loads on the first scan
+
         scan = normalize(raw, gs_replacement=self.gs_replacement)
         found = resolve(uow.session, scan)
         if self.order is None or (found is not None and found.kind in (Kind.ORDER, Kind.TOTE)):
@@ -170,3 +171,12 @@ class PackBench:
 
         oid = self.order.id
         return self._run(lambda uow: get_order(uow, oid))
+
+
+def warm_up() -> None:
+    """Load what the first scan would otherwise load (the GS1 tables): call it on the database
+    worker once the station is on screen, so start-up stays short and the first scan quick."""
+    from app.scanning.normalize import normalize
+
+    normalize("4006381333931")
+    normalize("]C101040063813339311012345")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Table, bindparam, insert, select, update
 
@@ -24,7 +25,6 @@ from app.domain.errors import (
 from app.domain.orders import OrderStatus, check_packable, check_transition
 from app.domain.roles import Permission
 from app.ids import new_id
-from app.scanning.normalize import Scan, normalize
 from app.services import auth, print_jobs
 from app.services.orders import load_order, order_view, read_order
 from app.services.packages import open_package_for, open_package_ids
@@ -49,6 +49,9 @@ from app.store.models import (
     Tote,
 )
 from app.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from app.scanning.normalize import Scan
 
 WORKFLOW = "pack"
 _LINE: Table = OrderLine.__table__  # type: ignore[assignment]
@@ -89,6 +92,8 @@ class ItemScan:
 
 def open_order(uow: UnitOfWork, raw: str, gs_replacement: str | None = None) -> OrderView:
     """Open the order a scan names (order number, pick-list barcode, or a tote carrying it)."""
+    from app.scanning.normalize import normalize
+
     scan = normalize(raw, gs_replacement=gs_replacement)
     return open_resolved(uow, scan, resolve(uow.session, scan))
 
@@ -140,6 +145,8 @@ def scan_item(uow: UnitOfWork, cmd: ItemScan) -> PackScanResult:
     A scan that does not fit raises a typed error and counts nothing; the caller records the
     rejected scan with :func:`record_rejected_scan` in a transaction of its own.
     """
+    from app.scanning.normalize import normalize
+
     scan = normalize(cmd.raw, gs_replacement=cmd.gs_replacement)
     return pack_resolved(uow, cmd, scan, resolve(uow.session, scan))
 

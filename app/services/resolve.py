@@ -6,13 +6,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
-from app.scanning.normalize import Scan
 from app.store.fastexec import FastExecutor
 from app.store.models import Barcode, Order, Tote
+
+if TYPE_CHECKING:
+    from app.scanning.normalize import Scan
 
 _BARCODE: Table = Barcode.__table__  # type: ignore[assignment]
 _ORDER: Table = Order.__table__  # type: ignore[assignment]

@@ -4,8 +4,6 @@ Ids are UUIDv7 made where the entity is born. Money is integer minor units with 
 Stock is a ledger (StockMovement); nothing stores an absolute on-hand quantity.
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from typing import Any, ClassVar
@@ -145,7 +143,7 @@ class Order(Base):
     packed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    lines: Mapped[list[OrderLine]] = relationship(
+    lines: Mapped[list["OrderLine"]] = relationship(
         back_populates="order", order_by="OrderLine.line_no", lazy="selectin"
     )
     customer: Mapped[Customer] = relationship(lazy="joined")
@@ -164,7 +162,7 @@ class OrderLine(Base):
     qty_missing: Mapped[int] = mapped_column(Integer, default=0)
     location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("location.id"))
 
-    order: Mapped[Order] = relationship(back_populates="lines")
+    order: Mapped["Order"] = relationship(back_populates="lines")
     product: Mapped[Product] = relationship(lazy="joined")
     location: Mapped[Location | None] = relationship(lazy="joined")
 

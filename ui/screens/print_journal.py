@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -27,7 +27,9 @@ from ui import messages
 from ui.feedback import Banner
 from ui.models.print_jobs import PrintJobsModel
 from ui.ops import DbOp, DbWorker
-from ui.system_print import Ask, ask_with_dialog, print_pdf
+
+if TYPE_CHECKING:
+    from ui.system_print import Ask
 
 UowFactory = Callable[[], Any]
 PRINTER_COLUMN = 4
@@ -55,7 +57,7 @@ class PrintJournalScreen(QWidget):
         self._uow = uow
         self._worker = worker
         self._render_pdf = render_pdf
-        self.ask: Ask = ask_with_dialog(self)  # the system print dialog (tests put their own)
+        self.ask: Ask | None = None  # how a printer is chosen; None: the system print dialog
         self.model = PrintJobsModel(self)
 
         title = QLabel(self.tr("Print jobs"), self)
@@ -192,8 +194,11 @@ class PrintJournalScreen(QWidget):
         ).failure(self._failed).run()
 
     def _print_rendered(self, job: JobView, pdf: bytes) -> None:
+        # QtPrintSupport and QtPdf load here, when a person first asks: not at start-up.
+        from ui.system_print import ask_with_dialog, print_pdf
+
         try:
-            printer = print_pdf(pdf, job.title, self.ask)
+            printer = print_pdf(pdf, job.title, self.ask or ask_with_dialog(self))
         except WaystationError as e:
             self._failed(e)
             return
