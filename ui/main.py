@@ -77,6 +77,8 @@ def printer_for(ctx: StationContext) -> tuple[Callable[[], int], Callable[[], in
     """The print worker's entries (print what is due; recover after a restart), bound to this
     station; printing/ loads on the first call, off the start-up path."""
 
+    import printing.queue  # noqa: F401  # here, not on the print thread while a scan is typed
+
     def print_due() -> int:
         from printing.queue import print_pending
 

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
 from app.bootstrap import StationContext
 from app.services import outbox, print_jobs, settings
-from app.services.bench import PackBench, warm_up
+from app.services.bench import PackBench
 from app.services.views import OperatorView
 from ui.feedback import Sounds
 from ui.ops import DbOp, DbWorker
@@ -232,8 +232,8 @@ class MainWindow(QMainWindow):
     def _became_ready(self) -> None:
         self.signin.load_names()
         self.status.start()
-        # After the first paint: the print worker and the scan path's GS1 tables load while
-        # the person reaches for their badge, not before the station is on screen.
+        # After the first paint: the print worker starts while the person reaches for their
+        # badge. (The GS1 tables load with the first scan, on the database worker.)
         QTimer.singleShot(WARM_UP_AFTER_SHOW_MS, self._warm_up)
         QTimer.singleShot(SOUNDS_AFTER_SHOW_MS, self.sounds.load)
         log.info("station %s ready", self.ctx.station_name)
@@ -255,7 +255,6 @@ class MainWindow(QMainWindow):
         DbOp(self.worker, self.ctx.checkpoint).run()
 
     def _warm_up(self) -> None:
-        DbOp(self.worker, warm_up).run()
         self.printer.start()
 
     def shutdown(self) -> None:

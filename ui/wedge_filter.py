@@ -9,10 +9,10 @@ before they do, asks ``app.scanning.wedge.WedgeDetector`` whether it is part of 
   default), then re-delivers a copy, with its release, to the widget that had the focus, in
   order. A person notices no delay at that scale.
 
-Time is ``time.monotonic`` at the moment the filter sees the event. Event timestamps would be
-truer when the GUI is busy, but they are not reliable offscreen or across platforms; a GUI
-thread that freezes while someone types could make typed keys look like a burst, which is one
-more reason no work runs on the GUI thread.
+Time is the key event's own timestamp (when the windowing system made it) brought onto the
+``time.monotonic`` clock, so a GUI thread held up for a moment (a worker thread holding the GIL)
+neither splits a scan nor makes typed keys look like a burst. Where events carry no timestamp
+(offscreen, synthesised events) it is ``time.monotonic`` when the filter sees the event.
 
 Known limit: a shortcut bound to a bare character key (no Ctrl/Alt) fires before any event
 filter sees the key, even inside a scan. Station shortcuts use modifiers or function keys.
@@ -50,6 +50,9 @@ _MODIFIER_KEYS = {
 _CTRL = Qt.KeyboardModifier.ControlModifier
 _ALT = Qt.KeyboardModifier.AltModifier
 _META = Qt.KeyboardModifier.MetaModifier
+
+
+LATE_TIMER_MS = 10.0  # a deadline timer this late means the GUI thread was held up
 
 
 def _monotonic_ms() -> float:
@@ -115,6 +118,8 @@ class WedgeFilter(QObject):
         self._window = window
         self._detector: WedgeDetector[_HeldKey] = WedgeDetector(settings or WedgeSettings())
         self._clock = clock
+        self._offset: float | None = None  # event timestamps → our clock
+        self._waited_late = False
         self._enabled = True
         self._replaying = False
         self._awaiting_release: dict[int, _HeldKey] = {}
@@ -165,10 +170,24 @@ class WedgeFilter(QObject):
             current = parent.window() if parent is not None else None
         return False
 
+    def _event_time(self, event: QKeyEvent) -> float:
+        """When the key was pressed, on the filter's clock (ms)."""
+        now = self._clock()
+        stamp = float(event.timestamp())
+        if stamp <= 0:
+            return now
+        # The smallest (now - stamp) seen is the offset between the two clocks: the event
+        # that waited least in the queue. A later, smaller one corrects it; a wrap-around or a
+        # clock jump (the offset grows past reason) starts it afresh.
+        offset = now - stamp
+        if self._offset is None or offset < self._offset or offset - self._offset > 5000:
+            self._offset = offset
+        return stamp + self._offset
+
     def _on_press(self, target: QWidget, event: QKeyEvent) -> bool:
         text, name = describe_key(event)
         held = _HeldKey(target, event)
-        verdict = self._detector.key(text, name, self._clock(), held)
+        verdict = self._detector.key(text, name, self._event_time(event), held)
         self._apply(verdict.outcomes)
         if verdict.hold and self._detector.holding and name is None:
             self._awaiting_release[held.code] = held
@@ -191,10 +210,25 @@ class WedgeFilter(QObject):
         return False
 
     def _on_deadline(self) -> None:
-        self._apply(self._detector.timeout(self._clock()))
+        now = self._clock()
+        deadline = self._detector.deadline()
+        if (
+            deadline is not None
+            and now - deadline > LATE_TIMER_MS
+            and self._detector.settings.max_gap_ms > 0
+            and not self._waited_late
+        ):
+            # The timer fires late: the GUI thread was held up, and keys that arrived meanwhile
+            # may still be waiting in the queue. Let them in before deciding the burst ended.
+            self._waited_late = True
+            self._timer.start(math.ceil(self._detector.settings.max_gap_ms))
+            return
+        self._waited_late = False
+        self._apply(self._detector.timeout(now))
         self._arm_timer()
 
     def _arm_timer(self) -> None:
+        self._waited_late = False
         deadline = self._detector.deadline()
         if deadline is None:
             self._timer.stop()

@@ -171,12 +171,3 @@ class PackBench:
 
         oid = self.order.id
         return self._run(lambda uow: get_order(uow, oid))
-
-
-def warm_up() -> None:
-    """Load what the first scan would otherwise load (the GS1 tables): call it on the database
-    worker once the station is on screen, so start-up stays short and the first scan quick."""
-    from app.scanning.normalize import normalize
-
-    normalize("4006381333931")
-    normalize("]C101040063813339311012345")

@@ -121,14 +121,20 @@ def station(qtbot: QtBot, ctx: StationContext) -> Iterator[MainWindow]:
     app.setStyleSheet("")
 
 
+SLOW_KEYS_S = 0.01  # keys further apart than this are typed by a person
+
+
 def type_keys(text: str, *, gap_s: float = SCANNER_GAP_S, enter: bool = True) -> None:
     """Keystrokes into whatever has the focus, ``gap_s`` apart (1 ms: a wedge scanner)."""
     for ch in text:
         target = QApplication.focusWidget() or QApplication.activeWindow()
         assert isinstance(target, QWidget)
         QTest.keyClick(target, ch)
-        time.sleep(gap_s)
-        QApplication.processEvents()
+        if gap_s >= SLOW_KEYS_S:
+            QTest.qWait(round(gap_s * 1000))  # a person: the station goes on working meanwhile
+        else:
+            time.sleep(gap_s)
+            QApplication.processEvents()
     if enter:
         target = QApplication.focusWidget() or QApplication.activeWindow()
         assert isinstance(target, QWidget)

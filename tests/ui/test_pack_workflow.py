@@ -52,7 +52,7 @@ def test_packer_packs_an_order_end_to_end(
     qtbot.waitUntil(lambda: QApplication.focusWidget() is pack.code)
 
     scan(qtbot, window, order.number)
-    assert pack.banner.kind == "good"
+    assert pack.banner.kind == "good", pack.banner.message
     assert pack.order is not None and pack.order.number == order.number
     assert pack.instruction.text() == f"Scan the items of {order.number}"
     assert pack.model.rowCount() == 3
@@ -60,7 +60,7 @@ def test_packer_packs_an_order_end_to_end(
 
     first, second, third = order.lines
     scan(qtbot, window, first.gtin)
-    assert pack.banner.kind == "good"
+    assert pack.banner.kind == "good", pack.banner.message
     assert pack.order.units_packed == 1
     assert pack.table.selectionModel().isRowSelected(pack.model.row_of(first.id))
 
@@ -81,7 +81,7 @@ def test_packer_packs_an_order_end_to_end(
     # Undo the last good scan, then scan it again.
     pack.undo_button.click()
     qtbot.waitUntil(lambda: pack.order is not None and pack.order.units_packed == 0)
-    assert pack.banner.kind == "good"
+    assert pack.banner.kind == "good", pack.banner.message
     scan(qtbot, window, first.gtin)
     for _ in range(first.ordered - 1):
         scan(qtbot, window, first.gtin)
@@ -124,7 +124,7 @@ def test_packer_packs_an_order_end_to_end(
         doc.close()
     assert order.number in text
     assert order_status(ctx, order.id) == "packed"
-    assert pack.banner.kind == "good"
+    assert pack.banner.kind == "good", pack.banner.message
     assert f"Order {order.number} packed" in pack.banner.message
     assert pack.instruction.text() == "Scan an order to start"
     window.status.refresh()
@@ -173,7 +173,7 @@ def test_missing_item_puts_the_order_on_hold_until_a_supervisor_releases_it(
     pack.ship_short.setChecked(True)
     type_keys(SUPERVISOR.badge)
     qtbot.waitUntil(lambda: pack.order is not None and pack.order.status == "packing")
-    assert pack.banner.kind == "good"
+    assert pack.banner.kind == "good", pack.banner.message
     assert not pack.hold_panel.isVisible()
     assert pack.order.line(order.lines[1].id).missing == 1
     assert pack.order.all_packed
@@ -202,4 +202,4 @@ def test_a_scan_while_a_dialog_is_open_reaches_the_bench_not_the_dialog(
     assert pack.order is not None
     assert pack.order.units_packed == 1
     assert pack.order.status == "packing"
-    assert pack.banner.kind == "good"
+    assert pack.banner.kind == "good", pack.banner.message

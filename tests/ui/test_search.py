@@ -42,7 +42,7 @@ def test_slow_typing_goes_into_the_search_field(
     open_search(qtbot, window)
 
     type_keys(order.number, gap_s=SLOW_GAP_S, enter=False)
-    assert search.field.text() == order.number
+    qtbot.waitUntil(lambda: search.field.text() == order.number, timeout=1000)
     assert window.stack.currentWidget() is search
     assert window.pack.order is not None and len(window.pack.feedback_ms) == 1  # no scan
     qtbot.waitUntil(lambda: search.results.rowCount() == 1, timeout=5000)

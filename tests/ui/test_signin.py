@@ -38,13 +38,14 @@ def test_name_and_typed_pin_sign_in(qtbot: QtBot, station: MainWindow) -> None:
     signin.pin.setFocus()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is signin.pin)
     type_keys("1234", gap_s=TYPING_GAP_S, enter=False)
-    assert signin.pin.text() == "1234"  # typed by a person: it reaches the field
+    qtbot.waitUntil(lambda: signin.pin.text() == "1234", timeout=1000)  # typed: in the field
     signin.sign_in_button.click()
     qtbot.waitUntil(lambda: signin.banner.kind == "bad")
     assert "PIN" in signin.banner.message
     assert signin.pin.text() == ""
 
     type_keys(PACKER.pin, gap_s=TYPING_GAP_S, enter=False)
+    qtbot.waitUntil(lambda: signin.pin.text() == PACKER.pin, timeout=1000)
     signin.sign_in_button.click()
     qtbot.waitUntil(lambda: station.stack.currentWidget() is station.pack)
 

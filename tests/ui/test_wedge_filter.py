@@ -224,3 +224,40 @@ def test_altgr_characters_are_characters() -> None:
 def test_auto_repeat_is_no_character() -> None:
     event = QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_A, Qt.KeyboardModifier.NoModifier, "a", True)
     assert describe_key(event) == ("", "autorepeat")
+
+
+def _press(widget: QWidget, key: Qt.Key, text: str, stamp: int) -> None:
+    """A key press and release as the windowing system delivers them, with its timestamp."""
+    for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+        event = QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, text)
+        event.setTimestamp(stamp)
+        QApplication.sendEvent(widget, event)
+
+
+def test_a_scan_survives_the_gui_thread_being_held_up(qtbot: QtBot, station: Station) -> None:
+    # The scanner typed the code 1 ms a key (the event timestamps say so), but the GUI thread
+    # was held up 80 ms in the middle of it (a worker holding the GIL): still one scan.
+    code = "SO-100028"
+    stamp = 5_000_000
+    for i, ch in enumerate(code):
+        _press(station.edit, Qt.Key(ord(ch.upper())), ch, stamp + i)
+        if i == 4:
+            _pause(0.08)
+        QApplication.processEvents()
+    _press(station.edit, Qt.Key.Key_Return, "\r", stamp + len(code))
+    qtbot.waitUntil(lambda: station.scans == [code], timeout=2000)
+    assert station.edit.text() == ""
+
+
+def test_typing_stays_typing_when_the_events_say_it_was_slow(
+    qtbot: QtBot, station: Station
+) -> None:
+    # A person typed four keys 150 ms apart while the GUI thread was held up; they all arrive
+    # at once afterwards. Their timestamps say they were typed: text, not a scan.
+    stamp = 7_000_000
+    _press(station.edit, Qt.Key.Key_Shift, "", stamp)  # an earlier key, delivered on time
+    _pause(0.6)  # the hold-up, while the four keys are typed
+    for i, ch in enumerate("abcd"):
+        _press(station.edit, Qt.Key(ord(ch.upper())), ch, stamp + 10 + 150 * i)
+    qtbot.waitUntil(lambda: station.edit.text() == "abcd", timeout=3000)
+    assert station.scans == []
