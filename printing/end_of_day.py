@@ -23,6 +23,7 @@ from app.domain.receipts import CashReport, Manifest, ManifestPackage, TaxLine, 
 from printing import barcodes
 from printing import text as txt
 from printing.barcodes import DotGrid
+from printing.layout import CanvasText
 from printing.receipt import (
     Ticket,
     company_header,
@@ -77,7 +78,7 @@ def _failed(what: str, exc: Exception) -> PrintError:
 # ----------------------------------------------------------------------------- canvas helpers
 
 
-class _Page:
+class _Page(CanvasText):
     """Drawing on an A4 canvas with one document's fonts; ``c`` is None while measuring."""
 
     def __init__(self, texts: Iterator[str], title: str, author: str) -> None:
@@ -102,35 +103,11 @@ class _Page:
         finally:
             self.measuring = False
 
-    def text(
-        self,
-        x: float,
-        y: float,
-        text: str,
-        size: float,
-        *,
-        bold: bool = False,
-        align: str = "left",
-        grey: bool = False,
-        width: float | None = None,
-    ) -> None:
-        if not text or self.measuring:
-            return
-        font = self.f.bold if bold else self.f.regular
-        if width is not None:
-            text = txt.ellipsize(text, font, size, width)
-        c = self.c
-        c.setFont(font, size)
-        if grey:
-            c.setFillGray(GREY)
-        if align == "right":
-            c.drawRightString(x, y, text)
-        elif align == "center":
-            c.drawCentredString(x, y, text)
-        else:
-            c.drawString(x, y, text)
-        if grey:
-            c.setFillGray(0)
+    def text_grey(self) -> float:
+        return GREY
+
+    def text(self, x: float, y: float, text: str, size: float, **style: Any) -> None:
+        self._text(x, y, text, size, **style)
 
     def rule(
         self, y: float, width: float = 0.5, x0: float | None = None, x1: float | None = None

@@ -25,6 +25,7 @@ from app.domain.pick_docs import PickKind, PickList, PickStop
 from printing import barcodes
 from printing import text as txt
 from printing.barcodes import DotGrid
+from printing.layout import CanvasText
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +127,12 @@ class _OrderSummary:
     units: int
 
 
-class _Sheet:
+class _Sheet(CanvasText):
     """One pick list being laid out. ``render`` runs the layout twice: once to count the pages
     (nothing drawn), then to draw them with "Page n of N"."""
+
+    def text_grey(self) -> float:
+        return _GREY
 
     def __init__(
         self, pick_list: PickList, company: CompanyProfile, size: tuple[float, float]
@@ -207,36 +211,6 @@ class _Sheet:
         return page + 1
 
     # ------------------------------------------------------------------ drawing primitives
-
-    def _text(
-        self,
-        x: float,
-        y: float,
-        text: str,
-        size: float,
-        *,
-        bold: bool = False,
-        align: str = "left",
-        grey: bool = False,
-        width: float | None = None,
-    ) -> None:
-        if self.measuring or not text:
-            return
-        font = self.f.bold if bold else self.f.regular
-        if width is not None:
-            text = txt.ellipsize(text, font, size, width)
-        c = self.c
-        c.setFont(font, size)
-        if grey:
-            c.setFillGray(_GREY)
-        if align == "right":
-            c.drawRightString(x, y, text)
-        elif align == "center":
-            c.drawCentredString(x, y, text)
-        else:
-            c.drawString(x, y, text)
-        if grey:
-            c.setFillGray(0)
 
     def _rule(self, y: float, width: float = 0.5, grey: float = 0.0) -> None:
         if self.measuring:

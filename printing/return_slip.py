@@ -25,6 +25,7 @@ from app.domain.pick_docs import ReturnSlip, ReturnSlipLine
 from printing import barcodes
 from printing import text as txt
 from printing.barcodes import DotGrid
+from printing.layout import CanvasText
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +130,12 @@ class _Row:
     height: float
 
 
-class _Slip:
+class _Slip(CanvasText):
     """One return slip being laid out. ``render`` runs the layout twice: once to count the
     pages (nothing drawn), then to draw them with "Page n of N"."""
+
+    def text_grey(self) -> float:
+        return float(self.s.grey)
 
     def __init__(self, slip: ReturnSlip, company: CompanyProfile, style: _Style) -> None:
         self.slip = slip
@@ -218,37 +222,6 @@ class _Slip:
         return page + 1
 
     # ------------------------------------------------------------------ drawing primitives
-
-    def _text(
-        self,
-        x: float,
-        y: float,
-        text: str,
-        size: float,
-        *,
-        bold: bool = False,
-        align: str = "left",
-        grey: bool = False,
-        width: float | None = None,
-    ) -> None:
-        if self.measuring or not text:
-            return
-        font = self.f.bold if bold else self.f.regular
-        if width is not None:
-            text = txt.ellipsize(text, font, size, width)
-        c = self.c
-        c.setFont(font, size)
-        grey = grey and self.s.grey > 0
-        if grey:
-            c.setFillGray(self.s.grey)
-        if align == "right":
-            c.drawRightString(x, y, text)
-        elif align == "center":
-            c.drawCentredString(x, y, text)
-        else:
-            c.drawString(x, y, text)
-        if grey:
-            c.setFillGray(0)
 
     def _rule(self, y: float, width: float = 0.5, x0: float | None = None) -> None:
         if self.measuring:
