@@ -11,7 +11,6 @@ loaded on first use, not at import.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -24,7 +23,7 @@ from app.domain.errors import PrintError
 from printing import barcodes
 from printing import text as txt
 from printing.barcodes import DotGrid
-from printing.layout import CanvasText
+from printing.layout import CanvasText, make_document, new_canvas
 
 log = logging.getLogger(__name__)
 
@@ -134,16 +133,10 @@ def render_packing_slip(
             f"Paper size '{paper or company.paper}' is not supported for packing slips — "
             f"choose {', '.join(PAPERS)} in the printer settings"
         )
-    try:
-        return _Slip(slip, company, style).render()
-    except PrintError:
-        raise
-    except Exception as exc:  # reportlab raises plain exceptions; the job must stay retryable
-        log.exception("packing slip for order %s failed", slip.order_number)
-        raise PrintError(
-            f"The packing slip for order {slip.order_number} could not be made ({exc}) — "
-            "the job is kept; report this to the supervisor"
-        ) from exc
+    return make_document(
+        f"packing slip for order {slip.order_number}",
+        lambda: _Slip(slip, company, style).render(),
+    )
 
 
 def _paper_key(paper: str) -> str:
@@ -207,7 +200,6 @@ class _Slip(CanvasText):
     # ------------------------------------------------------------------ page structure
 
     def render(self) -> bytes:
-        from reportlab.pdfgen.canvas import Canvas
 
         rows = [self._row(line) for line in self.slip.lines]
         first_bottom = self._measure(self._first_header)
@@ -221,11 +213,9 @@ class _Slip(CanvasText):
             trailer=self.h - trailer,
         )
 
-        buf = io.BytesIO()
-        c = Canvas(buf, pagesize=self.s.size, invariant=1, pageCompression=1)
-        c.setTitle(f"Packing slip {self.slip.order_number}")
-        c.setAuthor(self.company.name)
-        c.setCreator("Waystation")
+        c, buf = new_canvas(
+            self.s.size, f"Packing slip {self.slip.order_number}", self.company.name
+        )
         self.c = c
         total = len(pages)
         for number, (start, end) in enumerate(pages, 1):

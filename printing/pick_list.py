@@ -13,7 +13,6 @@ reportlab and the fonts are loaded on first use, not at import.
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from app.domain.pick_docs import PickKind, PickList, PickStop
 from printing import barcodes
 from printing import text as txt
 from printing.barcodes import DotGrid
-from printing.layout import CanvasText
+from printing.layout import CanvasText, make_document
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +64,10 @@ def render_pick_list(pick_list: PickList, company: CompanyProfile, *, paper: str
             f"choose {' or '.join(PAPERS)} in the printer settings"
         )
     _check(pick_list)
-    try:
-        return _Sheet(pick_list, company, _SIZES[key]).render()
-    except PrintError:
-        raise
-    except Exception as exc:  # reportlab raises plain exceptions; the job must stay retryable
-        log.exception("pick list %s failed", pick_list.number)
-        raise PrintError(
-            f"Pick list {pick_list.number} could not be made ({exc}) — "
-            "the job is kept; report this to the supervisor"
-        ) from exc
+    return make_document(
+        f"pick list {pick_list.number}",
+        lambda: _Sheet(pick_list, company, _SIZES[key]).render(),
+    )
 
 
 def _check(pick_list: PickList) -> None:
@@ -158,19 +151,7 @@ class _Sheet(CanvasText):
     # ------------------------------------------------------------------ page structure
 
     def render(self) -> bytes:
-        from reportlab.pdfgen.canvas import Canvas
-
-        total = self._layout(total=0)
-        buf = io.BytesIO()
-        c = Canvas(buf, pagesize=(self.w, self.h), invariant=1, pageCompression=1)
-        c.setTitle(f"Pick list {self.number}")
-        c.setAuthor(self.company.name)
-        c.setCreator("Waystation")
-        self.c = c
-        self.measuring = False
-        self._layout(total)
-        c.save()
-        return buf.getvalue()
+        return self.render_two_pass((self.w, self.h), f"Pick list {self.number}", self.company.name)
 
     def _layout(self, total: int) -> int:
         page = 1

@@ -13,7 +13,6 @@ Barcodes are laid out on the printer's dot grid (300 dpi laser, 203 dpi thermal)
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from app.domain.pick_docs import ReturnSlip, ReturnSlipLine
 from printing import barcodes
 from printing import text as txt
 from printing.barcodes import DotGrid
-from printing.layout import CanvasText
+from printing.layout import CanvasText, make_document
 
 log = logging.getLogger(__name__)
 
@@ -107,16 +106,9 @@ def render_return_slip(slip: ReturnSlip, company: CompanyProfile, *, paper: str 
             f"RMA number {slip.rma_number!r} cannot be printed as a barcode (letters, digits "
             "and plain punctuation only) — report this to the supervisor"
         )
-    try:
-        return _Slip(slip, company, style).render()
-    except PrintError:
-        raise
-    except Exception as exc:  # reportlab raises plain exceptions; the job must stay retryable
-        log.exception("return slip %s failed", slip.rma_number)
-        raise PrintError(
-            f"The return slip for {slip.rma_number} could not be made ({exc}) — "
-            "the job is kept; report this to the supervisor"
-        ) from exc
+    return make_document(
+        f"return slip for {slip.rma_number}", lambda: _Slip(slip, company, style).render()
+    )
 
 
 # ----------------------------------------------------------------------------- layout
@@ -160,19 +152,7 @@ class _Slip(CanvasText):
     # ------------------------------------------------------------------ page structure
 
     def render(self) -> bytes:
-        from reportlab.pdfgen.canvas import Canvas
-
-        total = self._layout(0)
-        buf = io.BytesIO()
-        c = Canvas(buf, pagesize=self.s.size, invariant=1, pageCompression=1)
-        c.setTitle(f"Return slip {self.rma}")
-        c.setAuthor(self.company.name)
-        c.setCreator("Waystation")
-        self.c = c
-        self.measuring = False
-        self._layout(total)
-        c.save()
-        return buf.getvalue()
+        return self.render_two_pass(self.s.size, f"Return slip {self.rma}", self.company.name)
 
     def _layout(self, total: int) -> int:
         page = 1
