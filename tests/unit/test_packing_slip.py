@@ -13,14 +13,13 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-import pypdfium2 as pdfium
 import pytest
-import zxingcpp
 from PIL import Image
 
 from app.domain.documents import Address, CompanyProfile, PackingSlip, SlipLine
 from app.domain.errors import PrintError
 from printing.packing_slip import render_packing_slip
+from tests.pdf_reading import Pdf, decoded
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -71,34 +70,6 @@ def _slip(n_lines: int = 5, **changes: object) -> PackingSlip:
     return replace(slip, **changes)  # type: ignore[arg-type]
 
 
-class Pdf:
-    """An opened PDF; closed by the fixture that made it."""
-
-    def __init__(self, data: bytes) -> None:
-        assert data.startswith(b"%PDF-")
-        self.doc = pdfium.PdfDocument(data)
-
-    def __len__(self) -> int:
-        return len(self.doc)
-
-    def image(self, page: int = 0, dpi: int = 300) -> Image.Image:
-        image: Image.Image = self.doc[page].render(scale=dpi / 72, grayscale=True).to_pil()
-        return image
-
-    def text(self, page: int) -> str:
-        textpage = self.doc[page].get_textpage()
-        try:
-            return str(textpage.get_text_range())
-        finally:
-            textpage.close()
-
-    def all_text(self) -> str:
-        return "\n".join(self.text(i) for i in range(len(self)))
-
-    def close(self) -> None:
-        self.doc.close()
-
-
 @pytest.fixture
 def open_pdf() -> Iterator[type[Pdf]]:
     opened: list[Pdf] = []
@@ -113,18 +84,11 @@ def open_pdf() -> Iterator[type[Pdf]]:
         pdf.close()
 
 
-def _decoded(image: Image.Image) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for result in zxingcpp.read_barcodes(image):
-        found.setdefault(result.format.name, []).append(result.text)
-    return found
-
-
 @pytest.mark.parametrize("paper", PAPERS)
 @pytest.mark.parametrize("dpi", [203, 300])
 def test_order_barcode_and_returns_qr_scan_back(paper: str, dpi: int, open_pdf: type[Pdf]) -> None:
     pdf = open_pdf(render_packing_slip(_slip(), COMPANY, paper=paper))
-    found = _decoded(pdf.image(0, dpi))
+    found = decoded(pdf.image(0, dpi))
     assert found.get("Code128") == ["WS-104233"]
     assert found.get("QRCode") == ["https://northwind.example/returns?order=WS-104233"]
 
@@ -190,7 +154,7 @@ def test_long_order_flows_onto_pages_with_header_and_page_numbers(
         assert "Description" in text  # the table header, repeated
     assert "WS-104233" in texts[-1]
     # The order barcode is on every page, so any page can be scanned.
-    assert _decoded(pdf.image(pages - 1, 300)).get("Code128") == ["WS-104233"]
+    assert decoded(pdf.image(pages - 1, 300)).get("Code128") == ["WS-104233"]
 
 
 def test_two_hundred_lines_with_long_descriptions(open_pdf: type[Pdf]) -> None:
@@ -217,12 +181,12 @@ def test_unicode_names_are_printed_not_replaced(open_pdf: type[Pdf]) -> None:
         text = pdf.all_text()
         for expected in [*names, "Świętokrzyska", "Москва", "Σακίδιο πλάτης 30 l"]:
             assert expected in text, (paper, expected)
-        assert _decoded(pdf.image(0, 203)).get("Code128") == ["WS-104233"]
+        assert decoded(pdf.image(0, 203)).get("Code128") == ["WS-104233"]
 
 
 def test_no_returns_url_no_qr(open_pdf: type[Pdf]) -> None:
     pdf = open_pdf(render_packing_slip(_slip(), replace(COMPANY, returns_url=""), paper="A4"))
-    found = _decoded(pdf.image(0, 203))
+    found = decoded(pdf.image(0, 203))
     assert "QRCode" not in found
     assert found["Code128"] == ["WS-104233"]
 
@@ -234,7 +198,7 @@ def test_logo_is_drawn_and_a_broken_logo_is_left_out(tmp_path: Path, open_pdf: t
     corner = with_logo.image(0, 72).crop((45, 45, 60, 55))
     assert corner.getextrema()[1] < 128  # the logo's dark blue is there
     broken = replace(COMPANY, logo_path=str(tmp_path / "missing.png"))
-    assert _decoded(open_pdf(render_packing_slip(_slip(), broken)).image(0, 203))["Code128"]
+    assert decoded(open_pdf(render_packing_slip(_slip(), broken)).image(0, 203))["Code128"]
 
 
 def test_backorders_and_an_empty_order(open_pdf: type[Pdf]) -> None:

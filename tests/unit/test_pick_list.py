@@ -13,7 +13,6 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 from PIL import Image
@@ -22,6 +21,7 @@ from app.domain.documents import Address, CompanyProfile
 from app.domain.errors import PrintError
 from app.domain.pick_docs import PickKind, PickList, PickStop
 from printing.pick_list import render_pick_list
+from tests.pdf_reading import Pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 PAPERS = ("A4", "LETTER")
@@ -61,29 +61,6 @@ def _cluster(n: int = 9) -> PickList:
         replace(_stop(i, order=orders[i % 3]), tote_slot=str(i % 3 + 1)) for i in range(n)
     )
     return _list(kind=PickKind.CLUSTER, stops=stops, picker=None)
-
-
-class Pdf:
-    def __init__(self, data: bytes) -> None:
-        assert data.startswith(b"%PDF-")
-        self.doc = pdfium.PdfDocument(data)
-
-    def __len__(self) -> int:
-        return len(self.doc)
-
-    def image(self, page: int = 0, dpi: int = 300) -> Image.Image:
-        image: Image.Image = self.doc[page].render(scale=dpi / 72, grayscale=True).to_pil()
-        return image
-
-    def text(self, page: int) -> str:
-        textpage = self.doc[page].get_textpage()
-        try:
-            return str(textpage.get_text_range())
-        finally:
-            textpage.close()
-
-    def all_text(self) -> str:
-        return "\n".join(self.text(i) for i in range(len(self)))
 
 
 @pytest.fixture

@@ -14,15 +14,13 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-import pypdfium2 as pdfium
 import pytest
-import zxingcpp
-from PIL import Image
 
 from app.domain.documents import Address, CompanyProfile
 from app.domain.errors import PrintError
 from app.domain.pick_docs import ReturnSlip, ReturnSlipLine
 from printing.return_slip import render_return_slip
+from tests.pdf_reading import Pdf, decoded
 
 ROOT = Path(__file__).resolve().parents[2]
 PAPERS = ("A4", "LETTER", "4x6")
@@ -58,29 +56,6 @@ def _slip(n_lines: int = 3, **changes: object) -> ReturnSlip:
     return replace(slip, **changes)  # type: ignore[arg-type]
 
 
-class Pdf:
-    def __init__(self, data: bytes) -> None:
-        assert data.startswith(b"%PDF-")
-        self.doc = pdfium.PdfDocument(data)
-
-    def __len__(self) -> int:
-        return len(self.doc)
-
-    def image(self, page: int = 0, dpi: int = 300) -> Image.Image:
-        image: Image.Image = self.doc[page].render(scale=dpi / 72, grayscale=True).to_pil()
-        return image
-
-    def text(self, page: int) -> str:
-        textpage = self.doc[page].get_textpage()
-        try:
-            return str(textpage.get_text_range())
-        finally:
-            textpage.close()
-
-    def all_text(self) -> str:
-        return "\n".join(self.text(i) for i in range(len(self)))
-
-
 @pytest.fixture
 def render() -> Iterator[Callable[..., Pdf]]:
     opened: list[Pdf] = []
@@ -95,19 +70,12 @@ def render() -> Iterator[Callable[..., Pdf]]:
         pdf.doc.close()
 
 
-def _decoded(image: Image.Image) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for result in zxingcpp.read_barcodes(image):
-        found.setdefault(result.format.name, []).append(result.text)
-    return found
-
-
 @pytest.mark.parametrize("paper", PAPERS)
 @pytest.mark.parametrize("dpi", [203, 300])
 def test_rma_barcode_and_qr_scan_back(paper: str, dpi: int, render: Callable[..., Pdf]) -> None:
     pdf = render(_slip(), paper)
     assert len(pdf) == 1
-    found = _decoded(pdf.image(0, dpi))
+    found = decoded(pdf.image(0, dpi))
     # A sheet carries the RMA twice: on the slip and on the cut-out label for the parcel.
     copies = 1 if paper == "4x6" else 2
     assert found.get("Code128") == ["RMA-2026-000731"] * copies
@@ -159,7 +127,7 @@ def test_long_returns_flow_onto_pages(paper: str, render: Callable[..., Pdf]) ->
         assert line.sku in everything
     for number, text in enumerate(texts, 1):
         assert f"Page {number} of {pages}" in text
-    found = _decoded(pdf.image(pages - 1, 203))
+    found = decoded(pdf.image(pages - 1, 203))
     assert "RMA-2026-000731" in found["Code128"]  # any page can be scanned
     assert found.get("QRCode") == [URL]
 
@@ -174,12 +142,12 @@ def test_names_in_other_scripts_are_printed_not_replaced(render: Callable[..., P
         text = pdf.all_text()
         for expected in ("Дмитрий Иванов", "Москва", "Σακίδιο πλάτης 30 l", "Χαλασμένο φερμουάρ"):
             assert expected in text, (paper, expected)
-        assert "RMA-2026-000731" in _decoded(pdf.image(0, 203))["Code128"]
+        assert "RMA-2026-000731" in decoded(pdf.image(0, 203))["Code128"]
 
 
 def test_no_url_no_qr_and_no_lines_asks_for_them(render: Callable[..., Pdf]) -> None:
     pdf = render(_slip(0, return_url=""))
-    assert "QRCode" not in _decoded(pdf.image(0, 203))
+    assert "QRCode" not in decoded(pdf.image(0, 203))
     assert "please write down what you send back" in pdf.all_text()
 
 
