@@ -75,6 +75,37 @@ class ScannerConfig:
     gs_replacement: str = ""  # a character the scanner sends instead of GS (ASCII 29)
 
 
+CAMERA_DECODERS = ("zxing", "zbar")
+
+
+@dataclass(frozen=True, slots=True)
+class CameraConfig:
+    """A camera that reads codes (and may film the pack bench). No source: no camera."""
+
+    source: str = ""  # "0" (device index), a video file, or an rtsp:// / http(s):// URL
+    decoder: str = "zxing"  # zxing (zxing-cpp) / zbar (pyzbar)
+    width: int = 1280  # asked of a device; files and network cameras send what they send
+    height: int = 720
+    gone_frames: int = 6  # a code counts again after missing from this many decoded frames...
+    repeat_after_s: float = 3.0  # ...or this long after it last counted (0: only by leaving)
+    record: bool = False  # film the bench while each order is packed, one file per order
+    record_folder: str = ""  # empty: <data dir>/videos
+    keep_days: int = 30  # recordings older than this are deleted
+
+    def check(self) -> None:
+        if self.decoder not in CAMERA_DECODERS:
+            names = ", ".join(CAMERA_DECODERS)
+            raise ValueError(f"camera decoder {self.decoder!r} is not one of {names}")
+        for name in ("gone_frames", "keep_days"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"camera {name} must be 1 or more")
+        if self.repeat_after_s < 0:
+            raise ValueError("camera repeat_after_s must be 0 (off) or more")
+
+    def video_folder(self) -> Path:
+        return Path(self.record_folder) if self.record_folder else data_dir() / "videos"
+
+
 @dataclass(frozen=True, slots=True)
 class StationConfig:
     station_name: str = "PACK-01"
@@ -88,6 +119,7 @@ class StationConfig:
     sscc_block: int = 0  # 0–999, different on every station: its own range of SSCC numbers
     printers: dict[str, PrinterConfig] = field(default_factory=dict)
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
+    camera: CameraConfig = field(default_factory=CameraConfig)
 
     def local_database_url(self) -> str:
         if self.database_url:
@@ -126,8 +158,10 @@ def parse_config(raw: dict[str, Any], *, source: str = "settings") -> StationCon
         scanner_raw = _known(ScannerConfig, dict(raw.get("scanner", {})))
         if "terminators" in scanner_raw:
             scanner_raw["terminators"] = tuple(scanner_raw["terminators"])
+        camera = CameraConfig(**_known(CameraConfig, dict(raw.get("camera", {}))))
+        camera.check()
         cfg = StationConfig(**_known(StationConfig, station))
-        return replace(cfg, printers=printers, scanner=ScannerConfig(**scanner_raw))
+        return replace(cfg, printers=printers, scanner=ScannerConfig(**scanner_raw), camera=camera)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"The station settings in {source} are not valid: {e}.") from e
 
@@ -137,7 +171,7 @@ def _known(cls: type, values: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(values) - names)
     if unknown:
         raise ValueError(f"unknown setting(s) {', '.join(unknown)}")
-    return {k: v for k, v in values.items() if k not in ("printers", "scanner")}
+    return {k: v for k, v in values.items() if k not in ("printers", "scanner", "camera")}
 
 
 def to_toml(config: StationConfig) -> dict[str, Any]:
@@ -146,7 +180,7 @@ def to_toml(config: StationConfig) -> dict[str, Any]:
     station = {
         f.name: getattr(config, f.name)
         for f in fields(StationConfig)
-        if f.name not in ("printers", "scanner")
+        if f.name not in ("printers", "scanner", "camera")
         and getattr(config, f.name) != getattr(default, f.name)
     }
     out: dict[str, Any] = {"station": station}
@@ -168,6 +202,13 @@ def to_toml(config: StationConfig) -> dict[str, Any]:
     }
     if scanner:
         out["scanner"] = scanner
+    camera = {
+        f.name: getattr(config.camera, f.name)
+        for f in fields(CameraConfig)
+        if getattr(config.camera, f.name) != getattr(CameraConfig(), f.name)
+    }
+    if camera:
+        out["camera"] = camera
     return out
 
 

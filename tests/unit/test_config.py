@@ -87,3 +87,42 @@ def test_settings_that_cannot_be_saved_say_where_and_what_to_do(tmp_path: Path) 
     blocker.write_text("x", encoding="utf-8")
     with pytest.raises(ConfigError, match="could not be saved"):
         save_config(StationConfig(), blocker / "station.toml")
+
+
+def test_camera_settings_are_read_and_saved(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from app.config import CameraConfig, save_config
+
+    f = tmp_path / "station.toml"
+    f.write_text(
+        '[camera]\nsource = "rtsp://cam-3/stream"\ndecoder = "zbar"\nrecord = true\n'
+        "keep_days = 7\n",
+        encoding="utf-8",
+    )
+    cfg = load_config(f)
+    assert cfg.camera.source == "rtsp://cam-3/stream"
+    assert (cfg.camera.decoder, cfg.camera.record, cfg.camera.keep_days) == ("zbar", True, 7)
+    assert StationConfig().camera.decoder == "zxing"  # zxing-cpp unless the station says
+    assert StationConfig().camera.video_folder().name == "videos"
+
+    saved = replace(StationConfig(), camera=CameraConfig(source="2", record_folder="/srv/v"))
+    assert load_config(save_config(saved, tmp_path / "again.toml")) == saved
+
+
+@pytest.mark.parametrize(
+    ("line", "named"),
+    [
+        ('decoder = "zxingcpp"', "not one of zxing, zbar"),
+        ("keep_days = 0", "keep_days must be 1 or more"),
+        ("gone_frames = 0", "gone_frames must be 1 or more"),
+        ("repeat_after_s = -1", "repeat_after_s must be 0"),
+        ('lens = "wide"', "lens"),
+    ],
+)
+def test_camera_settings_that_cannot_work_are_named(tmp_path: Path, line: str, named: str) -> None:
+    f = tmp_path / "station.toml"
+    f.write_text(f"[camera]\n{line}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=named) as e:
+        load_config(f)
+    assert str(f) in e.value.message
