@@ -53,3 +53,7 @@ class ConfigError(WaystationError):
 
 class PrintError(WaystationError):
     """A document could not be made or sent; the job stays queued for a retry."""
+
+
+class CameraError(WaystationError):
+    """A camera that cannot be opened, or stopped sending pictures."""

@@ -121,6 +121,7 @@ class TimelineEntry:
     what: str
     who: str
     detail: str
+    video: str = ""  # a film of the packing to open (pack-bench video), if this entry is one
 
 
 @dataclass(frozen=True, slots=True)
