@@ -73,6 +73,67 @@ class ScannerConfig:
     min_length: int = 3
     end_timeout_ms: float = 60.0
     gs_replacement: str = ""  # a character the scanner sends instead of GS (ASCII 29)
+    # The keyboard layout wedge scanners type for: "auto" reads a US-set scanner on an AZERTY
+    # or QWERTZ keyboard right where its text gives it away; "us", "azerty", "qwertz" force it.
+    layout: str = "auto"
+    serial_port: str = ""  # a scanner on a serial port (/dev/ttyACM0, COM3); empty: none
+    baudrate: int = 9600
+    terminator: str = "CR"  # what ends a serial scan: CR, LF, CRLF, or none (end_timeout_ms)
+
+    def check(self) -> None:
+        from app.scanning.keyboard import LAYOUTS
+        from app.scanning.serial_scanner import TERMINATORS
+
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"scanner layout {self.layout!r} is not one of {', '.join(LAYOUTS)}")
+        if self.terminator.upper() not in TERMINATORS:
+            names = ", ".join(TERMINATORS)
+            raise ValueError(f"scanner terminator {self.terminator!r} is not one of {names}")
+        if self.baudrate <= 0:
+            raise ValueError(f"scanner baudrate {self.baudrate} must be above 0")
+
+
+CODE_KINDS = ("order", "tote", "location", "cart", "operator", "rma", "package", "product")
+
+
+@dataclass(frozen=True, slots=True)
+class CodesConfig:
+    """The company's own codes, told apart before a look-up (``[codes]`` in station.toml).
+
+    Each kind lists prefixes (``"SO-"``) or, starting with ``^``, regular expressions matched
+    against the whole code, case-insensitively. The defaults fit the demo data. ``scale``
+    gives the layout of variable-measure EAN-13s per prefix (see app/scanning/weights.py).
+    """
+
+    order: tuple[str, ...] = ("SO-", "PL-")
+    tote: tuple[str, ...] = (r"^T-\d{4}$",)
+    location: tuple[str, ...] = (r"^[A-Z]{1,3}-\d{2}-\d{1,2}(-[A-Z])?$",)
+    cart: tuple[str, ...] = ("CART-",)
+    operator: tuple[str, ...] = ("OP-",)
+    rma: tuple[str, ...] = ("RMA-",)
+    package: tuple[str, ...] = (r"^\d{18}$",)  # an SSCC without its (00)
+    product: tuple[str, ...] = ()
+    unmatched: str = "reject"  # a code that is no GTIN and fits no kind: reject / look-up
+    scale: dict[str, str] = field(
+        default_factory=lambda: {
+            "02": "02IIIIICPPPP",
+            "22": "22IIIICPPPPP",
+            "23": "23IIIICPPPPP",
+            "28": "28IIIICWWWWW",
+            "29": "29IIIICWWWWW",
+        }
+    )
+
+    def check(self) -> None:
+        from app.domain.errors import ConfigError
+        from app.scanning.rules import CodeRules
+        from app.scanning.weights import ScaleLayouts
+
+        try:
+            CodeRules.from_config(self)
+            ScaleLayouts.from_config(self.scale)
+        except ConfigError as e:
+            raise ValueError(e.message) from e
 
 
 CAMERA_DECODERS = ("zxing", "zbar")
@@ -120,6 +181,7 @@ class StationConfig:
     printers: dict[str, PrinterConfig] = field(default_factory=dict)
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
     camera: CameraConfig = field(default_factory=CameraConfig)
+    codes: CodesConfig = field(default_factory=CodesConfig)
 
     def local_database_url(self) -> str:
         if self.database_url:
@@ -158,10 +220,20 @@ def parse_config(raw: dict[str, Any], *, source: str = "settings") -> StationCon
         scanner_raw = _known(ScannerConfig, dict(raw.get("scanner", {})))
         if "terminators" in scanner_raw:
             scanner_raw["terminators"] = tuple(scanner_raw["terminators"])
+        scanner = ScannerConfig(**scanner_raw)
+        scanner.check()
+        codes_raw = _known(CodesConfig, dict(raw.get("codes", {})))
+        for kind in CODE_KINDS:
+            if isinstance(codes_raw.get(kind), str):
+                codes_raw[kind] = (codes_raw[kind],)
+            elif kind in codes_raw:
+                codes_raw[kind] = tuple(codes_raw[kind])
+        codes = CodesConfig(**codes_raw)
+        codes.check()
         camera = CameraConfig(**_known(CameraConfig, dict(raw.get("camera", {}))))
         camera.check()
         cfg = StationConfig(**_known(StationConfig, station))
-        return replace(cfg, printers=printers, scanner=ScannerConfig(**scanner_raw), camera=camera)
+        return replace(cfg, printers=printers, scanner=scanner, camera=camera, codes=codes)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"The station settings in {source} are not valid: {e}.") from e
 
@@ -171,7 +243,7 @@ def _known(cls: type, values: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(values) - names)
     if unknown:
         raise ValueError(f"unknown setting(s) {', '.join(unknown)}")
-    return {k: v for k, v in values.items() if k not in ("printers", "scanner", "camera")}
+    return {k: v for k, v in values.items() if k not in ("printers", "scanner", "camera", "codes")}
 
 
 def to_toml(config: StationConfig) -> dict[str, Any]:
@@ -180,7 +252,7 @@ def to_toml(config: StationConfig) -> dict[str, Any]:
     station = {
         f.name: getattr(config, f.name)
         for f in fields(StationConfig)
-        if f.name not in ("printers", "scanner", "camera")
+        if f.name not in ("printers", "scanner", "camera", "codes")
         and getattr(config, f.name) != getattr(default, f.name)
     }
     out: dict[str, Any] = {"station": station}
@@ -209,6 +281,13 @@ def to_toml(config: StationConfig) -> dict[str, Any]:
     }
     if camera:
         out["camera"] = camera
+    codes = {
+        f.name: list(v) if isinstance(v := getattr(config.codes, f.name), tuple) else v
+        for f in fields(CodesConfig)
+        if getattr(config.codes, f.name) != getattr(CodesConfig(), f.name)
+    }
+    if codes:
+        out["codes"] = codes
     return out
 
 

@@ -17,7 +17,9 @@ How a code without an AIM identifier is read (the decisions, in order):
    0000000012345" under AI 10.
 4. 8, 12, 13 or 14 digits: a GTIN. A wrong check digit on 8, 12 or 13 digits is an error
    (that is an EAN/UPC misread); on 14 digits it passes through, as internal numbers of that
-   length exist. An 8-digit code is EAN-8 if its check digit fits, else UPC-E.
+   length exist. An 8-digit code is EAN-8 if its check digit fits, else UPC-E. A GTIN-13
+   whose prefix (02, 20–29) has a scale layout is a scale label: its weight or price is read
+   and ``gtin`` becomes the item's own code (``app.scanning.weights``).
 5. Anything else, including 18 bare digits (it could be an SSCC without its AI, or a carrier's
    tracking number; the resolver decides), passes through unchanged with ``is_gs1`` False.
 
@@ -25,6 +27,9 @@ With an AIM identifier the symbology decides: GS1 symbologies (``]C1 ]e0 ]d2 ]Q3
 hold valid GS1 data, EAN/UPC and ITF-14 (``]E0 ]E3 ]E4 ]I1``) must hold a valid GTIN, and the
 rest (``]C0`` Code 128, ``]A0`` Code 39, ``]Q1`` QR...) are read like a code without one,
 except that a wrong check digit there passes through: the symbology says it is no EAN.
+
+GS1 element strings and Digital Links are read, and their faults worded, in
+``app.scanning.gs1``.
 """
 
 from __future__ import annotations
@@ -33,41 +38,32 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from biip import ParseError
-from biip.gs1_application_identifiers import GS1ApplicationIdentifier
-from biip.gs1_digital_link_uris import GS1DigitalLinkURI
-from biip.gs1_element_strings import GS1ElementString, GS1ElementStrings
-from biip.gs1_messages import GS1Message
 from biip.symbology import GS1Symbology, SymbologyIdentifier
 
 from app.domain.errors import MalformedScanError
+from app.scanning import gs1
+from app.scanning.gs1 import AGAIN as _AGAIN
+from app.scanning.gs1 import GS
+from app.scanning.gs1 import Measure as Measure
 from app.scanning.gtin import GTIN_LENGTHS, to_gtin14, upce_to_upca
+from app.scanning.weights import ScaleLayouts, default_layouts
 
 logger = logging.getLogger(__name__)
-
-GS = "\x1d"
-"""ASCII 29, the GS1 field separator (FNC1 as a scanner transmits it)."""
-
-_AGAIN = "scan it again; if it still fails, type the number printed under the bars"
 
 _AIM_RE = re.compile(r"\][A-Za-z][0-9A-Za-z]")
 _HRI_RE = re.compile(r"\(\d{2,4}\)")
 _BARE_GS1_RE = re.compile(r"0[12]\d{14}|00\d{18}")
 _DIGITAL_LINK_PATH_RE = re.compile(r"/(?:01/(?:\d{8}|\d{12,14})|00/\d{18})(?:/|$)")
-_DATE_AIS = frozenset({"11", "12", "13", "15", "16", "17"})
 _GTIN_LENGTHS_BY_SYMBOLOGY: dict[GS1Symbology | None, frozenset[int]] = {
     GS1Symbology.EAN_8: frozenset({8}),
     GS1Symbology.ITF_14: frozenset({14}),
     # ]E0 is EAN-13, UPC-A or UPC-E; some scanners send the last two unexpanded (12 or 8).
     GS1Symbology.EAN_13: frozenset({8, 12, 13}),
     GS1Symbology.EAN_13_WITH_ADD_ON: frozenset({12, 13}),
-}
-_CHECKED_KEYS = {
-    "gtin_error": "product number (GTIN)",
-    "sscc_error": "shipping container code (SSCC)",
-    "gln_error": "location number (GLN)",
 }
 
 
@@ -101,15 +97,29 @@ class Scan:
     """AI 00, the 18-digit serial shipping container code."""
     digital_link: bool = False
     """The payload was a GS1 Digital Link URL."""
+    production: date | None = None
+    """AI 11, production date."""
+    measures: tuple[Measure, ...] = ()
+    """AI 31nn–36nn: variable measures (weights, lengths, areas, volumes) with their units."""
+    weight_kg: Decimal | None = None
+    """Net weight in kilograms: AI 310n, or the weight on a scale label."""
+    price_minor: int | None = None
+    """The price on a scale label, in minor units (cents)."""
+    item_number: str | None = None
+    """The item number (PLU) on a scale label; ``gtin`` is then the item's own code."""
 
 
-def normalize(raw: str, *, gs_replacement: str | None = None) -> Scan:
+def normalize(
+    raw: str, *, gs_replacement: str | None = None, scale: ScaleLayouts | None = None
+) -> Scan:
     """Read ``raw`` as sent by a scanner and return it as a ``Scan``.
 
     ``gs_replacement`` is a stand-in some scanners are set to send for GS (``"|"``,
     ``"<GS>"``); it is turned into ``"\\x1d"`` in GS1 data only, so a station code that
-    happens to contain it is left alone. Raises MalformedScanError, with words for the person
-    at the bench, for an empty scan, a wrong check digit, or GS1 data that does not parse.
+    happens to contain it is left alone. ``scale`` are the station's scale label layouts
+    (``app.scanning.weights``); None means the defaults. Raises MalformedScanError, with words
+    for the person at the bench, for an empty scan, a wrong check digit, or GS1 data that does
+    not parse.
     """
     stripped = raw.strip()
     symbology: SymbologyIdentifier | None = None
@@ -129,7 +139,13 @@ def normalize(raw: str, *, gs_replacement: str | None = None) -> Scan:
     # A leading GS is how some scanners send the FNC1 that starts GS1 data; a trailing one
     # closes the last field. Neither carries data.
     gs1_text = gs1_text.strip(GS)
-    reading = _Reading(raw=raw, payload=payload, gs1_text=gs1_text, symbology=symbology)
+    reading = _Reading(
+        raw=raw,
+        payload=payload,
+        gs1_text=gs1_text,
+        symbology=symbology,
+        scale=default_layouts() if scale is None else scale,
+    )
     kind = symbology.gs1_symbology if symbology else None
 
     if kind in GS1Symbology.with_gs1_messages():
@@ -152,6 +168,7 @@ class _Reading:
     payload: str
     gs1_text: str
     symbology: SymbologyIdentifier | None
+    scale: ScaleLayouts
 
     @property
     def aim(self) -> str | None:
@@ -159,6 +176,22 @@ class _Reading:
 
     def plain(self, gtin: str | None = None) -> Scan:
         return Scan(raw=self.raw, text=self.payload, symbology=self.aim, is_gs1=False, gtin=gtin)
+
+    def trade_item(self, gtin: str) -> Scan:
+        """A plain EAN/UPC: a product, or a scale label when its prefix has a layout."""
+        label = self.scale.read(gtin) if self.scale else None
+        if label is None:
+            return self.plain(gtin)
+        return Scan(
+            raw=self.raw,
+            text=self.payload,
+            symbology=self.aim,
+            is_gs1=False,
+            gtin=label.gtin,
+            weight_kg=Decimal(label.weight_g) / 1000 if label.weight_g is not None else None,
+            price_minor=label.price_minor,
+            item_number=label.item_number,
+        )
 
 
 def _is_url(text: str) -> bool:
@@ -179,10 +212,12 @@ def _guess(reading: _Reading) -> Scan:
         return _gs1_message(reading)
     if payload.isascii() and payload.isdigit() and len(payload) in GTIN_LENGTHS:
         try:
-            return reading.plain(gtin=to_gtin14(payload))
+            gtin = to_gtin14(payload)
         except MalformedScanError:
             if reading.symbology is None and len(payload) != 14:
                 raise
+        else:
+            return reading.trade_item(gtin)
     return reading.plain()
 
 
@@ -206,113 +241,35 @@ def _ean_upc(reading: _Reading) -> Scan:
         gtin = upce_to_upca(digits).zfill(14)  # ]E0 never carries EAN-8 (that is ]E4)
     else:
         gtin = to_gtin14(digits)
-    return reading.plain(gtin=gtin)
+    return reading.trade_item(gtin)
 
 
 def _gs1_message(reading: _Reading) -> Scan:
-    text = reading.gs1_text
-    try:
-        if text.startswith("("):
-            elements = GS1Message.parse_hri(text).element_strings
-        else:
-            elements = GS1Message.parse(text).element_strings
-    except ParseError as exc:
-        logger.info("GS1 data %r did not parse: %s", text, exc)
-        raise MalformedScanError(_explain(text) or _generic_gs1_problem(text)) from exc
-    return _from_elements(reading, elements, text=text, digital_link=False)
+    return _from_fields(reading, gs1.parse_element_string(reading.gs1_text), reading.gs1_text)
 
 
 def _digital_link(reading: _Reading) -> Scan:
     url = reading.payload
-    try:
-        elements = GS1DigitalLinkURI.parse(url).element_strings
-    except ParseError as exc:
-        logger.info("GS1 Digital Link %r did not parse: %s", url, exc)
-        msg = f"The GS1 Digital Link {url} has a part that is not valid — {_AGAIN}."
-        raise MalformedScanError(msg) from exc
-    return _from_elements(reading, elements, text=url, digital_link=True)
+    return _from_fields(reading, gs1.parse_digital_link(url), url, digital_link=True)
 
 
-def _from_elements(
-    reading: _Reading, elements: GS1ElementStrings, *, text: str, digital_link: bool
+def _from_fields(
+    reading: _Reading, fields: gs1.GS1Fields, text: str, *, digital_link: bool = False
 ) -> Scan:
-    for element in elements:
-        if not element.value:
-            # biip lets some variable-length fields, such as (30), be empty.
-            raise MalformedScanError(_field_problem(f"{element.ai.ai}{GS}"))
-        for attribute, name in _CHECKED_KEYS.items():
-            if getattr(element, attribute):
-                msg = (
-                    f"The {name} {element.value} in this GS1 code has a wrong check digit "
-                    f"— {_AGAIN}."
-                )
-                raise MalformedScanError(msg)
-
-    def value(ai: str) -> str | None:
-        element = elements.get(ai=ai)
-        return element.value if element is not None else None
-
-    def day(ai: str) -> date | None:
-        element = elements.get(ai=ai)
-        return element.date if element is not None else None
-
-    trade_item = elements.get(ai="01") or elements.get(ai="02")
-    count = value("30") or value("37")
     return Scan(
         raw=reading.raw,
         text=text,
         symbology=reading.aim,
         is_gs1=True,
-        gtin=trade_item.gtin.as_gtin_14() if trade_item and trade_item.gtin else None,
-        lot=value("10"),
-        serial=value("21"),
-        expiry=day("17"),
-        best_before=day("15"),
-        count=int(count) if count is not None else None,
-        sscc=value("00"),
+        gtin=fields.gtin,
+        lot=fields.lot,
+        serial=fields.serial,
+        expiry=fields.expiry,
+        best_before=fields.best_before,
+        count=fields.count,
+        sscc=fields.sscc,
         digital_link=digital_link,
+        production=fields.production,
+        measures=fields.measures,
+        weight_kg=fields.weight_kg,
     )
-
-
-def _generic_gs1_problem(text: str) -> str:
-    shown = text.replace(GS, "<GS>")
-    return f"The GS1 code {shown} could not be read — {_AGAIN}."
-
-
-def _explain(text: str) -> str | None:
-    """Find the field that made biip reject ``text`` and say what is wrong with it."""
-    hri = text.startswith("(")
-    fields = ["".join(pair) for pair in re.findall(r"\((\d+)\)([^(]*)", text)] if hri else [text]
-    for field in fields:
-        rest = field
-        while rest:
-            try:
-                # In the human-readable form each field stands alone, so it must match whole.
-                if hri:
-                    GS1ElementString.parse(rest)
-                    break
-                element = GS1ElementString.extract(rest)
-            except ParseError:
-                return _field_problem(rest)
-            if not element.value:
-                return _field_problem(rest)
-            rest = rest[len(element) :].lstrip(GS)
-    return None
-
-
-def _field_problem(rest: str) -> str:
-    """Words for the GS1 field at the start of ``rest``, which biip could not read."""
-    try:
-        ai = GS1ApplicationIdentifier.extract(rest)
-    except ParseError:
-        return (
-            f"“{rest[:8]}” in this code does not start with a GS1 field number this station "
-            f"knows — {_AGAIN}."
-        )
-    data = rest[len(ai.ai) :].split(GS, 1)[0]
-    name = f"({ai.ai}) {ai.description}"
-    if not data:
-        return f"Field {name} in this code is empty — {_AGAIN}."
-    if ai.ai in _DATE_AIS:
-        return f"Field {name} holds “{data[:6]}”, which is not a real date — {_AGAIN}."
-    return f"Field {name} holds “{data[:24]}”, which does not have the form {ai.format} — {_AGAIN}."
