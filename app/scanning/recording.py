@@ -228,8 +228,8 @@ class BenchRecorder:
             except Exception as e:
                 logger.exception("bench film: %s failed", kind)
                 self.on_error(
-                    f"The bench camera film could not be written ({e}) — check there is room "
-                    f"in {self.folder}."
+                    f"The bench camera film could not be written ({e}) — check that "
+                    f"{self.folder} can be written to and has room."
                 )
                 film = None
                 if kind == "stop":
@@ -260,6 +260,7 @@ class _Film:
         self._writer: Any = None
         self._size: tuple[int, int] = (0, 0)
         self._first = 0.0
+        self._slots = 0
         self._written = 0
         self._save()
 
@@ -274,11 +275,12 @@ class _Film:
         if (picture.shape[1], picture.shape[0]) != self._size:
             picture = cv2.resize(picture, self._size, interpolation=cv2.INTER_AREA)
         fps = self.recorder.fps
-        due = int((at - self._first) * fps) + 1
-        if due - self._written > MAX_FILL_S * fps:
-            self._written = due - 1  # a long silence: jump rather than freeze
-        while self._written < due:
+        due = int((at - self._first) * fps) + 1  # time slots of the film filled by now
+        if due - self._slots > MAX_FILL_S * fps:
+            self._slots = due - 1  # a long silence: jump rather than freeze
+        while self._slots < due:
             self._writer.write(picture)
+            self._slots += 1
             self._written += 1
 
     def _open(self, frame: Frame, at: float) -> None:
