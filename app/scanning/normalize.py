@@ -50,7 +50,7 @@ from app.scanning.gs1 import AGAIN as _AGAIN
 from app.scanning.gs1 import GS
 from app.scanning.gs1 import Measure as Measure
 from app.scanning.gtin import GTIN_LENGTHS, to_gtin14, upce_to_upca
-from app.scanning.weights import ScaleLayouts, default_layouts
+from app.scanning.rules import StationCodes, default_codes
 
 logger = logging.getLogger(__name__)
 
@@ -110,16 +110,16 @@ class Scan:
 
 
 def normalize(
-    raw: str, *, gs_replacement: str | None = None, scale: ScaleLayouts | None = None
+    raw: str, *, gs_replacement: str | None = None, codes: StationCodes | None = None
 ) -> Scan:
     """Read ``raw`` as sent by a scanner and return it as a ``Scan``.
 
     ``gs_replacement`` is a stand-in some scanners are set to send for GS (``"|"``,
     ``"<GS>"``); it is turned into ``"\\x1d"`` in GS1 data only, so a station code that
-    happens to contain it is left alone. ``scale`` are the station's scale label layouts
-    (``app.scanning.weights``); None means the defaults. Raises MalformedScanError, with words
-    for the person at the bench, for an empty scan, a wrong check digit, or GS1 data that does
-    not parse.
+    happens to contain it is left alone. ``codes`` are the station's scale label layouts and
+    code rules (``app.scanning.rules.StationCodes``); None means the defaults. Raises
+    MalformedScanError, with words for the person at the bench, for an empty scan, a wrong
+    check digit, or GS1 data that does not parse.
     """
     stripped = raw.strip()
     symbology: SymbologyIdentifier | None = None
@@ -144,7 +144,7 @@ def normalize(
         payload=payload,
         gs1_text=gs1_text,
         symbology=symbology,
-        scale=default_layouts() if scale is None else scale,
+        codes=default_codes() if codes is None else codes,
     )
     kind = symbology.gs1_symbology if symbology else None
 
@@ -168,7 +168,7 @@ class _Reading:
     payload: str
     gs1_text: str
     symbology: SymbologyIdentifier | None
-    scale: ScaleLayouts
+    codes: StationCodes
 
     @property
     def aim(self) -> str | None:
@@ -179,7 +179,8 @@ class _Reading:
 
     def trade_item(self, gtin: str) -> Scan:
         """A plain EAN/UPC: a product, or a scale label when its prefix has a layout."""
-        label = self.scale.read(gtin) if self.scale else None
+        scale = self.codes.scale
+        label = scale.read(gtin) if scale else None
         if label is None:
             return self.plain(gtin)
         return Scan(
@@ -214,8 +215,12 @@ def _guess(reading: _Reading) -> Scan:
         try:
             gtin = to_gtin14(payload)
         except MalformedScanError:
-            if reading.symbology is None and len(payload) != 14:
-                raise
+            if (
+                reading.symbology is None
+                and len(payload) != 14
+                and reading.codes.rules.kind_of(payload) is None
+            ):
+                raise  # a misread EAN, unless the company numbers its own codes this way
         else:
             return reading.trade_item(gtin)
     return reading.plain()

@@ -24,6 +24,7 @@ from app.domain.errors import ConfigError
 
 if TYPE_CHECKING:
     from app.config import CodesConfig
+    from app.scanning.weights import ScaleLayouts
 
 _WORDS = {
     "order": "orders",
@@ -129,3 +130,25 @@ def default_rules() -> CodeRules:
     from app.config import CodesConfig
 
     return CodeRules.from_config(CodesConfig())
+
+
+@dataclass(frozen=True, slots=True)
+class StationCodes:
+    """What a station knows about codes beyond GS1: its code rules and scale label layouts."""
+
+    rules: CodeRules
+    scale: ScaleLayouts
+
+    @classmethod
+    def from_config(cls, codes: CodesConfig) -> StationCodes:
+        from app.scanning.weights import ScaleLayouts
+
+        return cls(CodeRules.from_config(codes), ScaleLayouts.from_config(codes.scale))
+
+
+@cache
+def default_codes() -> StationCodes:
+    """The codes of a station with no ``[codes]`` of its own."""
+    from app.config import CodesConfig
+
+    return StationCodes.from_config(CodesConfig())
