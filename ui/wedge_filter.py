@@ -14,6 +14,10 @@ Time is the key event's own timestamp (when the windowing system made it) brough
 neither splits a scan nor makes typed keys look like a burst. Where events carry no timestamp
 (offscreen, synthesised events) it is ``time.monotonic`` when the filter sees the event.
 
+GS (ASCII 29) is typed by scanners as Ctrl+]. On a French or German keyboard that key is ``$``
+or ``+``, so Ctrl+$ and Ctrl++ are GS too (``[scanner] layout``: both in ``auto``, one in
+``azerty``/``qwertz``); the scan's text is then read for the layout by the detector.
+
 Known limit: a shortcut bound to a bare character key (no Ctrl/Alt) fires before any event
 filter sees the key, even inside a scan. Station shortcuts use modifiers or function keys.
 """
@@ -26,7 +30,7 @@ import time
 from collections.abc import Callable
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QMetaMethod, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -46,6 +50,13 @@ _MODIFIER_KEYS = {
     Qt.Key.Key_AltGr: "altgr",
     Qt.Key.Key_Meta: "meta",
     Qt.Key.Key_CapsLock: "capslock",
+}
+# The key at the US "]" position, typed with Ctrl for GS, on each keyboard layout.
+_GS_KEYS = {
+    "us": frozenset({Qt.Key.Key_BracketRight}),
+    "azerty": frozenset({Qt.Key.Key_BracketRight, Qt.Key.Key_Dollar}),
+    "qwertz": frozenset({Qt.Key.Key_BracketRight, Qt.Key.Key_Plus}),
+    "auto": frozenset({Qt.Key.Key_BracketRight, Qt.Key.Key_Dollar, Qt.Key.Key_Plus}),
 }
 _CTRL = Qt.KeyboardModifier.ControlModifier
 _ALT = Qt.KeyboardModifier.AltModifier
@@ -71,12 +82,15 @@ class _HeldKey:
         self.released = False
 
 
-def describe_key(event: QKeyEvent) -> tuple[str, str | None]:
-    """Turn a key press into the detector's ``(text, key name)``; name None for a character."""
+def describe_key(event: QKeyEvent, layout: str = "auto") -> tuple[str, str | None]:
+    """Turn a key press into the detector's ``(text, key name)``; name None for a character.
+
+    ``layout`` is the station's ``[scanner] layout``: which Ctrl+key is GS.
+    """
     key = event.key()
     modifiers = event.modifiers()
     text = event.text()
-    if modifiers & _CTRL and (key == Qt.Key.Key_BracketRight or text == "\x1d"):
+    if modifiers & _CTRL and (key in _GS_KEYS[layout] or text == "\x1d"):
         return "\x1d", None  # GS, as a wedge scanner types it
     if key in _MODIFIER_KEYS:
         return "", _MODIFIER_KEYS[Qt.Key(key)]
@@ -100,12 +114,17 @@ class WedgeFilter(QObject):
 
     Signals:
         scanned(str): a wedge scan was read: the text the scanner typed, without prefix,
-            suffix or terminator, not yet normalised (see ``app.scanning.normalize``).
-            Emitted from the event loop (queued), never from inside a key event.
+            suffix or terminator, read for the keyboard layout, not yet normalised (see
+            ``app.scanning.normalize``). Emitted from the event loop (queued), never from
+            inside a key event.
+        traced(object): just before ``scanned``: the ``app.scanning.trace.ScanTrace`` of that
+            scan (each key with its time, what ended it), for the scanner check screen.
     """
 
     scanned = Signal(str)
+    traced = Signal(object)
     _read = Signal(str)
+    _traced = Signal(object)
 
     def __init__(
         self,
@@ -128,6 +147,9 @@ class WedgeFilter(QObject):
         self._timer.setSingleShot(True)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._on_deadline)
+        self._traced.connect(self.traced, Qt.ConnectionType.QueuedConnection)
+        # A trace is made only while someone shows it: the scan path does not pay for it.
+        self._traced_signal = QMetaMethod.fromSignal(self.traced)
         self._read.connect(self.scanned, Qt.ConnectionType.QueuedConnection)
 
     @property
@@ -185,7 +207,7 @@ class WedgeFilter(QObject):
         return stamp + self._offset
 
     def _on_press(self, target: QWidget, event: QKeyEvent) -> bool:
-        text, name = describe_key(event)
+        text, name = describe_key(event, self._detector.settings.layout)
         held = _HeldKey(target, event)
         verdict = self._detector.key(text, name, self._event_time(event), held)
         self._apply(verdict.outcomes)
@@ -243,6 +265,8 @@ class WedgeFilter(QObject):
             if isinstance(outcome, ScanRead):
                 self._eat_release.update(h.code for h in outcome.keys if not h.released)
                 logger.debug("wedge scan read: %r", outcome.text)
+                if self.isSignalConnected(self._traced_signal):
+                    self._traced.emit(outcome.trace())
                 self._read.emit(outcome.text)
             else:
                 for held in outcome.keys:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 CONTROL_NAMES = {
     "\x00": "NUL",
@@ -44,9 +45,8 @@ def shown(text: str) -> str:
     return "".join(char_name(c) if not c.isprintable() else c for c in text)
 
 
-@dataclass(frozen=True, slots=True)
-class SentKey:
-    """One character or key as it arrived."""
+class SentKey(NamedTuple):
+    """One character or key as it arrived. (A named tuple: made for every key of a scan.)"""
 
     char: str
     """The character (``"\\x1d"`` for GS); empty for a key that types nothing (Enter...)."""

@@ -22,6 +22,10 @@ Keys are described by ``text`` (what the key types; GS arrives as Ctrl+] and is 
 ``"\\x1d"``) and ``key``: None for a plain character, else a lower-case name: ``"enter"``,
 ``"tab"``, ``"shift"``... A character typed with Ctrl, Alt or Meta is a shortcut, not a
 character: pass a name for it (``"ctrl+s"``), never ``key=None``.
+
+A scan's text is read as the scanner meant it for the station's keyboard ``layout``
+(``app.scanning.keyboard``: a US-set scanner on AZERTY types ``&é"'(`` for 12345). Each
+``ScanRead`` also carries what was typed, when, and what ended it, for the scanner check.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeAlias, TypeVar
 
 from app.domain.errors import ConfigError
+from app.scanning.keyboard import LAYOUTS, read_as_meant
+from app.scanning.trace import ScanTrace, SentKey
 
 T = TypeVar("T")
 
@@ -59,6 +65,8 @@ class WedgeSettings:
     require_terminator: bool = False
     """If every scanner here sends a terminator or suffix, set this: a burst that just stops is
     then always typing, so even a very fast typist can never lose text to the detector."""
+    layout: str = "auto"
+    """The keyboard layout scanners type for; see ``app.scanning.keyboard``."""
 
     def __post_init__(self) -> None:
         if self.max_gap_ms <= 0 or self.end_timeout_ms < self.max_gap_ms:
@@ -66,6 +74,12 @@ class WedgeSettings:
                 f"Scanner timing is impossible: max_gap_ms={self.max_gap_ms}, "
                 f"end_timeout_ms={self.end_timeout_ms}. The gap must be above 0 and the "
                 "end timeout at least the gap — fix the [scanner] section of the station file."
+            )
+            raise ConfigError(msg)
+        if self.layout not in LAYOUTS:
+            msg = (
+                f"Scanner layout {self.layout!r} is not one of {', '.join(LAYOUTS)} — fix the "
+                "[scanner] section of the station file."
             )
             raise ConfigError(msg)
         if self.min_length < 1:
@@ -78,11 +92,30 @@ class WedgeSettings:
 
 @dataclass(frozen=True, slots=True)
 class ScanRead(Generic[T]):
-    """A scan was read. ``text`` is what the scanner typed, without prefix and suffix."""
+    """A scan was read. ``text`` is what the scanner meant: what it typed, without prefix and
+    suffix, read for the keyboard layout."""
 
     text: str
     keys: tuple[T, ...]
     """Refs of the held keys that made the scan. They must never reach a widget."""
+    typed: tuple[str, ...] = field(default=(), compare=False)
+    """What each key typed, prefix and suffix included."""
+    times: tuple[float, ...] = field(default=(), compare=False)
+    """When each of those keys came (ms)."""
+    ended_by: str | None = field(default=None, compare=False)
+    """``"enter"``, ``"tab"`` (the terminator key), ``"suffix"``, or None: it ended in silence
+    or at another key."""
+    end_ms: float | None = field(default=None, compare=False)
+    """When the terminator key came, if there was one."""
+    layout: str | None = field(default=None, compare=False)
+    """The keyboard layout the text was read for, when it differs from what was typed."""
+
+    def trace(self) -> ScanTrace:
+        """The record of this scan for the scanner check screen."""
+        keys = [SentKey(c, None, t) for c, t in zip(self.typed, self.times, strict=True)]
+        if self.ended_by in ("enter", "tab") and self.end_ms is not None:
+            keys.append(SentKey("", self.ended_by, self.end_ms))
+        return ScanTrace("keyboard", tuple(keys), self.text, self.ended_by, self.layout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +141,7 @@ class KeyVerdict(Generic[T]):
 class _Held(Generic[T]):
     texts: list[str] = field(default_factory=list)
     refs: list[T] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
     last_ms: float = 0.0
 
 
@@ -146,13 +180,14 @@ class WedgeDetector(Generic[T]):
             held = self._held  # only now: settling a burst starts a new one
             held.texts.append(text)
             held.refs.append(ref)
+            held.times.append(t_ms)
             held.last_ms = t_ms
             if self._suffix_complete():
-                outcomes.append(self._read())
+                outcomes.append(self._read("suffix"))
             return KeyVerdict(hold=True, outcomes=tuple(outcomes))
         if key in self._settings.terminators:
             if self._terminates_scan(t_ms):
-                outcomes.append(self._read())
+                outcomes.append(self._read(key, t_ms))
                 self._unterminated_read_ms = None
                 return KeyVerdict(hold=True, outcomes=tuple(outcomes))
             if self._follows_a_read(t_ms):
@@ -234,8 +269,18 @@ class WedgeDetector(Generic[T]):
             return self._read()
         return self.drain()[0]
 
-    def _read(self) -> ScanRead[T]:
-        read = ScanRead(self._payload(), tuple(self._held.refs))
-        self._unterminated_read_ms = self._held.last_ms
+    def _read(self, ended_by: str | None = None, end_ms: float | None = None) -> ScanRead[T]:
+        held = self._held
+        text, layout = read_as_meant(self._payload(), self._settings.layout)
+        read = ScanRead(
+            text,
+            tuple(held.refs),
+            typed=tuple(held.texts),
+            times=tuple(held.times),
+            ended_by=ended_by,
+            end_ms=end_ms,
+            layout=layout,
+        )
+        self._unterminated_read_ms = held.last_ms
         self._held = _Held()
         return read

@@ -339,3 +339,42 @@ def test_key_with_no_text_and_no_name_passes() -> None:
 def test_impossible_settings_are_refused(kwargs: dict[str, float], words: str) -> None:
     with pytest.raises(ConfigError, match=words):
         WedgeSettings(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_scan_is_read_for_the_keyboard_layout() -> None:
+    bench = Bench(WedgeSettings(layout="auto"))
+    bench.scan("SO)&àààà&", 0.0)  # a US-set scanner on AZERTY
+    bench.scan("Tß0007", 50.0, terminator="tab")  # ... and on QWERTZ
+    assert bench.scans == ["SO-100001", "T-0007"]
+    assert bench.delivered == []
+
+
+def test_the_read_says_what_was_typed_when_and_what_ended_it() -> None:
+    detector: WedgeDetector[str] = WedgeDetector(WedgeSettings(prefix="$", suffix="#"))
+    reads: list[ScanRead[str]] = []
+    for i, char in enumerate("$Q)à&)&#"):
+        verdict = detector.key(char, None, 100.0 + i, char)
+        reads += [o for o in verdict.outcomes if isinstance(o, ScanRead)]
+    (read,) = reads
+    assert (read.text, read.layout, read.ended_by) == ("A-01-1", "azerty", "suffix")
+    assert "".join(read.typed) == "$Q)à&)&#"
+    assert read.times == tuple(100.0 + i for i in range(8))
+    trace = read.trace()
+    assert trace.gaps_ms == (1.0,) * 7
+    assert [k.label for k in trace.keys][:2] == ["$", "Q"]
+
+
+def test_a_terminated_read_has_its_terminator_in_the_trace() -> None:
+    detector: WedgeDetector[str] = WedgeDetector(WedgeSettings())
+    for i, char in enumerate("T-0007"):
+        detector.key(char, None, float(i), char)
+    verdict = detector.key("\r", "enter", 7.0, "enter")
+    (read,) = verdict.outcomes
+    assert isinstance(read, ScanRead)
+    trace = read.trace()
+    assert (trace.ended_by, trace.keys[-1].label, trace.keys[-1].t_ms) == ("enter", "<ENTER>", 7.0)
+
+
+def test_an_unknown_layout_is_refused() -> None:
+    with pytest.raises(ConfigError, match="layout 'dvorak' is not one of auto, us, azerty"):
+        WedgeSettings(layout="dvorak")
