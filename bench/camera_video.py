@@ -1,4 +1,5 @@
-"""Camera footage made from the real barcode photos: each code slides into the picture
+"""Camera footage made from pictures of codes (the real barcode photos, or codes drawn for a
+test): each code slides into the picture
 (blurred by the motion), is held still with a little hand shake, slides out, and the picture
 is empty for a moment before the next one. Written with OpenCV's VideoWriter, so the camera
 pipeline reads it back through the very capture path a camera file or stream takes.
@@ -14,16 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.photos import Photo, grey
-
 BACKGROUND_SEED = 5
 
 
 @dataclass(frozen=True, slots=True)
 class Shot:
-    """One code's passage through the picture."""
+    """One picture's passage through the camera's view."""
 
-    photo: Photo
+    index: int  # which of the pictures given
     enters: int  # first frame in which the whole code is inside the picture
     leaves: int  # first frame after it has left
 
@@ -39,10 +38,9 @@ def background(width: int, height: int) -> Any:
     return cv2.GaussianBlur(shade, (0, 0), 3)
 
 
-def _fit(photo: Photo, width: int, height: int) -> Any:
+def _fit(image: Any, width: int, height: int) -> Any:
     import cv2
 
-    image = grey(photo)
     h, w = image.shape
     scale = min(0.7 * height / h, 0.6 * width / w, 2.0)
     return cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
@@ -57,7 +55,7 @@ def _motion_blur(image: Any, length: int) -> Any:
 
 def make_video(
     path: Path,
-    photos: Sequence[Photo],
+    pictures: Sequence[Any],
     *,
     size: tuple[int, int] = (1280, 720),
     fps: float = 30.0,
@@ -66,7 +64,7 @@ def make_video(
     gap_s: float = 0.6,
     fourcc: str = "mp4v",
 ) -> list[Shot]:
-    """Write the footage to ``path`` and return where each code is in it."""
+    """Write the footage of ``pictures`` (grey arrays) to ``path``; return where each is."""
     import cv2
 
     width, height = size
@@ -84,8 +82,8 @@ def make_video(
         frame_no += 1
 
     try:
-        for photo in photos:
-            code = _fit(photo, width, height)
+        for index, picture in enumerate(pictures):
+            code = _fit(picture, width, height)
             h, w = code.shape
             cx, cy = (width - w) // 2, (height - h) // 2
             start_x, end_x = -w - 10, width + 10
@@ -102,7 +100,7 @@ def make_video(
             step = (end_x - cx) / move
             for i in range(1, move + 1):
                 put(_place(base, _motion_blur(code, round(step / 2)), round(cx + i * step), cy))
-            shots.append(Shot(photo, enters, frame_no))
+            shots.append(Shot(index, enters, frame_no))
             for _ in range(gap):
                 put(base)
     finally:

@@ -116,6 +116,12 @@ def build_window(
     window = MainWindow(ctx, print_due=print_pending or print_due, recover_prints=recover)
     wedge = WedgeFilter(window, wedge_settings(ctx.config.scanner))  # type: ignore[arg-type]
     window.install_wedge(wedge, wedge.scanned)
+    camera = ctx.config.camera
+    if camera.source:
+        from ui.camera_preview import CameraFeed, CameraPreview
+
+        feed = CameraFeed.from_config(camera, ctx.station_name, window)
+        window.install_camera(feed, CameraPreview(feed))
     window.resize(1366, 768)
     return window
 

@@ -8,14 +8,22 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QShowEvent
-from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QMainWindow,
+    QSizePolicy,
+    QStackedWidget,
+    QWidget,
+)
 
 from app.bootstrap import StationContext
 from app.services import outbox, print_jobs, settings
 from app.services.bench import PackBench
 from app.services.views import OperatorView
+from ui.camera_preview import CameraFeed, CameraPreview
 from ui.feedback import Sounds
 from ui.ops import DbOp, DbWorker
 from ui.print_runner import PrintRunner
@@ -68,6 +76,8 @@ class MainWindow(QMainWindow):
         self._operator: OperatorView | None = None
         self._shown_once = False
         self.wedge: QObject | None = None
+        self.camera: CameraFeed | None = None
+        self._camera_dock: QDockWidget | None = None
 
         def uow() -> Any:  # a UnitOfWork (app.store stays out of ui)
             return ctx.uow(self._operator)
@@ -103,7 +113,9 @@ class MainWindow(QMainWindow):
             colors(config.theme),
             parent=self,
         )
-        self.search = SearchScreen(uow, self.worker, parent=self)
+        self.search = SearchScreen(
+            uow, self.worker, videos=config.camera.video_folder(), parent=self
+        )
 
         def render_pdf(job: print_jobs.JobView) -> bytes:
             from printing.queue import render_pdf as render
@@ -152,8 +164,37 @@ class MainWindow(QMainWindow):
         app.installEventFilter(wedge)
         scanned.connect(self.handle_scan)
 
+    def install_camera(self, feed: CameraFeed, preview: CameraPreview) -> None:
+        """A camera that scans: its preview docked at the side; its scans enter handle_scan
+        like a wedge scan; it starts once the window is on screen."""
+        self.camera = feed
+        dock = QDockWidget(self.tr("Camera"), self)
+        dock.setObjectName("cameraDock")
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        dock.setWidget(preview)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self._camera_dock = dock
+        # The camera shares the width with the screen shown, not with the widest screen of
+        # the stack, and steps aside on screens that take no scans.
+        self.stack.currentChanged.connect(self._page_changed)
+        self._page_changed()
+        feed.scanned.connect(self.handle_scan)
+        feed.film_failed.connect(lambda words: self.pack.banner.show_message("warn", words))
+        self.pack.order_shown.connect(feed.follow_order)
+        feed.follow_order(self.pack.order)
+
+    def _page_changed(self) -> None:
+        current = self.stack.currentWidget()
+        for i in range(self.stack.count()):
+            page = self.stack.widget(i)
+            policy = QSizePolicy.Policy.Preferred if page is current else QSizePolicy.Policy.Ignored
+            page.setSizePolicy(policy, policy)
+        if self._camera_dock is not None:
+            self._camera_dock.setVisible(current in (self.signin, self.pack))
+
     def handle_scan(self, code: str) -> None:
-        """Every scan enters here (from the wedge filter): the active workflow decides."""
+        """Every scan enters here (from the wedge filter or the camera): the active workflow
+        decides."""
         current = self.stack.currentWidget()
         if current is self.signin:
             self.signin.handle_scan(code)
@@ -256,6 +297,8 @@ class MainWindow(QMainWindow):
 
     def _warm_up(self) -> None:
         self.printer.start()
+        if self.camera is not None:
+            self.camera.start()
 
     def shutdown(self) -> None:
         """Stop timers and the database worker (finishing the job in hand)."""
@@ -266,6 +309,9 @@ class MainWindow(QMainWindow):
             self.wedge = None
         self._checkpoint.stop()
         self.printer.stop()
+        if self.camera is not None:
+            self.camera.stop()
+            self.camera = None
         self.worker.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:

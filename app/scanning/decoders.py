@@ -187,15 +187,15 @@ class ZXingDecoder(_Backend):
     def _load(self) -> None:
         import zxingcpp
 
-        formats = zxingcpp.BarcodeFormats(
-            [getattr(zxingcpp.BarcodeFormat, f) for f in self.FORMATS]
-        )
+        # A tuple of formats, not a BarcodeFormats object: no zxing-cpp instance outlives the
+        # interpreter (nanobind reports those as leaks at exit).
+        formats = tuple(getattr(zxingcpp.BarcodeFormat, f) for f in self.FORMATS)
         invert = self._try_invert
 
         def call(grey: Frame) -> Sequence[Any]:
             return zxingcpp.read_barcodes(
                 grey,
-                formats=formats,
+                formats=formats,  # type: ignore[arg-type]  # a tuple converts
                 try_rotate=True,
                 try_downscale=True,
                 try_invert=invert,

@@ -160,7 +160,11 @@ class BenchRecorder:
         self.on_error: Callable[[str], None] = lambda _message: None
         self._clock = clock
         self._recording = False
-        self._jobs: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=int(fps * 2) + 8)
+        # Unbounded, so start and stop never wait; frames are limited by count instead.
+        self._jobs: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self._frames_waiting = 0
+        self._count_lock = threading.Lock()
+        self._max_waiting = int(fps * 2) + 8
         self._thread = threading.Thread(target=self._run, name="waystation-recorder", daemon=True)
         self._thread.start()
         self._put(("prune", None))
@@ -179,18 +183,23 @@ class BenchRecorder:
         being filmed or the writer is behind."""
         if not self._recording:
             return
-        try:
-            self._jobs.put_nowait(("frame", (frame, at)))
-        except queue.Full:
-            self.dropped += 1
+        with self._count_lock:
+            if self._frames_waiting >= self._max_waiting:
+                self.dropped += 1
+                return
+            self._frames_waiting += 1
+        self._jobs.put(("frame", (frame, at)))
 
-    def stop(self, timeout: float = 10.0) -> Recording | None:
-        """Finish the current film; returns it once it is written (None if nothing was)."""
+    def stop(self, timeout: float = 10.0, *, wait: bool = True) -> Recording | None:
+        """Finish the current film; returns it once it is written (None if nothing was, or
+        without ``wait``: the GUI thread asks and goes on)."""
         if not self._recording:
             return None
         self._recording = False
         done: queue.Queue[Recording | None] = queue.Queue()
         self._put(("stop", done))
+        if not wait:
+            return None
         try:
             return done.get(timeout=timeout)
         except queue.Empty:
@@ -202,7 +211,7 @@ class BenchRecorder:
         self._thread.join(10)
 
     def _put(self, job: tuple[str, Any]) -> None:
-        self._jobs.put(job)  # control jobs wait for room; only frames are ever dropped
+        self._jobs.put(job)
 
     # --- the writer thread ------------------------------------------------------------------
 
@@ -211,8 +220,11 @@ class BenchRecorder:
         while True:
             kind, arg = self._jobs.get()
             try:
-                if kind == "frame" and film is not None:
-                    film.add(*arg)
+                if kind == "frame":
+                    with self._count_lock:
+                        self._frames_waiting -= 1
+                    if film is not None:
+                        film.add(*arg)
                 elif kind == "start":
                     if film is not None:
                         film.finish(self._clock())

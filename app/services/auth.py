@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 
 from sqlalchemy import func, select
@@ -60,9 +61,14 @@ def _active(op: Operator | None, what: str) -> Operator:
     return op
 
 
+# A scanner set to send AIM symbology identifiers, and the camera, put one before the badge.
+_AIM_PREFIX = re.compile(r"^\][A-Za-z][0-9A-Za-z]")
+
+
 def find_by_badge(session: Session, badge: str) -> Operator:
-    op = session.scalar(select(Operator).where(Operator.badge == badge.strip().upper()))
-    return _active(op, f"Badge {badge.strip()} is not known at this station")
+    badge = _AIM_PREFIX.sub("", badge.strip()).strip()
+    op = session.scalar(select(Operator).where(Operator.badge == badge.upper()))
+    return _active(op, f"Badge {badge} is not known at this station")
 
 
 def sign_in_badge(uow: UnitOfWork, badge: str, pin: str | None = None) -> OperatorView:

@@ -12,12 +12,16 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from app.domain.errors import WaystationError
 from app.services import packing, print_jobs
 from app.services.resolve import Kind, resolve
 from app.services.views import CompletedOrder, OperatorView, OrderView, ScanOutcome
 from app.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from app.scanning.normalize import Scan
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,3 +175,17 @@ class PackBench:
 
         oid = self.order.id
         return self._run(lambda uow: get_order(uow, oid))
+
+
+def camera_wants(order: OrderView | None) -> Callable[[Scan], bool]:
+    """Which of several codes in one camera picture the bench can use now.
+
+    With an order being packed: an item of it still to pack. Otherwise: a code that names no
+    product (an order number, a pick list, a tote). The camera counts that one rather than
+    whichever code is nearest the middle of the picture. Safe to call from any thread: it
+    reads only the frozen set made here.
+    """
+    if order is None or order.status != "packing":
+        return lambda scan: scan.gtin is None
+    wanted = frozenset(line.gtin for line in order.lines if not line.complete)
+    return lambda scan: scan.gtin is not None and scan.gtin in wanted

@@ -5,19 +5,17 @@ would deliver it; and a network camera over HTTP on this machine."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import cv2
 import pytest
 
 from app.scanning.camera import CameraScan, CameraScanner, OpenCVSource
 from app.scanning.decoders import make_decoder
 from bench.camera_video import Shot, make_video
 from bench.photos import Photo, comparable, grey, load_photos
+from tests.camera_device import IpCamera
 
 PHOTOS = load_photos()
 
@@ -64,15 +62,17 @@ class Run:
 @pytest.fixture(scope="module")
 def footage(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Shot]]:
     path = tmp_path_factory.mktemp("camera") / "bench.mp4"
-    return path, make_video(path, SEQUENCE, **TIMING)
+    return path, make_video(path, [grey(p) for p in SEQUENCE], **TIMING)
 
 
-def assert_scans_match(scans: list[CameraScan], shots: list[Shot], fps: float = 30) -> None:
+def assert_scans_match(
+    scans: list[CameraScan], shots: list[Shot], photos: list[Photo], fps: float = 30
+) -> None:
     got = [s.decoded.text for s in scans]
     assert len(got) == len(shots), f"{len(got)} scans for {len(shots)} codes: {got}"
     for text, shot in zip(got, shots, strict=True):
-        sym = shot.photo.symbology
-        assert comparable(sym, text) == comparable(sym, shot.photo.expected)
+        photo = photos[shot.index]
+        assert comparable(photo.symbology, text) == comparable(photo.symbology, photo.expected)
     move = round(TIMING["move_s"] * fps)
     for scan, shot in zip(scans, shots, strict=True):
         # read while the code was in the picture: arriving, held, or leaving
@@ -86,7 +86,7 @@ def test_codes_passing_the_camera_are_scanned_once_each_in_order(
     path, shots = footage
     run = Run(OpenCVSource(str(path)), "zxing")
     took = run.play()
-    assert_scans_match(run.scans, shots)
+    assert_scans_match(run.scans, shots, SEQUENCE)
     frames = shots[-1].leaves + round(TIMING["gap_s"] * 30)
     assert took >= 0.9 * frames / 30, "a file plays at its own frame rate, like a camera"
     assert [s for s, _ in run.states] == ["opening", "running", "ended"]
@@ -104,10 +104,10 @@ def test_codes_passing_the_camera_are_scanned_once_each_in_order(
 def test_zbar_in_the_same_pipeline(tmp_path: Path) -> None:
     sequence = [EAN13, QR, UPCA, DATABAR_EXP]  # no DataMatrix: ZBar cannot read it
     path = tmp_path / "zbar.mp4"
-    shots = make_video(path, sequence, **TIMING)
+    shots = make_video(path, [grey(p) for p in sequence], **TIMING)
     run = Run(OpenCVSource(str(path)), "zbar")
     run.play()
-    assert_scans_match(run.scans, shots)
+    assert_scans_match(run.scans, shots, sequence)
     assert run.scans[3].decoded.aim_id == "]e0"
 
 
@@ -115,7 +115,7 @@ def test_a_decoder_slower_than_the_camera_drops_frames_and_never_queues_them(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "fast.mp4"
-    make_video(path, [QR, EAN13], size=(1920, 1080), move_s=0.2, hold_s=0.3, gap_s=0.2)
+    make_video(path, [grey(QR), grey(EAN13)], size=(1920, 1080), move_s=0.2, hold_s=0.3, gap_s=0.2)
     # Played as fast as it decodes: far faster than ZBar reads 1080p frames.
     run = Run(OpenCVSource(str(path), realtime=False), "zbar")
     run.play()
@@ -135,64 +135,12 @@ def test_a_missing_video_file_says_so_and_stops(tmp_path: Path) -> None:
 # --- a network camera: MJPEG over HTTP on this machine -------------------------------------
 
 
-class MjpegCamera:
-    """An IP camera's MJPEG stream (multipart/x-mixed-replace), served on 127.0.0.1."""
-
-    def __init__(self, picture: object, fps: float = 15) -> None:
-        ok, jpeg = cv2.imencode(".jpg", picture)
-        assert ok
-        self.jpeg = jpeg.tobytes()
-        self.fps = fps
-        self.running = True
-        camera = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-                self.end_headers()
-                try:
-                    for _ in range(int(30 * camera.fps)):  # at most 30 s, then it hangs up
-                        if not camera.running:
-                            break
-                        self.wfile.write(
-                            b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                            + str(len(camera.jpeg)).encode()
-                            + b"\r\n\r\n"
-                            + camera.jpeg
-                            + b"\r\n"
-                        )
-                        time.sleep(1 / camera.fps)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/video.mjpg"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def unplug(self) -> None:
-        self.running = False
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def ip_camera() -> Iterator[MjpegCamera]:
-    import numpy as np
-
-    code = grey(EAN13)
-    picture = np.full((720, 1280), 160, np.uint8)
-    h, w = code.shape
-    picture[100 : 100 + h, 300 : 300 + w] = code
-    camera = MjpegCamera(cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR))
+def ip_camera() -> Iterator[IpCamera]:
+    camera = IpCamera()
+    camera.hold((grey(EAN13), (300, 100)))
     yield camera
-    if camera.running:
-        camera.unplug()
+    camera.unplug()
 
 
 def _wait_for(condition: object, timeout: float = 15.0) -> bool:
@@ -205,7 +153,7 @@ def _wait_for(condition: object, timeout: float = 15.0) -> bool:
 
 
 def test_a_network_camera_is_read_and_tried_again_when_it_goes_away(
-    ip_camera: MjpegCamera,
+    ip_camera: IpCamera,
 ) -> None:
     run = Run(OpenCVSource(ip_camera.url), "zxing", retry_s=0.5)
     run.scanner.start()

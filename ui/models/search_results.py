@@ -99,5 +99,13 @@ class TimelineModel(RowsModel):
     def set_entries(self, rows: Sequence[TimelineEntry]) -> None:
         self._set_rows(rows)
 
+    def entry(self, row: int) -> TimelineEntry:
+        entry: TimelineEntry = self._rows[row]
+        return entry
+
+    def films(self) -> list[str]:
+        """The films of the packing among the entries, oldest first."""
+        return [e.video for e in self._rows if e.video]
+
     def _cell(self, row: TimelineEntry, col: int) -> str:
         return (format_datetime(row.at), row.what, row.who, row.detail)[col]

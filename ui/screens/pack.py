@@ -58,6 +58,7 @@ class PackScreen(QWidget):
     order_completed(str): an order was packed; its number.
     scan_shown(): the result of a scan is on screen (committed, model and banner updated).
     print_queued(): a scan queued a print job (a shipping label on the order's last scan).
+    order_shown(object): the order on the bench changed or moved on (an OrderView, or None).
     """
 
     search_requested = Signal()
@@ -66,6 +67,7 @@ class PackScreen(QWidget):
     order_completed = Signal(str)
     scan_shown = Signal()
     print_queued = Signal()
+    order_shown = Signal(object)
 
     def __init__(
         self,
@@ -466,6 +468,7 @@ class PackScreen(QWidget):
             and order.all_packed
             and not any(not p.closed and p.units for p in order.packages)
         )
+        self.order_shown.emit(order)
 
     def _instruction(self, order: OrderView | None) -> str:
         if order is None:

@@ -1,14 +1,16 @@
 """Order search: find an order by number, customer name or e-mail, and read its timeline
-(every scan and event, oldest first). Queries run on the database worker."""
+(every scan and event, oldest first, with the films of its packing when the bench camera
+filmed it). Queries run on the database worker; a film opens in the system's video player."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -33,6 +35,11 @@ UowFactory = Callable[[], Any]
 SEARCH_DELAY_MS = 350  # search when typing pauses, not on every key
 
 
+def open_in_player(path: str) -> bool:
+    """Open a film in the system's video player; False when nothing could open it."""
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+
+
 class SearchScreen(QWidget):
     """Signals:
     back_requested(): the person wants the pack screen again.
@@ -40,10 +47,20 @@ class SearchScreen(QWidget):
 
     back_requested = Signal()
 
-    def __init__(self, uow: UowFactory, worker: DbWorker, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        uow: UowFactory,
+        worker: DbWorker,
+        *,
+        videos: Path | None = None,
+        open_film: Callable[[str], bool] = open_in_player,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._uow = uow
         self._worker = worker
+        self._videos = videos
+        self.open_film = open_film
         self._asked = ""
         self.results = SearchResultsModel(self)
         self.timeline = TimelineModel(self)
@@ -79,6 +96,17 @@ class SearchScreen(QWidget):
         self.timeline_view.horizontalHeader().setSectionResizeMode(
             3, QHeaderView.ResizeMode.Stretch
         )
+        self.timeline_view.activated.connect(self._entry_activated)
+        self.timeline_view.selectionModel().selectionChanged.connect(
+            lambda _selected, _deselected: self._film_button_state()
+        )
+        self.film_button = QPushButton(self.tr("Watch the packing film"), self)
+        self.film_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.film_button.clicked.connect(self.play_selected_film)
+        self.film_button.hide()
+        timeline_head = QHBoxLayout()
+        timeline_head.addWidget(self.timeline_title, 1)
+        timeline_head.addWidget(self.film_button)
 
         page = QVBoxLayout(self)
         page.setContentsMargins(16, 10, 16, 8)
@@ -87,7 +115,7 @@ class SearchScreen(QWidget):
         page.addWidget(self.field)
         page.addWidget(self.banner)
         page.addWidget(self.results_view, 3)
-        page.addWidget(self.timeline_title)
+        page.addLayout(timeline_head)
         page.addWidget(self.timeline_view, 2)
 
         back = QShortcut(QKeySequence("Esc"), self)
@@ -155,17 +183,60 @@ class SearchScreen(QWidget):
         self.show_timeline(self.results.order_id(row), self.results.summary(row).number)
 
     def show_timeline(self, order_id: uuid.UUID, number: str) -> None:
-        uow = self._uow
+        uow, videos = self._uow, self._videos
 
         def run() -> list[TimelineEntry]:
             with uow() as u:
-                return order_timeline(u, order_id)
+                rows = order_timeline(u, order_id)
+            if videos is not None:
+                from app.scanning.recording import timeline_entries
+
+                rows = sorted(rows + timeline_entries(videos, order_id, number), key=lambda t: t.at)
+            return rows
 
         def shown(rows: list[TimelineEntry]) -> None:
             self.timeline.set_entries(rows)
             self.timeline_title.setText(self.tr("Timeline of {n}").format(n=number))
+            self._film_button_state()
 
         DbOp(self._worker, run).success(shown).failure(self._failed).run()
+
+    # --- films of the packing ---------------------------------------------------------------
+
+    def _selected_film(self) -> str:
+        rows = self.timeline_view.selectionModel().selectedRows()
+        films = [self.timeline.entry(i.row()).video for i in rows] or self.timeline.films()
+        return next((f for f in films if f), "")
+
+    def _film_button_state(self) -> None:
+        self.film_button.setVisible(bool(self.timeline.films()))
+
+    def _entry_activated(self, index: QModelIndex) -> None:
+        film = self.timeline.entry(index.row()).video
+        if film:
+            self.play_film(film)
+
+    def play_selected_film(self) -> None:
+        """The film of the selected timeline row, or the order's first film."""
+        film = self._selected_film()
+        if film:
+            self.play_film(film)
+
+    def play_film(self, path: str) -> None:
+        if not Path(path).is_file():
+            self.banner.show_message(
+                "bad",
+                self.tr(
+                    "The film {path} is no longer on this station (old films are deleted)."
+                ).format(path=path),
+            )
+        elif not self.open_film(path):
+            self.banner.show_message(
+                "bad",
+                self.tr(
+                    "No video player could open {path} — copy the file to a computer with one."
+                ).format(path=path),
+            )
 
     def _failed(self, error: BaseException) -> None:
         self._asked = ""
