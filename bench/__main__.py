@@ -127,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     figures += start_to_ready(args.products, args.orders)
     figures += slips.run()
     figures += print_latency.run()
-    for optional in ("bench.labels", "bench.receipts"):  # documents that print on labels/receipts
+    # documents that print on labels/receipts; camera and decoders
+    for optional in ("bench.labels", "bench.receipts", "bench.camera"):
         try:
             module = __import__(optional, fromlist=["run"])
         except ImportError:

@@ -23,6 +23,7 @@ class Shot:
     """One picture's passage through the camera's view."""
 
     index: int  # which of the pictures given
+    in_view: int  # first frame with the whole code inside the picture (still moving)
     enters: int  # first frame in which the whole code is inside the picture
     leaves: int  # first frame after it has left
 
@@ -89,18 +90,23 @@ def make_video(
             start_x, end_x = -w - 10, width + 10
             step = (cx - start_x) / move
             # in: from beyond the left edge to the centre, blurred by its speed
+            in_view = -1
+            blurred = _motion_blur(code, round(step / 2))
             for i in range(move):
-                put(
-                    _place(base, _motion_blur(code, round(step / 2)), round(start_x + i * step), cy)
-                )
+                x = round(start_x + i * step)
+                if in_view < 0 and x >= 0:
+                    in_view = frame_no
+                put(_place(base, blurred, x, cy))
             enters = frame_no
+            in_view = enters if in_view < 0 else in_view
             for i in range(hold):  # held: a couple of pixels of hand shake
                 dx, dy = round(2 * math.sin(i * 0.9)), round(2 * math.cos(i * 0.7))
                 put(_place(base, code, cx + dx, cy + dy))
             step = (end_x - cx) / move
+            blurred = _motion_blur(code, round(step / 2))
             for i in range(1, move + 1):
-                put(_place(base, _motion_blur(code, round(step / 2)), round(cx + i * step), cy))
-            shots.append(Shot(index, enters, frame_no))
+                put(_place(base, blurred, round(cx + i * step), cy))
+            shots.append(Shot(index, in_view, enters, frame_no))
             for _ in range(gap):
                 put(base)
     finally:

@@ -1,0 +1,337 @@
+"""Camera and decoder figures, each beside the floor it stands on.
+
+    python -m bench.camera            the camera figures alone (the table)
+    python -m bench.camera fps W H    (probe) pipeline vs bare decoding at W×H, one core; JSON
+    python -m bench.camera gui        (probe) GUI stall and code-to-workflow latency; JSON
+
+- Decoders: every photo in tests/data/barcodes through each backend, as the station sets it
+  up; the share of each symbology's photos read right and the median decode time.
+- Pipeline frames per second: footage made from those photos (codes sliding in, blurred,
+  held, sliding out) played as a 60-frame-per-second camera at W×H through the real capture
+  thread and decode worker, the process held to ONE core; beside it, the floor: bare
+  zxing-cpp decoding of the very same frames, from memory, on the same core.
+- GUI stall: a QTimer every 5 ms in a real event loop while the camera decodes 720p at
+  30 frames a second and the preview paints; the longest gap past the interval. Its floor:
+  the same loop with no camera.
+- Code to workflow: from the capture of the first frame that holds the whole code (still
+  moving, so blurred) to the GUI thread's slot receiving the scan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.figures import Figure, percentile
+
+ROOT = Path(__file__).resolve().parents[1]
+# The codes in the footage: EAN-13, QR, GS1 DataMatrix, UPC-A, Code 128, DataBar Expanded.
+FOOTAGE = ("4000539017100", "MEBKM", "0108903819987659", "027011006951", "CNK8181G2C", "(01)900123")
+CAMERA_FPS = 60.0  # faster than the decoder at 720p: the pipeline runs flat out
+PIPELINE_S = 12.0
+
+
+def decoder_figures() -> list[Figure]:
+    from app.scanning.decoders import make_decoder
+    from bench.photos import decode_rates, grey, load_photos
+
+    photos = load_photos()
+    out: list[Figure] = []
+    rates = {}
+    for backend in ("zxing", "zbar"):
+        decoder = make_decoder(backend)
+        decoder.decode(grey(photos[0]))  # libraries loaded, warm
+        rates[backend] = decode_rates(lambda f, d=decoder: [x.text for x in d.decode(f)], photos)
+    for symbology in rates["zxing"]:
+        for backend in ("zxing", "zbar"):
+            r = rates[backend][symbology]
+            out.append(
+                Figure(
+                    f"photos read, {symbology}: {backend}",
+                    100 * r.rate,
+                    "%",
+                    note=f"{r.read}/{r.photos} read, {r.wrong} wrong; "
+                    f"median {statistics.median(r.times_ms):.1f} ms",
+                )
+            )
+    for backend in ("zxing", "zbar"):
+        all_rates = rates[backend].values()
+        read = sum(r.read for r in all_rates)
+        total = sum(r.photos for r in all_rates)
+        times = [t for r in all_rates for t in r.times_ms]
+        wrong = sum(r.wrong for r in all_rates)
+        out.append(
+            Figure(
+                f"photos read, all: {backend}",
+                100 * read / total,
+                "%",
+                note=f"{read}/{total} read, {wrong} wrong",
+            )
+        )
+        out.append(
+            Figure(f"median decode time per photo: {backend}", statistics.median(times), "ms")
+        )
+    return out
+
+
+# --- probes (each in a process of its own) ---------------------------------------------------
+
+
+def _footage(folder: Path, size: tuple[int, int], fps: float) -> tuple[Path, list[Any]]:
+    from bench.camera_video import make_video
+    from bench.photos import grey, load_photos
+
+    photos = load_photos()
+    chosen = [next(p for p in photos if p.expected.startswith(start)) for start in FOOTAGE]
+    path = folder / f"camera-{size[0]}x{size[1]}.mp4"
+    shots = make_video(path, [grey(p) for p in chosen], size=size, fps=fps)
+    return path, shots
+
+
+class _Timed:
+    """A frame source that notes when each frame was delivered (frame number -> time)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.at: list[float] = []
+
+    @property
+    def live(self) -> bool:
+        return bool(self.inner.live)
+
+    def describe(self) -> str:
+        return str(self.inner.describe())
+
+    def open(self) -> float:
+        return float(self.inner.open())
+
+    def read(self) -> Any:
+        frame = self.inner.read()
+        if frame is not None:
+            self.at.append(time.monotonic())
+        return frame
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def probe_fps(width: int, height: int) -> dict[str, float]:
+    """Pipeline vs bare decoding at width×height on one core."""
+    import cv2
+
+    from app.scanning.camera import CameraScanner, OpenCVSource
+    from app.scanning.decoders import ZXingDecoder, as_grey, make_decoder
+
+    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[-1]})
+    with tempfile.TemporaryDirectory() as d:
+        path, _shots = _footage(Path(d), (width, height), CAMERA_FPS)
+        frames = []
+        cap = cv2.VideoCapture(str(path))
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            frames.append(frame)
+        cap.release()
+
+        decoder = make_decoder("zxing")
+        scanner = CameraScanner(OpenCVSource(str(path)), decoder, lambda _s: None)
+        scanner.start()
+        time.sleep(1.0)  # opened, libraries loaded
+        base = scanner.stats.decoded
+        start = time.perf_counter()
+        time.sleep(PIPELINE_S / 2)
+        decoded = scanner.stats.decoded - base
+        took = time.perf_counter() - start
+        scanner.stop()
+        pipeline = decoded / took
+        stats = scanner.stats
+
+        bare_decoder = ZXingDecoder()
+        greys = [as_grey(f) for f in frames]
+        bare_decoder.read(greys[0])
+        n, start = 0, time.perf_counter()
+        while time.perf_counter() - start < PIPELINE_S / 2:
+            bare_decoder.read(greys[n % len(greys)])
+            n += 1
+        bare = n / (time.perf_counter() - start)
+    return {
+        "pipeline_fps": pipeline,
+        "bare_fps": bare,
+        "captured": stats.captured,
+        "decoded": stats.decoded,
+        "dropped": stats.dropped,
+        "decode_ms_median": statistics.median(stats.decode_ms),
+    }
+
+
+def probe_gui() -> dict[str, Any]:
+    """GUI stall while the camera decodes 720p at 30 frames a second, and code-to-workflow
+    latency, in a real Qt event loop with the preview on screen."""
+    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.scanning.camera import CameraScanner, OpenCVSource
+    from app.scanning.decoders import make_decoder
+    from ui.camera_preview import CameraFeed, CameraPreview
+
+    app = QApplication(sys.argv[:1])
+
+    def longest_gap(seconds: float) -> list[float]:
+        gaps: list[float] = []
+        clock = QElapsedTimer()
+        timer = QTimer()
+        timer.setInterval(5)
+
+        def tick() -> None:
+            gaps.append(clock.nsecsElapsed() / 1e6 - 5)
+            clock.restart()
+
+        timer.timeout.connect(tick)
+        clock.start()
+        timer.start()
+        QTimer.singleShot(round(seconds * 1000), app.quit)
+        app.exec()
+        timer.stop()
+        return gaps[1:]
+
+    idle = longest_gap(3.0)
+    with tempfile.TemporaryDirectory() as d:
+        path, shots = _footage(Path(d), (1280, 720), 30.0)
+        source = _Timed(OpenCVSource(str(path)))
+        scanner = CameraScanner(
+            source, make_decoder("zxing"), lambda _s: None, gone_frames=3, repeat_after_s=0
+        )
+        feed = CameraFeed(scanner)
+        preview = CameraPreview(feed)
+        preview.resize(400, 265)
+        preview.show()
+        received: list[tuple[int, float]] = []
+        feed.scanned.connect(
+            lambda _code: received.append((feed.last_scan.frame, time.monotonic()))  # type: ignore[union-attr]
+        )
+        feed.start()
+        busy = longest_gap(min(20.0, shots[-1].leaves / 30 + 1))
+        feed.stop()
+        latencies, pipeline = [], []
+        for shot in shots:
+            # capture numbers count from 1, footage frames from 0
+            got = [(seq, t) for seq, t in received if shot.in_view <= seq - 1 < shot.leaves]
+            if not got or len(source.at) <= shot.in_view:
+                continue
+            seq, at = got[0]
+            latencies.append((at - source.at[shot.in_view]) * 1000)
+            pipeline.append((at - source.at[seq - 1]) * 1000)
+    return {
+        "idle_stall_ms": max(idle),
+        "busy_stall_ms": max(busy),
+        "busy_stall_p99_ms": percentile(busy, 99),
+        "paint_ms_median": statistics.median(preview.paint_ms) if preview.paint_ms else 0.0,
+        "codes": len(shots),
+        "scans": len(received),
+        "latency_ms": latencies,
+        "read_to_workflow_ms": pipeline,
+        "decoded": scanner.stats.decoded,
+        "captured": scanner.stats.captured,
+    }
+
+
+def _probe(*args: str) -> dict[str, Any]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.camera", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"bench.camera {' '.join(args)} failed: {proc.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def pipeline_figures() -> list[Figure]:
+    out = []
+    for width, height, target in ((1280, 720, 30.0), (1920, 1080, None)):
+        r = _probe("fps", str(width), str(height))
+        name = f"{width}×{height}"
+        out += [
+            Figure(
+                f"camera pipeline {name}, one core",
+                r["pipeline_fps"],
+                "frames/s",
+                target,
+                higher_is_better=True,
+                note=f"{CAMERA_FPS:g} fps camera; {r['dropped']} of {r['captured']} frames dropped",
+            ),
+            Figure(f"floor: bare zxing-cpp decoding {name}, one core", r["bare_fps"], "frames/s"),
+            Figure(
+                f"camera pipeline / bare decoding {name}",
+                r["pipeline_fps"] / r["bare_fps"],
+                "×",
+                0.8,
+                higher_is_better=True,
+            ),
+        ]
+    g = _probe("gui")
+    latency = g["latency_ms"]
+    out += [
+        Figure(
+            "GUI stall while decoding 720p (longest)",
+            g["busy_stall_ms"],
+            "ms",
+            50,
+            note=f"5 ms QTimer, preview painting (median paint {g['paint_ms_median']:.1f} ms)",
+        ),
+        Figure("floor: GUI stall with no camera (longest)", g["idle_stall_ms"], "ms"),
+        Figure(
+            "code in view → workflow has the scan (median)",
+            statistics.median(latency) if latency else float("nan"),
+            "ms",
+            note=f"{len(latency)} codes sliding in at 30 fps, {g['scans']} scans",
+        ),
+        Figure(
+            "code in view → workflow has the scan (slowest)",
+            max(latency) if latency else float("nan"),
+            "ms",
+        ),
+        Figure(
+            "  of which: frame read → workflow (median)",
+            statistics.median(g["read_to_workflow_ms"]) if latency else float("nan"),
+            "ms",
+            note="capture of the frame the code was read in → the GUI slot",
+        ),
+    ]
+    return out
+
+
+def run() -> list[Figure]:
+    return decoder_figures() + pipeline_figures()
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["fps"]:
+        print(json.dumps(probe_fps(int(argv[1]), int(argv[2]))))
+        return 0
+    if argv[:1] == ["gui"]:
+        print(json.dumps(probe_gui()))
+        return 0
+    from bench.__main__ import table
+
+    print(table(run()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
