@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from functools import cache
 
 from app.domain.errors import ConfigError, MalformedScanError
-from app.scanning.gtin import gtin_check_digit
 
 _LAYOUT_RE = re.compile(r"(?P<prefix>02|2\d)(?P<rest>[ICWP]{10})")
 _SETTING = "fix it under [codes.scale] in the station settings"
@@ -93,10 +92,12 @@ class ScaleLayout:
 
     def read(self, ean13: str) -> ScaleReading:
         """Read a 13-digit code with this layout's prefix."""
+        from biip.checksums import gs1_price_weight_check_digit
+
+        from app.scanning.gtin import gtin_check_digit
+
         value = ean13[self.value]
         if self.check is not None:
-            from biip.checksums import gs1_price_weight_check_digit
-
             if gs1_price_weight_check_digit(value) != int(ean13[self.check]):
                 what = "weight" if self.measure == "weight" else "price"
                 msg = (

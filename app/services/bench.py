@@ -22,6 +22,7 @@ from app.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from app.scanning.normalize import Scan
+    from app.scanning.rules import StationCodes
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +52,10 @@ class PackBench:
         *,
         labels: bool = False,
         label_on_last_scan: bool = False,
+        codes: StationCodes | None = None,
     ) -> None:
         self._factory = uow_factory
+        self.codes = codes  # the station's code rules and scale layouts; None: the defaults
         self.operator = operator
         self.gs_replacement = gs_replacement or None
         self.sscc_block = sscc_block
@@ -80,8 +83,9 @@ class PackBench:
     def _scan(self, uow: UnitOfWork, raw: str, qty: int | None) -> BenchResult:
         from app.scanning.normalize import normalize  # biip loads on the first scan
 
-        scan = normalize(raw, gs_replacement=self.gs_replacement)
-        found = resolve(uow.session, scan)
+        codes = self.codes
+        scan = normalize(raw, gs_replacement=self.gs_replacement, codes=codes)
+        found = resolve(uow.session, scan, codes.rules if codes is not None else None)
         if self.order is None or (found is not None and found.kind in (Kind.ORDER, Kind.TOTE)):
             previous = self.order
             order = packing.open_resolved(uow, scan, found)
