@@ -267,27 +267,21 @@ def to_toml(config: StationConfig) -> dict[str, Any]:
     }
     if printers:
         out["printers"] = printers
-    scanner = {
-        f.name: list(v) if isinstance(v := getattr(config.scanner, f.name), tuple) else v
-        for f in fields(ScannerConfig)
-        if getattr(config.scanner, f.name) != getattr(ScannerConfig(), f.name)
-    }
-    if scanner:
-        out["scanner"] = scanner
-    camera = {
-        f.name: getattr(config.camera, f.name)
-        for f in fields(CameraConfig)
-        if getattr(config.camera, f.name) != getattr(CameraConfig(), f.name)
-    }
-    if camera:
-        out["camera"] = camera
-    codes = {
-        f.name: list(v) if isinstance(v := getattr(config.codes, f.name), tuple) else v
-        for f in fields(CodesConfig)
-        if getattr(config.codes, f.name) != getattr(CodesConfig(), f.name)
-    }
-    if codes:
-        out["codes"] = codes
+    for name in ("scanner", "camera", "codes"):
+        changed = _changed(getattr(config, name))
+        if changed:
+            out[name] = changed
+    return out
+
+
+def _changed(section: Any) -> dict[str, Any]:
+    """A section's settings that differ from its defaults (tuples as TOML lists)."""
+    blank = type(section)()
+    out = {}
+    for f in fields(section):
+        value = getattr(section, f.name)
+        if value != getattr(blank, f.name):
+            out[f.name] = list(value) if isinstance(value, tuple) else value
     return out
 
 
