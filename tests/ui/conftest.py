@@ -101,6 +101,11 @@ def ctx(tmp_path: Path, demo_database: Path) -> Iterator[StationContext]:
 @pytest.fixture
 def station(qtbot: QtBot, ctx: StationContext) -> Iterator[MainWindow]:
     """The station's main window, shown at 1366×768, ready for a badge scan."""
+    yield from show_station(qtbot, ctx)
+
+
+def show_station(qtbot: QtBot, ctx: StationContext) -> Iterator[MainWindow]:
+    """Build the window for ``ctx``, show it at 1366×768, yield it, shut it down."""
     from ui.main import build_window
     from ui.theme import apply_theme
 

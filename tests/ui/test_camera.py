@@ -14,9 +14,7 @@ from pathlib import Path
 
 import cv2
 import pytest
-from PySide6.QtCore import QLocale
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import StationContext, bootstrap
@@ -26,7 +24,13 @@ from app.scanning.decoders import make_decoder
 from app.services.demo import DEMO_OPERATORS
 from bench.photos import grey, load_photos
 from tests.camera_device import IpCamera, centred, drawn
-from tests.ui.conftest import codes_for, find_order, save_screenshot, station_config
+from tests.ui.conftest import (
+    codes_for,
+    find_order,
+    save_screenshot,
+    show_station,
+    station_config,
+)
 from ui.camera_preview import GOOD, OTHER, CameraFeed, CameraPreview
 from ui.main_window import MainWindow
 
@@ -116,9 +120,7 @@ def test_preview_outlines_the_codes_and_says_what_it_read(
 def camera_station(
     qtbot: QtBot, tmp_path: Path, demo_database: Path, ip_camera: IpCamera
 ) -> Iterator[MainWindow]:
-    from ui.main import build_window
-    from ui.theme import apply_theme
-
+    """The station with the camera set up, filming the bench; the camera sending pictures."""
     shutil.copy(demo_database, tmp_path / "station.db")
     camera = CameraConfig(
         source=ip_camera.url,
@@ -128,22 +130,10 @@ def camera_station(
         repeat_after_s=0,
     )
     ctx = bootstrap(replace(station_config(tmp_path), camera=camera))
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    apply_theme(app, "light")
-    QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
-    window = build_window(ctx)
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(window.ready, timeout=5000):
-        window.show()
-    qtbot.waitExposed(window)
-    assert window.camera is not None
-    qtbot.waitUntil(
-        lambda: window.camera is not None and window.camera.state == "running", timeout=OPENS_S
-    )
-    yield window
-    window.shutdown()
-    app.setStyleSheet("")
+    for window in show_station(qtbot, ctx):
+        assert window.camera is not None
+        qtbot.waitUntil(lambda w=window: w.camera.state == "running", timeout=OPENS_S)
+        yield window
     ctx.dispose()
 
 
