@@ -339,6 +339,7 @@ class CameraScanner:
             return
         self._stop.clear()
         self._ended.clear()
+        self._slot, self._capture_done = None, False
         self._threads = [
             threading.Thread(target=self._capture, name="waystation-camera", daemon=True),
             threading.Thread(target=self._work, name="waystation-decode", daemon=True),

@@ -193,3 +193,32 @@ def test_a_camera_address_nobody_answers_is_retried_with_words() -> None:
         "address, the network and that the camera is on."
     )
     assert "secret" not in message
+
+
+def test_a_camera_device_that_is_not_there_is_retried_with_words() -> None:
+    run = Run(OpenCVSource("9"), "zxing", retry_s=0.2)
+    run.scanner.start()
+    try:
+        assert _wait_for(lambda: any(s == "retrying" for s, _ in run.states)), run.states
+    finally:
+        run.scanner.stop()
+    message = next(m for s, m in run.states if s == "retrying")
+    assert message == (
+        "The camera 9 could not be opened — check it is plugged in and no other program is "
+        "using it."
+    )
+
+
+def test_zbar_missing_on_the_station_stops_the_camera_with_words(
+    footage: tuple[Path, list[Shot]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyzbar", None)  # what a station without libzbar0 has
+    monkeypatch.setitem(sys.modules, "pyzbar.pyzbar", None)
+    run = Run(OpenCVSource(str(footage[0])), "zbar")
+    run.play(timeout=20)
+    state, message = run.states[-1]
+    assert state == "failed"
+    assert "install libzbar0" in message
+    assert run.scans == []
