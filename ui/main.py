@@ -102,6 +102,7 @@ def wedge_settings(scanner: ScannerConfig) -> object:
         max_gap_ms=scanner.max_gap_ms,
         min_length=scanner.min_length,
         end_timeout_ms=scanner.end_timeout_ms,
+        layout=scanner.layout,
     )
 
 
@@ -116,6 +117,20 @@ def build_window(
     window = MainWindow(ctx, print_due=print_pending or print_due, recover_prints=recover)
     wedge = WedgeFilter(window, wedge_settings(ctx.config.scanner))  # type: ignore[arg-type]
     window.install_wedge(wedge, wedge.scanned)
+    scanner = ctx.config.scanner
+    if scanner.serial_port:
+        from app.scanning.serial_scanner import SerialSettings
+        from ui.serial_input import SerialInput
+
+        serial = SerialSettings(
+            port=scanner.serial_port,
+            baudrate=scanner.baudrate,
+            terminator=scanner.terminator,
+            end_timeout_ms=scanner.end_timeout_ms,
+            prefix=scanner.prefix,
+            suffix=scanner.suffix,
+        )
+        window.install_serial(SerialInput(serial, window))
     camera = ctx.config.camera
     if camera.source:
         from ui.camera_preview import CameraFeed, CameraPreview

@@ -1,5 +1,6 @@
-"""The station's main window: it only assembles the screens (sign-in, pack, search), the
-status bar and the one database worker, and routes scans to the screen that is active."""
+"""The station's main window: it only assembles the screens (sign-in, pack, search, scanner
+check...), the status bar and the one database worker, and routes scans to the screen that is
+active."""
 
 from __future__ import annotations
 
@@ -9,19 +10,22 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QMainWindow,
     QSizePolicy,
     QStackedWidget,
+    QToolButton,
     QWidget,
 )
 
 from app.bootstrap import StationContext
+from app.scanning.rules import StationCodes
 from app.services import outbox, print_jobs, settings
 from app.services.bench import PackBench
+from app.services.scan_check import CheckResult, check_scan
 from app.services.views import OperatorView
 from ui.camera_preview import CameraFeed, CameraPreview
 from ui.feedback import Sounds
@@ -30,10 +34,13 @@ from ui.print_runner import PrintRunner
 from ui.screens.pack import PackScreen
 from ui.screens.print_journal import PrintJournalScreen
 from ui.screens.printer_setup import PrinterSetupScreen
+from ui.screens.scanner_check import ScannerCheckScreen
 from ui.screens.search import SearchScreen
 from ui.screens.signin import SignInScreen
+from ui.serial_input import SerialInput
 from ui.status_bar import StationStatusBar
 from ui.theme import colors
+from ui.widgets import ElidedLabel
 
 log = logging.getLogger(__name__)
 SOUNDS_AFTER_SHOW_MS = 300  # QtMultimedia loads after the first paint, not before
@@ -77,6 +84,8 @@ class MainWindow(QMainWindow):
         self._shown_once = False
         self.wedge: QObject | None = None
         self.camera: CameraFeed | None = None
+        self.serial: SerialInput | None = None
+        self.codes = StationCodes.from_config(config.codes)
         self._camera_dock: QDockWidget | None = None
 
         def uow() -> Any:  # a UnitOfWork (app.store stays out of ui)
@@ -92,6 +101,7 @@ class MainWindow(QMainWindow):
                 conf.sscc_block,
                 labels=label is not None,
                 label_on_last_scan=label is not None and label.label_on_last_scan,
+                codes=self.codes,
             )
 
         def read_counts() -> tuple[int, list[print_jobs.WaitingSummary]]:
@@ -126,7 +136,21 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         self.printer = PrintRunner(print_due, recover_prints, self)
         self.printers = PrinterSetupScreen(self.printer.run, ctx.station_name, parent=self)
-        for screen in (self.signin, self.pack, self.search, self.journal, self.printers):
+
+        def check(raw: str, trace: Any) -> CheckResult:
+            with ctx.uow() as u:
+                return check_scan(u, raw, trace, ctx.config.scanner, self.codes)
+
+        self.scanner_check = ScannerCheckScreen(check, self.worker, self.sounds, parent=self)
+        self._before_check: QWidget | None = None
+        for screen in (
+            self.signin,
+            self.pack,
+            self.search,
+            self.journal,
+            self.printers,
+            self.scanner_check,
+        ):
             self.stack.addWidget(screen)
         self.setCentralWidget(self.stack)
         self.status = StationStatusBar(
@@ -138,6 +162,16 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         self.setStatusBar(self.status)
+        # The scanner check, from any screen (signed in or not): F9, or its button down here.
+        self.check_button = QToolButton(self)
+        self.check_button.setText(self.tr("Scanner check (F9)"))
+        self.check_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.check_button.clicked.connect(self.show_scanner_check)
+        self.status.addPermanentWidget(self.check_button)
+        check_key = QShortcut(QKeySequence("F9"), self)
+        check_key.setAutoRepeat(False)
+        check_key.activated.connect(self.show_scanner_check)
+        self.scanner_check.back_requested.connect(self._leave_scanner_check)
 
         self.signin.signed_in.connect(self._signed_in)
         self.pack.sign_out_requested.connect(self.sign_out)
@@ -163,6 +197,30 @@ class MainWindow(QMainWindow):
         self.wedge = wedge
         app.installEventFilter(wedge)
         scanned.connect(self.handle_scan)
+        self.scanner_check.watch(wedge)
+
+    def install_serial(self, serial: SerialInput) -> None:
+        """A serial scanner: its scans enter handle_scan like a wedge scan; whether it is
+        there shows in the status bar; it starts once the window is on screen."""
+        self.serial = serial
+        self.serial_status = ElidedLabel(self, mode=Qt.TextElideMode.ElideMiddle)
+        self.serial_status.setText(self.tr("Scanner {port}").format(port=serial.port))
+        self.status.addPermanentWidget(self.serial_status)
+        serial.scanned.connect(self.handle_scan)
+        serial.status_changed.connect(self._serial_status)
+        self.scanner_check.watch(serial)
+
+    def _serial_status(self, connected: bool, words: str) -> None:
+        self.serial_status.setToolTip(words)
+        self.serial_status.setText(
+            self.tr("Scanner {port} ✓").format(port=self.serial.port if self.serial else "")
+            if connected
+            else words
+        )
+        alert = "false" if connected else "true"
+        self.serial_status.setProperty("alert", alert)
+        self.serial_status.style().unpolish(self.serial_status)
+        self.serial_status.style().polish(self.serial_status)
 
     def install_camera(self, feed: CameraFeed, preview: CameraPreview) -> None:
         """A camera that scans: its preview docked at the side; its scans enter handle_scan
@@ -198,6 +256,9 @@ class MainWindow(QMainWindow):
         current = self.stack.currentWidget()
         if current is self.signin:
             self.signin.handle_scan(code)
+            return
+        if current is self.scanner_check:
+            self.scanner_check.handle_scan(code)
             return
         if current is not self.pack:
             self.show_pack()  # a scan on the search screen is meant for the bench
@@ -236,6 +297,21 @@ class MainWindow(QMainWindow):
             return
         self.stack.setCurrentWidget(self.printers)
         self.printers.load(self.ctx.config)
+
+    def show_scanner_check(self) -> None:
+        if self.stack.currentWidget() is self.scanner_check:
+            return
+        self._before_check = self.stack.currentWidget()
+        self.stack.setCurrentWidget(self.scanner_check)
+        self.scanner_check.activate()
+
+    def _leave_scanner_check(self) -> None:
+        back = self._before_check or self.signin
+        if back is not self.signin and self._operator is None:
+            back = self.signin  # signed out meanwhile
+        self.stack.setCurrentWidget(back)
+        if back is self.pack:
+            self.pack.code.setFocus()
 
     def _save_printers(self, printers: dict[str, Any]) -> None:
         ctx, operator = self.ctx, self._operator
@@ -297,6 +373,8 @@ class MainWindow(QMainWindow):
 
     def _warm_up(self) -> None:
         self.printer.start()
+        if self.serial is not None:
+            self.serial.start()
         if self.camera is not None:
             self.camera.start()
 
@@ -309,6 +387,9 @@ class MainWindow(QMainWindow):
             self.wedge = None
         self._checkpoint.stop()
         self.printer.stop()
+        if self.serial is not None:
+            self.serial.stop()
+            self.serial = None
         if self.camera is not None:
             self.camera.stop()
             self.camera = None

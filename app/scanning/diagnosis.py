@@ -16,7 +16,6 @@ The advice comes from the scan's trace (``app.scanning.trace``) and what it was 
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -127,6 +126,8 @@ def advise(
 
 
 def _typing_pace(trace: ScanTrace, settings: ScannerConfig) -> list[Advice]:
+    import statistics
+
     gaps = [g for g in trace.gaps_ms if g >= 0]
     keyboard_gaps = gaps[:-1] if trace.ended_by in ("enter", "tab") else gaps
     if trace.source == "typed":

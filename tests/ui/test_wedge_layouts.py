@@ -3,30 +3,20 @@ typed 1 ms apart into a real (offscreen) window come out as the code the scanner
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.scanning.trace import ScanTrace
 from app.scanning.wedge import WedgeSettings
+from tests.ui.wedge_keys import ENTER, TAB, Scanner
 from ui.wedge_filter import WedgeFilter
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
-
-CTRL = Qt.KeyboardModifier.ControlModifier
-NO_MODIFIER = Qt.KeyboardModifier.NoModifier
-ENTER, TAB = Qt.Key.Key_Return, Qt.Key.Key_Tab
-GS_KEYS = {
-    "]": Qt.Key.Key_BracketRight,  # a US keyboard
-    "$": Qt.Key.Key_Dollar,  # the same key on AZERTY
-    "+": Qt.Key.Key_Plus,  # ... and on QWERTZ
-}
 
 
 @dataclass
@@ -67,46 +57,6 @@ def desk(qtbot: QtBot) -> Iterator[Callable[[WedgeSettings], Desk]]:
     assert app is not None
     for wedge in made:
         app.removeEventFilter(wedge)
-
-
-def _pause(seconds: float) -> None:
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        pass
-
-
-class Scanner:
-    """Sends key events stamped the way the windowing system stamps a scanner's keys: 1 ms
-    apart. The filter goes by these stamps, so a busy test machine cannot split a scan."""
-
-    def __init__(self) -> None:
-        self.stamp = int(time.monotonic() * 1000) % 1_000_000_000 + 1_000_000
-
-    def press(
-        self, char: str, key: int | None = None, modifiers: Qt.KeyboardModifier = NO_MODIFIER
-    ) -> None:
-        """Press and release the key that types ``char`` (QTest cannot type non-Latin-1)."""
-        target = QApplication.focusWidget()
-        assert target is not None
-        if key is None:
-            upper = char.upper()
-            key = ord(upper) if len(upper) == 1 else ord(char)  # é → Key_Eacute, ß → Key_ssharp
-        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-            event = QKeyEvent(kind, key, modifiers, char)
-            event.setTimestamp(self.stamp)
-            QApplication.sendEvent(target, event)
-        self.stamp += 1
-        _pause(0.001)
-
-    def types(self, keys: str, terminator: Qt.Key | None, gs: str = "]") -> None:
-        """``keys``, then ``terminator``; ``\\x1d`` (GS) is sent as Ctrl+``gs``."""
-        for char in keys:
-            if char == "\x1d":
-                self.press("", GS_KEYS[gs], CTRL)
-            else:
-                self.press(char)
-        if terminator is not None:
-            self.press({ENTER: "\r", TAB: "\t"}[terminator], terminator)
 
 
 def scanner_types(qtbot: QtBot, keys: str, terminator: Qt.Key | None, gs: str = "]") -> None:
