@@ -63,6 +63,7 @@ def make_video(
     move_s: float = 0.3,
     hold_s: float = 0.8,
     gap_s: float = 0.6,
+    lead_s: float = 0.0,
     fourcc: str = "mp4v",
 ) -> list[Shot]:
     """Write the footage of ``pictures`` (grey arrays) to ``path``; return where each is."""
@@ -83,6 +84,8 @@ def make_video(
         frame_no += 1
 
     try:
+        for _ in range(round(lead_s * fps)):  # the empty bench before the first code
+            put(base)
         for index, picture in enumerate(pictures):
             code = _fit(picture, width, height)
             h, w = code.shape

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import sys
 import threading
 import time
 from collections import deque
@@ -261,6 +263,20 @@ def _safely(accepts: Accepts, decoded: Decoded) -> bool:
 
 # --- the scanner -----------------------------------------------------------------------------
 
+CAMERA_NICENESS = 10
+
+
+def _yield_to_the_gui() -> None:
+    """Run the calling thread at a lower priority than the station's GUI thread, where the
+    system allows it per thread (Linux): on a busy machine the picture may fall behind, the
+    screen must not."""
+    if not sys.platform.startswith("linux"):
+        return  # elsewhere the call would set the whole process's priority, or fail
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), CAMERA_NICENESS)
+    except OSError as e:
+        logger.debug("camera threads run at normal priority (%s)", e)
+
 
 @dataclass(frozen=True, slots=True)
 class CameraScan:
@@ -368,6 +384,7 @@ class CameraScanner:
     # --- capture thread ---------------------------------------------------------------------
 
     def _capture(self) -> None:
+        _yield_to_the_gui()
         seq = 0
         try:
             while not self._stop.is_set():
@@ -431,7 +448,9 @@ class CameraScanner:
     # --- decode worker ----------------------------------------------------------------------
 
     def _work(self) -> None:
+        _yield_to_the_gui()
         try:
+            self.decoder.warm()
             while True:
                 with self._cond:
                     while self._slot is None and not self._stop.is_set():

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+GS = "\x1d"
 Point = tuple[float, float]
 Quad = tuple[Point, Point, Point, Point]
 
@@ -76,6 +77,11 @@ class Decoder(Protocol):
     def name(self) -> str: ...
 
     def decode(self, frame: Frame) -> list[Decoded]: ...
+
+    def warm(self) -> None:
+        """Load the decoding library and the GS1 tables now (they take the GIL while they
+        load), so the first code held up is read without that pause."""
+        ...
 
 
 class DecoderUnavailableError(ConfigError):
@@ -134,6 +140,12 @@ class _Backend:
 
     def decode(self, frame: Frame) -> list[Decoded]:
         return [normalised(found) for found in self.read(as_grey(frame))]
+
+    def warm(self) -> None:
+        import numpy as np
+
+        self.read(np.zeros((8, 8), np.uint8))
+        normalised(Decoded("0104012345123456" + GS + "10LOT", "", "]C1", ((0, 0),) * 4))
 
     def read(self, grey: Frame) -> list[Decoded]:
         """The codes in a grey frame, not yet normalised (the bare library call, as the
