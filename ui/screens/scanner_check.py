@@ -39,7 +39,14 @@ from ui.models.sent_keys import SentKeysModel
 from ui.ops import DbOp, DbWorker
 
 Check = Callable[[str, ScanTrace | None], CheckResult]
-_ENDINGS = {"enter": "Enter", "tab": "Tab", "suffix": "its suffix", "CR": "CR", "LF": "LF"}
+_ENDINGS = {
+    "enter": "Enter",
+    "tab": "Tab",
+    "suffix": "its suffix",
+    "CR": "CR",
+    "LF": "LF",
+    "CRLF": "CR LF",
+}
 _SOURCES = {
     "keyboard": "from the keyboard (wedge)",
     "serial": "from the serial port",
@@ -275,7 +282,8 @@ class ScannerCheckScreen(QWidget):
         self.sent.setText(" ".join(_chip(key) for key in trace.keys))
         self.sent.setAccessibleName(" ".join(key.label for key in trace.keys))
         gaps = [g for g in trace.gaps_ms if g >= 0]
-        ended = _ENDINGS.get(trace.ended_by or "", self.tr("silence (no terminator)"))
+        ending = _ENDINGS.get(trace.ended_by or "")
+        ended = self.tr(ending) if ending else self.tr("silence (no terminator)")
         parts = [
             self.tr("{n} keys in {ms:.0f} ms").format(n=len(trace.keys), ms=trace.duration_ms),
         ]
