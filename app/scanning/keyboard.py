@@ -14,10 +14,11 @@ of ``1 2 3 4 5 6 7 8 9 0`` (the digits need Shift there), and on German QWERTZ `
   correctly for the PC's keyboard is never "corrected":
 
   * AZERTY: no digit at all (a US scanner on AZERTY types them only for US ``!@#...``), one
-    of ``& é è ç à``, and at least half of it digit-row characters: ``Q)à&)&`` is A-01-1,
-    ``&&&&&&`` is 111111, while ``R&D`` and ``Café`` stay as they are.
-  * QWERTZ: one of ``ß ö ä ü Ö Ä Ü §``, which no code contains. A QWERTZ scan without one of
-    them (``YONE1`` for ZONE1) cannot be told from a real code; set ``layout = "qwertz"``.
+    of ``& é è ç à``, and three quarters of it digit-row characters: ``Q)à&)&`` is A-01-1,
+    ``&&&&&&`` is 111111, while ``R&D``, ``été`` and ``Café`` stay as they are.
+  * QWERTZ: a ``ß`` (the US ``-``), a digit, and no space: ``SOß1042`` is SO-1042, while the
+    German words a QR code may hold stay as they are. A QWERTZ scan without a dash
+    (``YONE1`` for ZONE1) cannot be told from a real code; set ``layout = "qwertz"``.
 
 GS (ASCII 29) is typed as Ctrl+], so on AZERTY and QWERTZ it arrives as Ctrl+$ or Ctrl++;
 ``ui/wedge_filter.py`` reads those as GS. No Qt here.
@@ -49,7 +50,6 @@ _TABLES = {"azerty": _AZERTY, "qwertz": _QWERTZ}
 
 _AZERTY_DIGIT_ROW = frozenset("&é\"'(-è_çà)")  # the digits, and ")" for "-"
 _AZERTY_TELLS = frozenset("&éèçà")
-_QWERTZ_TELLS = frozenset("ßöäüÖÄÜ§")
 
 
 def read_as_meant(text: str, layout: str) -> tuple[str, str | None]:
@@ -71,14 +71,14 @@ def read_as_meant(text: str, layout: str) -> tuple[str, str | None]:
 
 
 def _detect(text: str) -> str | None:
-    if not _QWERTZ_TELLS.isdisjoint(text):
-        return "qwertz"
+    if "ß" in text:
+        return "qwertz" if _has_digit(text) and not any(c.isspace() for c in text) else None
     if _has_digit(text) or _AZERTY_TELLS.isdisjoint(text):
         return None
-    # Mostly digit-row characters: a code of digits typed without Shift. A word with an accent
-    # in it ("Café") is not.
+    # Mostly digit-row characters: a code of digits typed without Shift. A word with accents
+    # in it ("été", "Café") is not.
     row = sum(1 for c in text if c in _AZERTY_DIGIT_ROW)
-    return "azerty" if row * 2 >= len(text) else None
+    return "azerty" if row * 4 >= len(text) * 3 else None
 
 
 def _has_digit(text: str) -> bool:

@@ -56,6 +56,9 @@ def test_qwertz_without_a_telltale_needs_the_setting() -> None:
         "SO-100001",
         "R&D",  # a real ampersand
         "Café",  # a word with an accent is no digit row
+        "été",
+        "Größe M",  # German text in a QR code from a scanner set up for QWERTZ
+        "Straße",
         "https://example.com/?a=1&b=2",
         "",
     ],
