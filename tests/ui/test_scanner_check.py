@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QMetaMethod, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
@@ -21,6 +21,7 @@ from tests.ui.conftest import find_order, save_screenshot
 from tests.ui.wedge_keys import Scanner
 from ui.main_window import MainWindow
 from ui.models.sent_keys import SentKeysModel
+from ui.wedge_filter import WedgeFilter
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
 
@@ -159,8 +160,13 @@ def test_f9_from_sign_in_and_back(qtbot: QtBot, station: MainWindow) -> None:
     assert station.stack.currentWidget() is station.scanner_check  # nobody was signed in
     station.scanner_check.back_button.click()
     assert station.stack.currentWidget() is station.signin
+    # Away from the check, no scan pays for a trace: nobody listens for one.
+    wedge = station.wedge
+    assert isinstance(wedge, WedgeFilter)
+    assert not wedge.isSignalConnected(QMetaMethod.fromSignal(wedge.traced))
     station.check_button.click()
     assert station.stack.currentWidget() is station.scanner_check
+    assert wedge.isSignalConnected(QMetaMethod.fromSignal(wedge.traced))
 
 
 def test_sent_keys_model(qtmodeltester: object) -> None:

@@ -75,6 +75,7 @@ class ScannerCheckScreen(QWidget):
         self._worker = worker
         self._sounds = sounds
         self._sources: list[QObject] = []
+        self._listening = False
         self._pending: ScanTrace | None = None
         self._typed: list[SentKey] = []
         self._enter_ms: float | None = None
@@ -196,19 +197,28 @@ class ScannerCheckScreen(QWidget):
     def watch(self, source: QObject) -> None:
         """Show the traces of ``source`` (an object with a ``traced(object)`` signal)."""
         self._sources.append(source)
-        if self.isVisible():
+        if self._listening:
             source.traced.connect(self.show_trace)  # type: ignore[attr-defined]
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        for source in self._sources:
-            source.traced.connect(self.show_trace)  # type: ignore[attr-defined]
+        self._listen(True)
 
     def hideEvent(self, event: QHideEvent) -> None:
-        for source in self._sources:
-            source.traced.disconnect(self.show_trace)  # type: ignore[attr-defined]
+        self._listen(False)
         self._pending = None
         super().hideEvent(event)
+
+    def _listen(self, on: bool) -> None:
+        if on == self._listening:
+            return  # a window shown again after being minimised: already listening
+        self._listening = on
+        for source in self._sources:
+            signal = source.traced  # type: ignore[attr-defined]
+            if on:
+                signal.connect(self.show_trace)
+            else:
+                signal.disconnect(self.show_trace)
 
     def activate(self) -> None:
         self.field.setFocus()
