@@ -270,3 +270,30 @@ def test_stop_ends_the_thread(cable: Cable) -> None:
     station.wait(lambda: bool(station.statuses))
     scanner.stop()
     assert not any(t.name.startswith("serial-scanner") for t in threading.enumerate())
+
+
+def test_a_port_another_program_holds(cable: Cable) -> None:
+    import serial
+
+    other = serial.Serial(str(cable.path), exclusive=True)  # e.g. a terminal program left open
+    try:
+        station = Station()
+        scanner = SerialScanner(
+            SerialSettings(port=str(cable.path), reconnect_s=0.05),
+            station.on_scan,
+            station.on_status,
+        )
+        scanner.start()
+        try:
+            station.wait(lambda: bool(station.statuses))
+            assert station.statuses[0] == SerialStatus(
+                False,
+                f"The scanner port {cable.path} is in use by another program — close that program.",
+            )
+            other.close()
+            station.wait(lambda: len(station.statuses) == 2)
+            assert station.statuses[1].connected
+        finally:
+            scanner.stop()
+    finally:
+        other.close()

@@ -226,3 +226,16 @@ def test_a_serial_scanner_signs_in_and_says_when_it_is_gone(
         cable.send(b"]C0T-0007")  # no terminator: it ends by silence
     assert "from the serial port" in window.scanner_check.summary.text()
     assert any("sends nothing after the code" in a for a in window.scanner_check.advice_texts())
+
+
+def test_gs_sent_as_a_configured_stand_in(qtbot: QtBot, station: MainWindow) -> None:
+    station.ctx.config = replace(
+        station.ctx.config, scanner=replace(station.ctx.config.scanner, gs_replacement="|")
+    )
+    open_check(qtbot, station)
+    gtin = find_first_gtin(station)
+    result = check(qtbot, station, f"]C101{gtin}10L7|17271231")
+    assert result.found, result.names
+    fields = read_as(station)
+    assert (fields["Lot"], fields["Expiry"]) == ("L7", "2027-12-31")
+    assert result.advice == ()
