@@ -97,13 +97,10 @@ class ScaleLayout:
         from app.scanning.gtin import gtin_check_digit
 
         value = ean13[self.value]
-        if self.check is not None:
-            if gs1_price_weight_check_digit(value) != int(ean13[self.check]):
-                what = "weight" if self.measure == "weight" else "price"
-                msg = (
-                    f"The {what} in scale label {ean13} does not match its check digit — {_RESCAN}."
-                )
-                raise MalformedScanError(msg)
+        if self.check is not None and gs1_price_weight_check_digit(value) != int(ean13[self.check]):
+            what = "weight" if self.measure == "weight" else "price"
+            msg = f"The {what} in scale label {ean13} does not match its check digit — {_RESCAN}."
+            raise MalformedScanError(msg)
         digits = list(ean13[:12])
         digits[self.value] = "0" * len(value)
         if self.check is not None:
