@@ -162,7 +162,7 @@ class CameraFeed(QObject):
 class CameraPreview(QWidget):
     """The camera's picture with the codes found in it outlined, and a line of words below."""
 
-    CAPTION_PX = 40
+    CAPTION_PX = 44  # two lines of words
 
     def __init__(self, feed: CameraFeed, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -235,29 +235,33 @@ class CameraPreview(QWidget):
         high = min(self.height() - self.CAPTION_PX, self.width() * aspect)
         picture = QRectF(0, 0, self.width(), max(1.0, high))
         painter.fillRect(QRectF(0, 0, self.width(), high + self.CAPTION_PX), QColor("#202124"))
+        live = self._feed.state == "running"
         if self._image is not None and self._preview is not None:
-            self._draw_frame(painter, picture, self._image, self._preview)
+            self._draw_frame(painter, picture, self._image, self._preview, outlines=live)
+            if not live:  # the last picture stays, dimmed, so no one takes it for the bench now
+                painter.fillRect(picture, QColor(0, 0, 0, 150))
         text, colour = self.caption()
         painter.setPen(colour or QColor("#f1f3f4"))
         font = painter.font()
-        font.setPixelSize(16)
+        font.setPixelSize(15)
         painter.setFont(font)
         band = QRectF(8, picture.bottom(), self.width() - 16, self.CAPTION_PX)
         flags = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
-        elided = painter.fontMetrics().elidedText(
-            text, Qt.TextElideMode.ElideRight, int(band.width())
-        )
-        painter.drawText(band, int(flags), elided)
+        painter.drawText(band, int(flags) | int(Qt.TextFlag.TextWordWrap), text)
         painter.end()
         self.paint_ms.append((time.perf_counter() - started) * 1000)
         del self.paint_ms[:-500]
 
-    def _draw_frame(self, painter: QPainter, area: QRectF, image: QImage, preview: Preview) -> None:
+    def _draw_frame(
+        self, painter: QPainter, area: QRectF, image: QImage, preview: Preview, *, outlines: bool
+    ) -> None:
         scale = min(area.width() / image.width(), area.height() / image.height())
         w, h = image.width() * scale, image.height() * scale
         target = QRectF(area.x() + (area.width() - w) / 2, area.y() + (area.height() - h) / 2, w, h)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.drawImage(target, image)
+        if not outlines:
+            return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         last = preview.last_scan
         fresh = last is not None and time.monotonic() - last.captured_at < JUST_SCANNED_S

@@ -114,6 +114,9 @@ class OpenCVSource:
     def open(self) -> float:
         import cv2
 
+        # A source that does not open is reported in our own words; OpenCV's warnings about
+        # the backends it tried on the way would only repeat it on stderr.
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
         kind = self.kind
         if kind == "file" and not Path(self.source).is_file():
             msg = f"The {self.describe()} does not exist — check [camera] source."
@@ -338,7 +341,7 @@ class CameraScanner:
         self.stats = CameraStats()
         self.fps = 0.0
         self.state = "stopped"
-        self._tracker = ScanTracker(gone_frames=gone_frames, repeat_after_s=repeat_after_s)
+        self.tracker = ScanTracker(gone_frames=gone_frames, repeat_after_s=repeat_after_s)
         self._cond = threading.Condition()
         self._slot: tuple[int, float, Frame] | None = None
         self._preview: Preview | None = None
@@ -353,6 +356,7 @@ class CameraScanner:
     def start(self) -> None:
         if self._threads:
             return
+        self.state = "starting"
         self._stop.clear()
         self._ended.clear()
         self._slot, self._capture_done = None, False
@@ -484,7 +488,7 @@ class CameraScanner:
         stats.decoded += 1
         stats.decode_ms.append(took)
         height, width = frame.shape[:2]
-        chosen = self._tracker.update(found, time.monotonic(), (width, height), self.accepts)
+        chosen = self.tracker.update(found, time.monotonic(), (width, height), self.accepts)
         scan = None
         if chosen is not None:
             scan = CameraScan(chosen, seq, at)
@@ -500,6 +504,8 @@ class CameraScanner:
             self.on_scan(scan)
 
     def _status(self, state: str, message: str) -> None:
+        if self.state == "failed" and state in ("opening", "running", "retrying"):
+            return  # the other thread has not seen the failure yet: it stands
         self.state = state
         try:
             self.on_status(state, message)
