@@ -190,6 +190,12 @@ class CameraPreview(QWidget):
         super().showEvent(event)
         self._timer.start()
 
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        # The camera's capture thread shrinks frames to this; the GUI only draws them.
+        size = (self.width(), self.height() - self.CAPTION_PX)
+        self._feed.scanner.preview_size = (max(1, size[0]), max(1, size[1]))
+
     def hideEvent(self, event: Any) -> None:
         super().hideEvent(event)
         self._timer.stop()
@@ -255,11 +261,13 @@ class CameraPreview(QWidget):
     def _draw_frame(
         self, painter: QPainter, area: QRectF, image: QImage, preview: Preview, *, outlines: bool
     ) -> None:
-        scale = min(area.width() / image.width(), area.height() / image.height())
-        w, h = image.width() * scale, image.height() * scale
+        fit = min(area.width() / image.width(), area.height() / image.height())
+        w, h = image.width() * fit, image.height() * fit
         target = QRectF(area.x() + (area.width() - w) / 2, area.y() + (area.height() - h) / 2, w, h)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        if abs(fit - 1) > 0.05:  # a frame shrunk for an older size: scale it here this once
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.drawImage(target, image)
+        scale = fit * preview.scale  # camera pixels -> widget pixels
         if not outlines:
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)

@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from app.domain.errors import CameraError, ConfigError
 from app.scanning.decoders import Decoded, Decoder
@@ -266,7 +266,7 @@ def _safely(accepts: Accepts, decoded: Decoded) -> bool:
 
 # --- the scanner -----------------------------------------------------------------------------
 
-CAMERA_NICENESS = 10
+CAMERA_NICENESS = 5  # a third of a normal thread's share when the machine is busy
 
 
 def _yield_to_the_gui() -> None:
@@ -295,10 +295,14 @@ class Preview:
     """What the preview shows: the newest frame, and the codes of the newest decoded frame."""
 
     frame: Frame
+    """The newest frame, shrunk to ``CameraScanner.preview_size`` when that is set."""
     seq: int
     found: tuple[Decoded, ...]
+    """Codes found, their corners in the camera's full-size pixels."""
     found_seq: int
     last_scan: CameraScan | None
+    scale: float = 1.0
+    """``frame``'s pixels per pixel of the camera's picture."""
 
 
 @dataclass(slots=True)
@@ -337,6 +341,9 @@ class CameraScanner:
         """Called on the capture thread with every frame (the bench recorder); must not block."""
         self.accepts: Accepts | None = None
         """Which code the active workflow can use; read on the worker thread at each frame."""
+        self.preview_size: tuple[int, int] | None = None
+        """Where the picture is shown (width, height): frames for the preview are shrunk to
+        fit on the capture thread, so the GUI thread only draws them."""
         self.retry_s = retry_s
         self.stats = CameraStats()
         self.fps = 0.0
@@ -419,6 +426,7 @@ class CameraScanner:
                 self._cond.notify_all()
 
     def _put(self, seq: int, at: float, frame: Frame) -> None:
+        picture, scale = self._shrink(frame)
         with self._cond:
             if self._slot is not None:
                 self.stats.dropped += 1
@@ -426,11 +434,12 @@ class CameraScanner:
             self.stats.captured += 1
             previous = self._preview
             self._preview = Preview(
-                frame,
+                picture,
                 seq,
                 previous.found if previous else (),
                 previous.found_seq if previous else 0,
                 self._last_scan,
+                scale,
             )
             self._cond.notify()
         listener = self.on_frame
@@ -439,6 +448,19 @@ class CameraScanner:
                 listener(frame, at)
             except Exception:
                 logger.exception("a camera frame listener failed")
+
+    def _shrink(self, frame: Frame) -> tuple[Frame, float]:
+        size = self.preview_size
+        if size is None:
+            return frame, 1.0
+        height, width = frame.shape[:2]
+        scale = min(size[0] / width, size[1] / height)
+        if scale >= 1 or scale <= 0:
+            return frame, 1.0
+        import cv2
+
+        wanted = (max(1, round(width * scale)), max(1, round(height * scale)))
+        return cast("Frame", cv2.resize(frame, wanted, interpolation=cv2.INTER_AREA)), scale
 
     def _retry(self, error: CameraError) -> None:
         logger.warning("%s", error.message)
@@ -498,7 +520,7 @@ class CameraScanner:
             current = self._preview
             if current is not None:
                 self._preview = Preview(
-                    current.frame, current.seq, tuple(found), seq, self._last_scan
+                    current.frame, current.seq, tuple(found), seq, self._last_scan, current.scale
                 )
         if scan is not None:
             self.on_scan(scan)

@@ -2,8 +2,7 @@
 
 ``make_decoder("zxing")`` (zxing-cpp, the default) or ``make_decoder("zbar")`` (pyzbar over the
 ZBar library) gives a :class:`Decoder`; ``decoder.decode(frame)`` takes a grey (or BGR) numpy
-frame and returns every code found as a :class:`Decoded`, nearest the top-left first as the
-library reports them.
+frame and returns every code found in it as a :class:`Decoded`, with where it is.
 
 A camera scan must mean what the same code means from a scanner, so each result carries the
 AIM symbology identifier a scanner would send (``]E0``, ``]C1``, ``]d2``, ``]Q3``...) and is
