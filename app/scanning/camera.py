@@ -392,6 +392,11 @@ class CameraScanner:
     def preview(self) -> Preview | None:
         return self._preview
 
+    @property
+    def threads(self) -> tuple[threading.Thread, ...]:
+        """The capture thread and the decode worker, while running (for measuring)."""
+        return tuple(self._threads)
+
     # --- capture thread ---------------------------------------------------------------------
 
     def _capture(self) -> None:
