@@ -11,15 +11,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Imports below come after the QT_QPA_PLATFORM default above, on purpose.
 
 import shutil
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QLocale, Qt
-from PySide6.QtTest import QTest
+from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -28,6 +26,7 @@ from app.config import PrinterConfig, StationConfig
 from app.services.demo import create_demo_data
 from app.services.orders import get_order, search_orders
 from app.services.views import OrderView
+from tests.ui.wedge_keys import ENTER, Scanner
 from ui.main_window import MainWindow
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -130,20 +129,13 @@ SLOW_KEYS_S = 0.01  # keys further apart than this are typed by a person
 
 
 def type_keys(text: str, *, gap_s: float = SCANNER_GAP_S, enter: bool = True) -> None:
-    """Keystrokes into whatever has the focus, ``gap_s`` apart (1 ms: a wedge scanner)."""
-    for ch in text:
-        target = QApplication.focusWidget() or QApplication.activeWindow()
-        assert isinstance(target, QWidget)
-        QTest.keyClick(target, ch)
-        if gap_s >= SLOW_KEYS_S:
-            QTest.qWait(round(gap_s * 1000))  # a person: the station goes on working meanwhile
-        else:
-            time.sleep(gap_s)
-            QApplication.processEvents()
-    if enter:
-        target = QApplication.focusWidget() or QApplication.activeWindow()
-        assert isinstance(target, QWidget)
-        QTest.keyClick(target, Qt.Key.Key_Return)
+    """Keystrokes into whatever has the focus, ``gap_s`` apart (1 ms: a wedge scanner).
+
+    The events carry their own timestamps, as the windowing system stamps real ones, so a
+    busy test machine cannot stretch a scanner's keys into a person's typing.
+    """
+    keys = Scanner(gap_ms=max(1, round(gap_s * 1000)))
+    keys.types(text, terminator=ENTER if enter else None)
 
 
 def scan(qtbot: QtBot, window: MainWindow, code: str) -> None:
