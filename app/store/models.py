@@ -331,6 +331,17 @@ class SyncState(Base):
     bootstrapped_at: Mapped[datetime | None]
 
 
+class SyncDeferred(Base):
+    """A pulled feed row held back behind this station's own uncovered operation on the same
+    entity; applied when the operation's result covers it (app/sync/client.py)."""
+
+    __tablename__ = "sync_deferred"
+    entity: Mapped[str] = mapped_column(String(30), primary_key=True)
+    entity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    pos: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
 class ExceptionTask(Base):
     """Something a supervisor must look at: an oversell, a recount, a disputed claim.
     Raised by the hub when a fact breaks a rule; one operation raises one task of a kind."""
