@@ -99,17 +99,11 @@ def _raise_oversell(ctx: ApplyContext, op: Op, rows: list[dict[str, Any]]) -> No
     if not short:
         return
     s = ctx.session
-    skus = dict(
-        s.execute(select(Product.id, Product.sku).where(Product.id.in_({p for p, *_ in short})))
-        .tuples()
-        .all()
-    )
+    product_ids = {p for p, *_ in short}
+    bin_ids = {b for _, b, *_ in short}
+    skus = dict(s.execute(select(Product.id, Product.sku).where(Product.id.in_(product_ids))).all())
     codes = dict(
-        s.execute(
-            select(Location.id, Location.code).where(Location.id.in_({b for _, b, *_ in short}))
-        )
-        .tuples()
-        .all()
+        s.execute(select(Location.id, Location.code).where(Location.id.in_(bin_ids))).all()
     )
     places = [
         {
