@@ -53,3 +53,7 @@ class ConfigError(WaystationError):
 
 class PrintError(WaystationError):
     """A document could not be made or sent; the job stays queued for a retry."""
+
+
+class SyncError(WaystationError):
+    """The central database cannot be reached, or refused what the station sent or asked."""
