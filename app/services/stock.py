@@ -20,18 +20,38 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select
 
 from app.clock import utcnow
 from app.domain.errors import NotFoundError, ValidationError
 from app.domain.roles import Permission
 from app.ids import new_id
 from app.services import auth
+from app.store.fastexec import FastExecutor
 from app.store.models import Location, Order, Product, StockMovement, Tote
 from app.store.uow import UnitOfWork
 
 _MOVEMENT: Table = StockMovement.__table__  # type: ignore[assignment]
-_INSERT_MOVEMENTS = insert(_MOVEMENT)
+_PRODUCT: Table = Product.__table__  # type: ignore[assignment]
+_LOCATION: Table = Location.__table__  # type: ignore[assignment]
+_TOTE: Table = Tote.__table__  # type: ignore[assignment]
+_ORDER: Table = Order.__table__  # type: ignore[assignment]
+# Built once: the fast executor prepares each statement once per process.
+_INSERT_MOVEMENT = insert(_MOVEMENT)
+_PRODUCT_BY_ID = select(_PRODUCT.c.id, _PRODUCT.c.sku, _PRODUCT.c.home_location_id).where(
+    _PRODUCT.c.id == bindparam("id")
+)
+_LOCATION_BY_ID = select(_LOCATION.c.id, _LOCATION.c.code).where(_LOCATION.c.id == bindparam("id"))
+_TOTE_BY_CODE = select(_TOTE.c.code).where(_TOTE.c.code == bindparam("code"))
+_ORDER_NUMBER = select(_ORDER.c.number).where(_ORDER.c.id == bindparam("id"))
+_SUM = func.coalesce(func.sum(_MOVEMENT.c.qty), 0)
+_ON_HAND_AT = select(_SUM).where(
+    _MOVEMENT.c.product_id == bindparam("product_id"),
+    _MOVEMENT.c.location_id == bindparam("location_id"),
+)
+_ON_HAND_UNPLACED = select(_SUM).where(
+    _MOVEMENT.c.product_id == bindparam("product_id"), _MOVEMENT.c.location_id.is_(None)
+)
 
 MAX_QTY = 99_999  # units in one line: more is a typing slip (a barcode typed into the qty)
 MAX_NOTE = 200
@@ -95,16 +115,11 @@ class StockChange:
 def on_hand(uow: UnitOfWork, product_id: uuid.UUID, location_id: uuid.UUID | None) -> int:
     """Units of a product at a place in this station's ledger (central rows pulled so far plus
     this station's own)."""
-    where = (
-        StockMovement.location_id.is_(None)
-        if location_id is None
-        else StockMovement.location_id == location_id
-    )
-    total = uow.session.scalar(
-        select(func.coalesce(func.sum(StockMovement.qty), 0)).where(
-            StockMovement.product_id == product_id, where
-        )
-    )
+    fx = FastExecutor(uow.session.connection())
+    if location_id is None:
+        total = fx.scalar(_ON_HAND_UNPLACED, {"product_id": product_id})
+    else:
+        total = fx.scalar(_ON_HAND_AT, {"product_id": product_id, "location_id": location_id})
     return int(total or 0)
 
 
@@ -144,32 +159,30 @@ def confirm_pick(
     _check_qty(qty)
     product = _product(uow, product_id)
     location = _location(uow, from_location_id)
-    s = uow.session
+    fx = FastExecutor(uow.session.connection())
     order_number = ""
     if order_id is not None:
-        order = s.get(Order, order_id)
-        if order is None:
+        order_number = fx.scalar(_ORDER_NUMBER, {"id": order_id})
+        if order_number is None:
             raise NotFoundError(
                 "The order this pick is for is not on this station — scan the pick list again."
             )
-        order_number = order.number
-    tote: Tote | None = None
+    tote: str | None = None
     if tote_code is not None:
-        code = tote_code.strip().upper()
-        tote = s.scalar(select(Tote).where(Tote.code == code))
+        tote = fx.scalar(_TOTE_BY_CODE, {"code": tote_code.strip().upper()})
         if tote is None:
             raise NotFoundError(
                 f"Tote {tote_code.strip() or '(blank)'} is not known here — scan the tote's "
                 "label, or take another tote."
             )
-    ref = tote.code if tote is not None else order_number
+    ref = tote if tote is not None else order_number
     rows = [_row(product, location, -qty, "pick", ref, uow)]
     if tote is not None:
-        rows.append(_row(product, None, qty, "pick", tote.code, uow))
+        rows.append(_row(product, None, qty, "pick", tote, uow))
     extra = {
         "order_id": None if order_id is None else str(order_id),
         "order_number": order_number,
-        "tote": None if tote is None else tote.code,
+        "tote": tote,
     }
     return _record(uow, PICK, rows, extra, ref=ref)
 
@@ -229,29 +242,40 @@ def _ref(ref: str, what: str) -> str:
     return ref
 
 
-def _product(uow: UnitOfWork, product_id: uuid.UUID) -> Product:
-    product = uow.session.get(Product, product_id)
-    if product is None:
+@dataclass(frozen=True, slots=True)
+class _Product:
+    id: uuid.UUID
+    sku: str
+    home_location_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Bin:
+    id: uuid.UUID
+    code: str
+
+
+def _product(uow: UnitOfWork, product_id: uuid.UUID) -> _Product:
+    row = FastExecutor(uow.session.connection()).first(_PRODUCT_BY_ID, {"id": product_id})
+    if row is None:
         raise NotFoundError(
             "That product is not known at this station — scan the item again; if it is "
             "new, wait for the station to sync."
         )
-    return product
+    return _Product(*row)
 
 
-def _location(uow: UnitOfWork, location_id: uuid.UUID) -> Location:
-    location = uow.session.get(Location, location_id)
-    if location is None:
+def _location(uow: UnitOfWork, location_id: uuid.UUID) -> _Bin:
+    row = FastExecutor(uow.session.connection()).first(_LOCATION_BY_ID, {"id": location_id})
+    if row is None:
         raise NotFoundError(
             "That bin is not known at this station — scan the bin's label again; if it "
             "is new, wait for the station to sync."
         )
-    return location
+    return _Bin(*row)
 
 
-def _lines(
-    uow: UnitOfWork, lines: Sequence[Line], what: str
-) -> list[tuple[Product, Location, int]]:
+def _lines(uow: UnitOfWork, lines: Sequence[Line], what: str) -> list[tuple[_Product, _Bin, int]]:
     if not lines:
         raise ValidationError(f"A {what} needs at least one item — scan the items first.")
     out = []
@@ -272,7 +296,7 @@ def _lines(
 
 
 def _row(
-    product: Product, location: Location | None, qty: int, reason: str, ref: str, uow: UnitOfWork
+    product: _Product, location: _Bin | None, qty: int, reason: str, ref: str, uow: UnitOfWork
 ) -> dict[str, Any]:
     return {
         "id": new_id(),
@@ -297,9 +321,10 @@ def _record(
     *,
     ref: str,
 ) -> StockChange:
-    s = uow.session
+    fx = FastExecutor(uow.session.connection())
     columns = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
-    s.execute(_INSERT_MOVEMENTS, columns)
+    for c in columns:
+        fx.run(_INSERT_MOVEMENT, c)
     op_id = uow.record(
         kind,
         {**extra, "movements": [movement_payload(c) for c in columns]},
