@@ -6,6 +6,7 @@ waystation-admin demo-data [--products N] [--orders N] [--url URL]
 waystation-admin central init [--database-url URL] [--role-prefix P]
 waystation-admin station add NAME --warehouse CODE [--host H] [--sslmode M] [--store-password]
 waystation-admin station revoke NAME | station list
+waystation-admin station sync --config station.toml [--once | --until-done] [--timeout S]
 waystation-admin hub [--database-url URL | --config FILE] [--once] [--poll-interval S]
 
 The central database's URL comes from --database-url, else WAYSTATION_CENTRAL_URL, else the
@@ -151,6 +152,10 @@ def cmd_central(args: argparse.Namespace) -> int:
 
 
 def cmd_station(args: argparse.Namespace) -> int:
+    if args.action == "sync":  # a station's own sync, headless (app/sync/station_cli.py)
+        from app.sync.station_cli import run
+
+        return run(args.config, once=args.once, until_done=args.until_done, timeout=args.timeout)
     from app.sync import admin
 
     engine = _central_engine(args)
@@ -236,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_central_source(central)
     central.set_defaults(func=cmd_central)
     station = sub.add_parser("station", help="stations' logins to the central database")
-    station.add_argument("action", choices=("add", "revoke", "list"))
+    station.add_argument("action", choices=("add", "revoke", "list", "sync"))
     station.add_argument("name", nargs="?", default="")
     station.add_argument("--warehouse", help="the code of the station's warehouse (add)")
     station.add_argument("--host", help="the address stations reach the database at")
@@ -246,6 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
     station.add_argument(
         "--store-password", action="store_true", help="keep the password in this OS keyring"
     )
+    station.add_argument("--once", action="store_true", help="sync: push and pull, then exit")
+    station.add_argument(
+        "--until-done", action="store_true", help="sync: ...and wait for every result"
+    )
+    station.add_argument("--timeout", type=float, default=120.0, help="sync --once: give up after")
     _add_central_source(station)
     station.set_defaults(func=cmd_station)
     hub = sub.add_parser("hub", help="apply the stations' operations (runs until stopped)")

@@ -285,9 +285,15 @@ def database_password(central: CentralConfig) -> str | None:
     try:
         value: str | None = keyring.get_password(APP_NAME, central.keyring_user())
     except KeyringError as e:
-        log.warning("no password read from the OS keyring for %s: %s", central.describe(), e)
+        key = central.keyring_user()
+        level = logging.DEBUG if key in _KEYRING_WARNED else logging.WARNING
+        _KEYRING_WARNED.add(key)
+        log.log(level, "no password read from the OS keyring for %s: %s", central.describe(), e)
         return None
     return value
+
+
+_KEYRING_WARNED: set[str] = set()  # warn once per login, not on every reconnect
 
 
 def save_database_password(central: CentralConfig, password: str) -> None:

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 PUSH_BATCH = 500
 PULL_LIMIT = 5000
+APPLY_SLICE = 250  # feed rows per local transaction
 _OUT: Table = OutboxOp.__table__  # type: ignore[assignment]
 _STATE: Table = SyncState.__table__  # type: ignore[assignment]
 _DEFERRED: Table = SyncDeferred.__table__  # type: ignore[assignment]
@@ -217,8 +218,23 @@ def pull(
         central.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         results = central.execute(_RESULTS_SQL, (who.station_id, last_seq or 0, limit)).fetchall()
         rows = central.execute(_FEED_SQL, (who.warehouse_id, cursor, limit)).fetchall()
-    with _mirror_connection(local) as conn, conn.begin():
-        return _store(conn, cursor, results, rows, more=len(rows) >= limit or len(results) >= limit)
+    more = len(rows) >= limit or len(results) >= limit
+    # Written in slices, each one transaction that leaves a consistent prefix of the feed
+    # applied (results first, so the protection sees them): the station's write lock is never
+    # held for long, and a scan on the bench waits at most one slice.
+    done = applied = held = 0
+    with _mirror_connection(local) as conn:
+        for start in range(0, max(len(rows), 1), APPLY_SLICE):
+            with conn.begin():
+                step = _store(
+                    conn,
+                    cursor,
+                    results if start == 0 else (),
+                    rows[start : start + APPLY_SLICE],
+                )
+            cursor = step.cursor
+            done, applied, held = done + step.done, applied + step.applied, held + step.held_back
+    return Pulled(len(results), len(rows), applied, held, done, cursor, more)
 
 
 def _cursor(conn: Connection) -> int:
@@ -262,8 +278,6 @@ def _store(
     cursor: int,
     results: Sequence[Any],
     rows: Sequence[Any],
-    *,
-    more: bool,
 ) -> Pulled:
     if results:
         conn.execute(
@@ -307,7 +321,7 @@ def _store(
         .where(_STATE.c.id == 1)
         .values(cursor=new_cursor, last_pull_at=utcnow(), last_error="")
     )
-    return Pulled(len(results), len(rows), applied, held, done, new_cursor, more)
+    return Pulled(len(results), len(rows), applied, held, done, new_cursor, more=False)
 
 
 def _uncovered(conn: Connection) -> dict[tuple[str, uuid.UUID], float]:
