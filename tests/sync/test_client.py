@@ -120,7 +120,7 @@ def test_settings_that_do_not_match_central_say_what_to_change(
     config = station_config(central, login, tmp_path)
     with pytest.raises(ConfigError) as e:
         bootstrap(replace(config, central=other.central))
-    assert 'knows this login as station PACK-02' in e.value.message
+    assert "knows this login as station PACK-02" in e.value.message
     assert 'set station_name = "PACK-02"' in e.value.message
     with pytest.raises(ConfigError) as e:
         bootstrap(replace(config, central=replace(login.central, warehouse="WH9")))
@@ -195,10 +195,16 @@ def test_push_sends_every_operation_once_in_order(central: Central, tmp_path: Pa
         inbox = conn.execute(
             select(InboxOp.station_id, InboxOp.seq, InboxOp.kind).order_by(InboxOp.seq)
         ).all()
-    assert [(s, q) for s, q, _k in inbox] == [(b.ctx.station_id, 1), (b.ctx.station_id, 2),
-                                              (b.ctx.station_id, 3)]
-    assert [k for _s, _q, k in inbox] == ["order.pack_started", "order.item_packed",
-                                          "order.item_packed"]
+    assert [(s, q) for s, q, _k in inbox] == [
+        (b.ctx.station_id, 1),
+        (b.ctx.station_id, 2),
+        (b.ctx.station_id, 3),
+    ]
+    assert [k for _s, _q, k in inbox] == [
+        "order.pack_started",
+        "order.item_packed",
+        "order.item_packed",
+    ]
     b.close()
 
 
@@ -240,9 +246,7 @@ def test_pull_stores_results_applies_the_feed_and_marks_operations_done(
     pulled = b.pull()
     assert pulled.results == 3
     assert pulled.done == 3
-    assert [(status, result) for _s, _k, status, result in _outbox(b)] == [
-        ("done", APPLIED)
-    ] * 3
+    assert [(status, result) for _s, _k, status, result in _outbox(b)] == [("done", APPLIED)] * 3
     mine, theirs = station_view(b.ctx.engine), central_view(central.engine, _warehouse(central))
     assert mine.differences(theirs) == []
     assert _order(b.ctx.engine, number)["claimed_by"] == str(b.ctx.station_id)
