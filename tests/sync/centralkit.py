@@ -7,7 +7,6 @@ Fixtures (import them into a test module): ``central``.
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -15,11 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
 
+from app.bootstrap import StationContext, bootstrap
+from app.config import PrinterConfig, StationConfig
+from app.services import auth, packages, packing
+from app.services.views import OperatorView
 from app.store.db import make_engine
-from app.store.models import OpResult, OutboxOp
+from app.store.models import Barcode, OpResult, OrderLine, OutboxOp
 from app.sync import admin
 from app.sync.admin import StationLogin
 from app.sync.ops import Op
@@ -173,15 +176,29 @@ def central(postgres_server: str) -> Iterator[Central]:
         eng.dispose()
 
 
-def station_db(c: Central, login: StationLogin, path: Path) -> Engine:
-    """A station's SQLite database holding central's state (loaded through the feed's
-    serialisers and loaders, as a bootstrap would) and the station's own identity."""
+def _migrated_sqlite(path: Path) -> Engine:
+    """A migrated, empty station database (the migration runs once per session)."""
+    import shutil
+    import tempfile
+
     from app.store.migrate import upgrade
+
+    if "sqlite" not in _TEMPLATE:
+        blank = Path(tempfile.mkdtemp(prefix="ws-blank-")) / "blank.db"
+        engine = make_engine(f"sqlite:///{blank}")
+        upgrade(engine)
+        engine.dispose()
+        _TEMPLATE["sqlite"] = str(blank)
+    shutil.copyfile(_TEMPLATE["sqlite"], path)
+    return make_engine(f"sqlite:///{path}")
+
+
+def station_db(c: Central, login: StationLogin, path: Path) -> Engine:
+    """A station's SQLite database holding central's state, each row carried through the
+    feed's codec as a bootstrap would, and the station's own identity."""
     from app.sync import feed
 
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    order_table = feed.ORDER
+    engine = _migrated_sqlite(path)
     with c.engine.connect() as src, engine.begin() as dst:
         for entity in (
             "company",
@@ -196,20 +213,57 @@ def station_db(c: Central, login: StationLogin, path: Path) -> Engine:
             "stock_movement",
         ):
             table = feed.TABLES[entity]
-            pk = next(iter(table.primary_key.columns))
-            for key in src.scalars(select(pk)):
-                feed.load(dst, entity, key, feed.serialise(src, entity, key))
-        for oid in src.scalars(select(order_table.c.id)):
+            rows = [feed.decode(table, feed.encode(table, r)) for r in src.execute(select(table))]
+            if rows:
+                dst.execute(table.insert(), rows)
+        for oid in src.scalars(select(feed.ORDER.c.id)):
             feed.load(dst, "order", oid, feed.serialise(src, "order", oid))
         for tid in src.scalars(select(feed.TABLES["tote"].c.id)):
             feed.load(dst, "tote", tid, feed.serialise(src, "tote", tid))
     return engine
 
 
-def copy_station(src: Path, dst: Path) -> None:
-    shutil.copyfile(src, dst)
+def station_ctx(c: Central, name: str, tmp_path: Path) -> StationContext:
+    login = c.stations.get(name) or c.add_station(name)
+    path = tmp_path / f"{name}.db"
+    station_db(c, login, path).dispose()
+    config = StationConfig(
+        database_url=f"sqlite:///{path}",
+        station_name=name,
+        sounds=False,
+        printers={"packing_slip": PrinterConfig(kind="folder", folder=str(tmp_path / name))},
+    )
+    ctx = bootstrap(config)
+    assert ctx.station_id == login.station_id, "the station runs under its central identity"
+    return ctx
 
 
-def inbox_total(c: Central) -> int:
-    with c.engine.connect() as conn:
-        return int(conn.scalar(select(func.count()).select_from(text("inbox"))) or 0)
+def sign_in(ctx: StationContext, badge: str = "OP-1001") -> OperatorView:
+    with ctx.uow() as uow:
+        return auth.sign_in_badge(uow, badge)
+
+
+def unit_codes(ctx: StationContext, order_id: uuid.UUID) -> list[str]:
+    """One unit barcode per unit still to pack, line by line."""
+    with ctx.sessions() as s:
+        lines = s.scalars(select(OrderLine).where(OrderLine.order_id == order_id)).all()
+        codes = []
+        for ln in sorted(lines, key=lambda x: x.line_no):
+            code = s.scalar(
+                select(Barcode.code).where(Barcode.entity_id == ln.product_id, Barcode.units == 1)
+            )
+            codes += [str(code)] * (ln.qty_ordered - ln.qty_packed)
+        return codes
+
+
+def pack_whole_order(ctx: StationContext, who: OperatorView, number: str) -> uuid.UUID:
+    with ctx.uow(who) as uow:
+        order_id = packing.open_order(uow, number).id
+    for code in unit_codes(ctx, order_id):
+        with ctx.uow(who) as uow:
+            packing.scan_item(uow, packing.ItemScan(order_id, code))
+    with ctx.uow(who) as uow:
+        packages.close_package(uow, order_id, 1, 1250, packages.BOX_TYPES[0])
+    with ctx.uow(who) as uow:
+        packing.complete_order(uow, order_id)
+    return order_id

@@ -10,64 +10,23 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, text
 
-from app.bootstrap import StationContext, bootstrap
-from app.config import PrinterConfig, StationConfig
-from app.services import auth, packages, packing
-from app.services.views import OperatorView
-from app.store.models import Barcode, ExceptionTask, Order, OrderLine, StockMovement
+from app.services import packing
+from app.store.models import ExceptionTask, Order, StockMovement
 from app.sync import feed
 from app.sync.ops import APPLIED, REJECTED
 from tests.conftest import find_order
-from tests.sync.centralkit import Central, central, make_op, station_db
+from tests.sync.centralkit import (
+    Central,
+    central,
+    make_op,
+    pack_whole_order,
+    sign_in,
+    station_ctx,
+    unit_codes,
+)
 
 pytestmark = pytest.mark.postgres
 __all__ = ["central"]
-
-
-def _station(c: Central, name: str, tmp_path: Path) -> StationContext:
-    login = c.stations.get(name) or c.add_station(name)
-    path = tmp_path / f"{name}.db"
-    station_db(c, login, path).dispose()
-    config = StationConfig(
-        database_url=f"sqlite:///{path}",
-        station_name=name,
-        sounds=False,
-        printers={"packing_slip": PrinterConfig(kind="folder", folder=str(tmp_path / name))},
-    )
-    ctx = bootstrap(config)
-    assert ctx.station_id == login.station_id, "the station runs under its central identity"
-    return ctx
-
-
-def _sign_in(ctx: StationContext, badge: str = "OP-1001") -> OperatorView:
-    with ctx.uow() as uow:
-        return auth.sign_in_badge(uow, badge)
-
-
-def _codes(ctx: StationContext, order_id: uuid.UUID) -> list[str]:
-    """One unit barcode per unit still to pack, line by line."""
-    with ctx.sessions() as s:
-        lines = s.scalars(select(OrderLine).where(OrderLine.order_id == order_id)).all()
-        codes = []
-        for ln in sorted(lines, key=lambda x: x.line_no):
-            code = s.scalar(
-                select(Barcode.code).where(Barcode.entity_id == ln.product_id, Barcode.units == 1)
-            )
-            codes += [str(code)] * (ln.qty_ordered - ln.qty_packed)
-        return codes
-
-
-def _pack_whole_order(ctx: StationContext, who: OperatorView, number: str) -> uuid.UUID:
-    with ctx.uow(who) as uow:
-        order_id = packing.open_order(uow, number).id
-    for code in _codes(ctx, order_id):
-        with ctx.uow(who) as uow:
-            packing.scan_item(uow, packing.ItemScan(order_id, code))
-    with ctx.uow(who) as uow:
-        packages.close_package(uow, order_id, 1, 1250, packages.BOX_TYPES[0])
-    with ctx.uow(who) as uow:
-        packing.complete_order(uow, order_id)
-    return order_id
 
 
 def _aggregate(engine: Engine, order_id: uuid.UUID) -> dict[str, Any]:
@@ -104,10 +63,10 @@ def _movements(engine: Engine, number: str) -> list[tuple[str, int]]:
 def test_an_order_packed_at_a_station_is_the_same_order_centrally(
     central: Central, tmp_path: Path
 ) -> None:
-    ctx = _station(central, "PACK-01", tmp_path)
-    packer = _sign_in(ctx)
+    ctx = station_ctx(central, "PACK-01", tmp_path)
+    packer = sign_in(ctx)
     number = find_order(ctx, lines=2, units=3)
-    order_id = _pack_whole_order(ctx, packer, number)
+    order_id = pack_whole_order(ctx, packer, number)
     ops = central.push_outbox(central.stations["PACK-01"], ctx.engine)
     assert ops[0].kind == "order.pack_started"
 
@@ -136,19 +95,19 @@ def test_an_order_packed_at_a_station_is_the_same_order_centrally(
 def test_a_second_bench_is_told_who_has_the_order_and_what_to_do(
     central: Central, tmp_path: Path
 ) -> None:
-    a = _station(central, "BENCH-A", tmp_path)
-    b = _station(central, "BENCH-B", tmp_path)
+    a = station_ctx(central, "BENCH-A", tmp_path)
+    b = station_ctx(central, "BENCH-B", tmp_path)
     number = find_order(a, lines=2, units=3)
-    with a.uow(_sign_in(a)) as uow:
+    with a.uow(sign_in(a)) as uow:
         order_id = packing.open_order(uow, number).id
     central.push_outbox(central.stations["BENCH-A"], a.engine)
     hub = central.hub()
     hub.drain()
     # Bench B was offline: it opened the same order and went on scanning.
-    packer_b = _sign_in(b, "OP-9001")
+    packer_b = sign_in(b, "OP-9001")
     with b.uow(packer_b) as uow:
         packing.open_order(uow, number)
-    for code in _codes(b, order_id)[:2]:
+    for code in unit_codes(b, order_id)[:2]:
         with b.uow(packer_b) as uow:
             packing.scan_item(uow, packing.ItemScan(order_id, code))
     central.push_outbox(central.stations["BENCH-B"], b.engine)
@@ -174,12 +133,12 @@ def test_a_second_bench_is_told_who_has_the_order_and_what_to_do(
     b.dispose()
 
 
-def _insert_progress_station(central: Central) -> Any:
+def _insert_progressstation_ctx(central: Central) -> Any:
     return central.add_station(f"ST-{uuid.uuid4().hex[:4]}")
 
 
 def test_a_rejected_operation_blocks_none_behind_it(central: Central) -> None:
-    login = _insert_progress_station(central)
+    login = _insert_progressstation_ctx(central)
     sid = login.station_id
     with central.engine.connect() as conn:
         order_id = conn.scalar(select(Order.id).where(Order.status == "confirmed").limit(1))
@@ -208,7 +167,7 @@ def test_a_rejected_operation_blocks_none_behind_it(central: Central) -> None:
 
 
 def test_operations_apply_in_sequence_and_a_gap_waits(central: Central) -> None:
-    login = _insert_progress_station(central)
+    login = _insert_progressstation_ctx(central)
     sid = login.station_id
     with central.engine.connect() as conn:
         order_id = conn.scalar(select(Order.id).where(Order.status == "confirmed").limit(1))
@@ -226,7 +185,7 @@ def test_operations_apply_in_sequence_and_a_gap_waits(central: Central) -> None:
 
 
 def test_a_resent_batch_is_applied_once(central: Central) -> None:
-    login = _insert_progress_station(central)
+    login = _insert_progressstation_ctx(central)
     sid = login.station_id
     ops = [
         make_op(
