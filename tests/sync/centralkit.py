@@ -27,6 +27,7 @@ from app.sync import admin
 from app.sync.admin import StationLogin
 from app.sync.ops import Op
 
+ROOT = Path(__file__).resolve().parents[2]
 _TEMPLATE: dict[str, str] = {}
 
 
