@@ -178,6 +178,49 @@ def wait_for(
         time.sleep(interval)
 
 
-def kill_points(rng: random.Random, n: int, total: int) -> list[int]:
-    """``n`` points of progress (0 < p < total), sorted: where a run is to be killed."""
-    return sorted(rng.sample(range(1, total), n))
+@dataclass(frozen=True)
+class Kill:
+    """One ``kill -9``: how long after the program was ready, and the progress around it."""
+
+    ready_s: float  # from start until the program was ready
+    after_s: float  # from ready until the signal
+    progress_at_kill: float  # 0..1 of the work, read just before the signal
+    progress_after: float  # read once the program was gone (what had committed)
+
+
+def kill_repeatedly(
+    proc: Proc,
+    kills: int,
+    rng: random.Random,
+    *,
+    ready: Callable[[], bool],
+    progress: Callable[[], float],
+    first_window_s: float = 0.2,
+    ready_timeout_s: float = 60.0,
+) -> list[Kill]:
+    """Start ``proc`` and ``kill -9`` it ``kills`` times, each at a random moment after it is
+    ``ready`` (connected, say), drawn from a window that spreads the kills over the whole job:
+    from the pace so far (``progress``, 0..1, per second of running) the window is sized so
+    the remaining kills share the remaining work, each run doing its share on average."""
+    window = first_window_s
+    done: list[Kill] = []
+    ran_s = 0.0
+    for i in range(kills):
+        started = time.monotonic()
+        proc.start()
+        wait_for(f"{proc.name} to be ready (run {i + 1})", ready, ready_timeout_s, alive=[proc])
+        ready_s = time.monotonic() - started
+        after = rng.uniform(0, window)
+        time.sleep(after)
+        at_kill = progress()
+        proc.kill9()
+        now = progress()
+        done.append(Kill(ready_s, after, at_kill, now))
+        ran_s += after
+        if now > 0 and ran_s > 0:
+            pace = now / ran_s  # of the work per second of running
+            window = 2 * (1 - now) / max(kills - i - 1, 1) / pace
+        else:
+            window *= 1.5
+        window = min(max(window, 0.02), 5.0)
+    return done
