@@ -143,13 +143,10 @@ class Hub:
     def _apply_batch(
         self, s: Session, sid: uuid.UUID, warehouse_id: uuid.UUID | None, ops: list[Op]
     ) -> Round:
+        outcomes = self._apply_all(s, sid, warehouse_id, ops)
         touched: dict[feed.Key, None] = {}
         op_of: dict[feed.Key, uuid.UUID] = {}
-        outcomes: list[tuple[Op, str, str, list[feed.Key]]] = []
-        for op in ops:
-            ctx = appliers.ApplyContext(s, op, sid, warehouse_id)
-            result, reason = self._apply_one(s, ctx, op)
-            keys = list(ctx.touched) if result == APPLIED else []
+        for op, result, reason, keys in outcomes:
             if result == REJECTED:
                 log.info("rejected %s #%d of station %s: %s", op.kind, op.seq, sid, reason)
                 # The station changed this entity optimistically: send it central state back.
@@ -158,7 +155,6 @@ class Hub:
             for key in keys:
                 touched[key] = None
                 op_of[key] = op.op_id
-            outcomes.append((op, result, reason, keys))
         conn = s.connection()
         conn.execute(
             update(StationProgress)
@@ -166,27 +162,25 @@ class Hub:
             .values(applied_seq=ops[-1].seq)
         )
         positions = feed.publish(conn, touched, op_of)
-        results = []
-        for op, result, reason, keys in outcomes:
-            pos = max(
-                (
-                    p
-                    for (e, i, w), p in positions.items()
-                    if (e, i) in keys and (warehouse_id is None or w == warehouse_id)
-                ),
-                default=0,
-            )
-            results.append(
+        mine = {
+            (e, i): p
+            for (e, i, w), p in positions.items()
+            if warehouse_id is None or w == warehouse_id
+        }
+        conn.execute(
+            insert(OpResult),
+            [
                 {
                     "op_id": op.op_id,
                     "station_id": sid,
                     "seq": op.seq,
                     "result": result,
                     "reason": reason,
-                    "pos": pos,
+                    "pos": max((mine.get(k, 0) for k in keys), default=0),
                 }
-            )
-        conn.execute(insert(OpResult), results)
+                for op, result, reason, keys in outcomes
+            ],
+        )
         rejected = sum(1 for _op, r, _reason, _k in outcomes if r == REJECTED)
         done = Round(sid, ops[0].seq, ops[-1].seq, len(ops) - rejected, rejected)
         log.info(
@@ -199,30 +193,72 @@ class Hub:
         )
         return done
 
-    def _apply_one(self, s: Session, ctx: appliers.ApplyContext, op: Op) -> tuple[str, str]:
-        try:
-            with s.begin_nested():
-                appliers.apply(ctx, op)
-                s.flush()
-        except WaystationError as e:
-            return REJECTED, e.message
-        except (IntegrityError, DataError) as e:
-            if _transient(e):
-                raise
-            return REJECTED, (
+    def _apply_all(
+        self, s: Session, sid: uuid.UUID, warehouse_id: uuid.UUID | None, ops: list[Op]
+    ) -> list[tuple[Op, str, str, list[feed.Key]]]:
+        """Apply the operations in order, each all or nothing.
+
+        The run is optimistic: the operations go into one savepoint (two round trips for the
+        lot instead of two each). When one fails, that savepoint is rolled back, the ones
+        before it are applied again in a new savepoint (they succeeded on the same state, and
+        appliers are deterministic), the failing one is recorded as rejected, and the run goes
+        on after it. A database error (not the operation's fault) aborts the round.
+        """
+        outcomes: list[tuple[Op, str, str, list[feed.Key]]] = []
+        start = 0
+        while start < len(ops):
+            contexts: list[appliers.ApplyContext] = []
+            failed: tuple[int, Exception] | None = None
+            savepoint = s.begin_nested()
+            for n in range(start, len(ops)):
+                ctx = appliers.ApplyContext(s, ops[n], sid, warehouse_id)
+                try:
+                    appliers.apply(ctx, ops[n])
+                    s.flush()
+                except Exception as e:
+                    failed = (n, e)
+                    break
+                contexts.append(ctx)
+            if failed is None:
+                savepoint.commit()
+                outcomes += [(c.op, APPLIED, "", list(c.touched)) for c in contexts]
+                break
+            savepoint.rollback()
+            n, error = failed
+            reason = self._rejection(ops[n], error)  # raises when it is the database's fault
+            if contexts:
+                with s.begin_nested():
+                    contexts = []
+                    for op in ops[start:n]:
+                        ctx = appliers.ApplyContext(s, op, sid, warehouse_id)
+                        appliers.apply(ctx, op)
+                        s.flush()
+                        contexts.append(ctx)
+                outcomes += [(c.op, APPLIED, "", list(c.touched)) for c in contexts]
+            outcomes.append((ops[n], REJECTED, reason, []))
+            start = n + 1
+        return outcomes
+
+    @staticmethod
+    def _rejection(op: Op, error: Exception) -> str:
+        """The words a rejected operation is recorded with; re-raises a database error."""
+        if isinstance(error, WaystationError):
+            return error.message
+        if _transient(error):
+            raise error
+        if isinstance(error, IntegrityError | DataError):
+            return (
                 f"The central database refused {op.kind} #{op.seq}: "
-                f"{str(e.orig).splitlines()[0]} — it conflicts with what is there already; "
+                f"{str(error.orig).splitlines()[0]} — it conflicts with what is there already; "
                 "a supervisor must check this order."
             )
-        except Exception as e:
-            if _transient(e) or isinstance(e, DBAPIError):
-                raise  # the database, not the operation: the round is retried
-            log.exception("applier of %s failed on operation %s", op.kind, op.op_id)
-            return REJECTED, (
-                f"The hub could not apply {op.kind} #{op.seq} ({type(e).__name__}: {e}) — "
-                "tell support; the operation is kept centrally."
-            )
-        return APPLIED, ""
+        if isinstance(error, DBAPIError):
+            raise error  # the database, not the operation: the round is retried
+        log.error("applier of %s failed on operation %s", op.kind, op.op_id, exc_info=error)
+        return (
+            f"The hub could not apply {op.kind} #{op.seq} ({type(error).__name__}: {error}) — "
+            "tell support; the operation is kept centrally."
+        )
 
     # -- loops --------------------------------------------------------------------------------
 

@@ -133,12 +133,12 @@ def test_a_second_bench_is_told_who_has_the_order_and_what_to_do(
     b.dispose()
 
 
-def _insert_progressstation_ctx(central: Central) -> Any:
+def _new_station(central: Central) -> Any:
     return central.add_station(f"ST-{uuid.uuid4().hex[:4]}")
 
 
 def test_a_rejected_operation_blocks_none_behind_it(central: Central) -> None:
-    login = _insert_progressstation_ctx(central)
+    login = _new_station(central)
     sid = login.station_id
     with central.engine.connect() as conn:
         order_id = conn.scalar(select(Order.id).where(Order.status == "confirmed").limit(1))
@@ -164,10 +164,17 @@ def test_a_rejected_operation_blocks_none_behind_it(central: Central) -> None:
     assert "update the hub" in results[1].reason
     assert "has no valid 'line_id'" in results[2].reason
     assert results[4].pos == 0, "a print reprint changes nothing shared"
+    # The operations around the rejected ones kept their effects, once each.
+    with central.engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM scan_event WHERE raw = 'X1'")) == 1
+        order = conn.execute(select(Order).where(Order.id == order_id)).one()
+    assert (order.status, order.claimed_by_station) == ("packing", sid)
+    assert order.hold_reason == "", "the rejected missing-item report left no trace"
+    assert results[2].pos > 0, "the order went back on the feed for the station to correct"
 
 
 def test_operations_apply_in_sequence_and_a_gap_waits(central: Central) -> None:
-    login = _insert_progressstation_ctx(central)
+    login = _new_station(central)
     sid = login.station_id
     with central.engine.connect() as conn:
         order_id = conn.scalar(select(Order.id).where(Order.status == "confirmed").limit(1))
@@ -185,7 +192,7 @@ def test_operations_apply_in_sequence_and_a_gap_waits(central: Central) -> None:
 
 
 def test_a_resent_batch_is_applied_once(central: Central) -> None:
-    login = _insert_progressstation_ctx(central)
+    login = _new_station(central)
     sid = login.station_id
     ops = [
         make_op(

@@ -110,7 +110,7 @@ def package_reopened(ctx: ApplyContext, op: Op) -> None:
 def scan_rejected(ctx: ApplyContext, op: Op) -> None:
     """Every scan is a fact a supervisor can review: kept centrally, nothing else changes."""
     scan_id = op.opt_id("scan_id")
-    if scan_id is None or ctx.session.get(ScanEvent, scan_id) is not None:
+    if scan_id is None:
         return
     ctx.session.add(
         ScanEvent(

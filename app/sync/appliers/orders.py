@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import lazyload
 
 from app.clock import utcnow
 from app.domain.errors import (
@@ -55,7 +56,10 @@ class ClaimedElsewhereError(InvalidTransitionError):
 def load(ctx: ApplyContext, op: Op) -> Order:
     """The operation's order, locked for this transaction."""
     order = ctx.session.scalar(
-        select(Order).where(Order.id == op.id_of("order_id")).with_for_update(of=Order)
+        select(Order)
+        .where(Order.id == op.id_of("order_id"))
+        .options(lazyload(Order.lines), lazyload(Order.customer), lazyload(Order.channel))
+        .with_for_update(of=Order)
     )
     if order is None:
         raise NotFoundError(
@@ -268,7 +272,7 @@ def item_packed(ctx: ApplyContext, op: Op) -> None:
     else:
         item.qty += units
     scan_id = op.opt_id("scan_id")
-    if scan_id is not None and s.get(ScanEvent, scan_id) is None:
+    if scan_id is not None:
         s.add(
             ScanEvent(
                 id=scan_id,
