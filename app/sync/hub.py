@@ -317,13 +317,17 @@ class Hub:
         return conn
 
     def _wait(self, listener: Any) -> None:
-        """Until an inbox NOTIFY or the poll interval, whichever comes first."""
-        woke = False
-        for _n in listener.notifies(timeout=self.poll_interval, stop_after=1):
-            woke = True
-        if woke:  # several inserts, one round of work: swallow the rest
-            for _n in listener.notifies(timeout=0.01):
-                pass
+        """Until an inbox NOTIFY, the poll interval or a stop, whichever comes first."""
+        deadline = time.monotonic() + self.poll_interval
+        while not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            # Short slices, so a stop is noticed within half a second.
+            if any(True for _n in listener.notifies(timeout=min(left, 0.5), stop_after=1)):
+                for _n in listener.notifies(timeout=0.01):  # one round serves many inserts
+                    pass
+                return
 
     @staticmethod
     def _close(listener: Any) -> None:

@@ -261,3 +261,57 @@ def test_a_hub_whose_connections_are_cut_reconnects_and_goes_on(
         for r in caplog.records
     ), [r.getMessage() for r in caplog.records]
     assert [r.seq for r in central.results()] == list(range(1, 41))
+
+
+def test_an_insert_wakes_the_hub_and_the_hub_wakes_the_warehouses_stations(
+    central: Central,
+) -> None:
+    """With polling every 30 s, only the NOTIFYs can make this quick: the inbox trigger wakes
+    the hub, and the hub's commit wakes a station LISTENing on its warehouse's channel."""
+    from app.sync.feed import feed_channel
+
+    login = central.add_station("WAKE")
+    with central.engine.connect() as conn:
+        order_id = conn.scalar(select(Order.id).where(Order.status == "confirmed").limit(1))
+        warehouse = conn.scalar(text("SELECT warehouse_id FROM station WHERE name = 'WAKE'"))
+    hub = central.hub(poll_interval=30)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            hub.run()
+        except BaseException as e:
+            errors.append(e)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    try:
+        with central.connect_as(login) as station:
+            station.autocommit = True
+            station.execute(f"LISTEN {feed_channel(warehouse)}")
+            time.sleep(1.0)  # the hub has drained and is waiting on its LISTEN
+            started = time.monotonic()
+            central.push(
+                login,
+                [
+                    make_op(
+                        login.station_id,
+                        1,
+                        "order.pack_started",
+                        {"order_id": str(order_id)},
+                        "order",
+                        order_id,
+                    )
+                ],
+            )
+            woke = next(station.notifies(timeout=10, stop_after=1), None)
+            took = time.monotonic() - started
+    finally:
+        hub.stop()
+        runner.join(timeout=40)
+    assert errors == []
+    assert woke is not None, "no NOTIFY reached the station"
+    assert took < 5, f"{took:.1f} s: the hub was not woken by the insert"
+    (result,) = central.results(login.station_id)
+    assert result.result == APPLIED
+    assert int(woke.payload) == result.pos, "the notification carries the feed's last position"
