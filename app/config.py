@@ -80,6 +80,7 @@ class ScannerConfig:
     gs_replacement: str = ""  # a character the scanner sends instead of GS (ASCII 29)
 
 
+CLAIM_WAIT_S = 1.5
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 
@@ -95,6 +96,7 @@ class CentralConfig:
     dbname: str = "waystation"
     sslmode: str = "prefer"  # "verify-full" where the network is not the company's own
     sslrootcert: str = ""  # the CA that signed the server's certificate (verify-ca/-full)
+    claim_wait_s: float = CLAIM_WAIT_S  # online: how long opening an order waits for central
 
     def __post_init__(self) -> None:
         for name in ("host", "user", "warehouse", "dbname"):
@@ -105,6 +107,10 @@ class CentralConfig:
         if self.sslmode not in SSL_MODES:
             raise ValueError(
                 f"[central] sslmode {self.sslmode!r} is not one of {', '.join(SSL_MODES)}"
+            )
+        if not isinstance(self.claim_wait_s, int | float) or not 0 <= self.claim_wait_s <= 120:
+            raise ValueError(
+                f"[central] claim_wait_s {self.claim_wait_s!r} must be 0 to 120 seconds"
             )
         if self.sslmode in ("verify-ca", "verify-full") and not self.sslrootcert:
             raise ValueError(f"[central] sslmode {self.sslmode} needs sslrootcert (the CA file)")
@@ -247,11 +253,13 @@ def to_toml(config: StationConfig) -> dict[str, Any]:
 
 
 def central_toml(central: CentralConfig) -> dict[str, Any]:
-    """The ``[central]`` section as the file holds it (every key but an empty sslrootcert)."""
+    """The ``[central]`` section as the file holds it (an empty sslrootcert and the usual
+    claim wait left out)."""
     return {
         f.name: getattr(central, f.name)
         for f in fields(CentralConfig)
-        if f.name != "sslrootcert" or central.sslrootcert
+        if (f.name != "sslrootcert" or central.sslrootcert)
+        and (f.name != "claim_wait_s" or central.claim_wait_s != CLAIM_WAIT_S)
     }
 
 

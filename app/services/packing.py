@@ -99,6 +99,15 @@ def open_order(uow: UnitOfWork, raw: str, gs_replacement: str | None = None) -> 
 
 
 def open_resolved(uow: UnitOfWork, scan: Scan, found: Resolved | None) -> OrderView:
+    return open_and_claim(uow, scan, found)[0]
+
+
+def open_and_claim(
+    uow: UnitOfWork, scan: Scan, found: Resolved | None
+) -> tuple[OrderView, uuid.UUID]:
+    """Open the order for packing; return it with the id of its ``order.pack_started``
+    operation — the claim, which a station with a central database may wait on
+    (:mod:`app.sync.claims`)."""
     auth.check(uow, Permission.PACK)
     s = uow.session
     if found is None:
@@ -113,7 +122,7 @@ def open_resolved(uow: UnitOfWork, scan: Scan, found: Resolved | None) -> OrderV
         order.status = OrderStatus.PACKING
         order.version += 1
     package = open_package_for(uow, order)
-    uow.record(
+    claim = uow.record(
         "order.pack_started",
         {
             "order_id": str(order.id),
@@ -125,7 +134,7 @@ def open_resolved(uow: UnitOfWork, scan: Scan, found: Resolved | None) -> OrderV
         entity_id=order.id,
     )
     s.flush()
-    return order_view(s, order)
+    return order_view(s, order), claim
 
 
 def _order_of(uow: UnitOfWork, found: Resolved, scan: Scan) -> uuid.UUID:

@@ -218,6 +218,8 @@ def pull(
         central.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         results = central.execute(_RESULTS_SQL, (who.station_id, last_seq or 0, limit)).fetchall()
         rows = central.execute(_FEED_SQL, (who.warehouse_id, cursor, limit)).fetchall()
+    if not results and not rows:
+        return Pulled(0, 0, 0, 0, 0, cursor, more=False)  # nothing new: no local write
     more = len(rows) >= limit or len(results) >= limit
     # Written in slices, each one transaction that leaves a consistent prefix of the feed
     # applied (results first, so the protection sees them): the station's write lock is never

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
+from app.clock import utcnow
 from app.config import StationConfig
 from app.store.db import make_engine
 from app.store.types import UTCDateTime
@@ -113,12 +114,17 @@ class SyncWorker:
         self._conn: psycopg.Connection[Any] | None = None
         self._who: client.Identity | None = None
         self._logged_reason = ""
+        self._last_sync: datetime | None = None
 
     # --- the GUI's side (any thread) ------------------------------------------------------
 
     @property
     def status(self) -> SyncStatus:
         return self._status
+
+    @property
+    def online(self) -> bool:
+        return self._status.online
 
     @property
     def running(self) -> bool:
@@ -271,6 +277,7 @@ class SyncWorker:
         if not self._status.online:
             log.info("sync online with %s", self._describe_central())
         self._logged_reason = ""
+        self._last_sync = utcnow()
         self._recount(online=True)
 
     def _describe_central(self) -> str:
@@ -333,7 +340,15 @@ class SyncWorker:
             log.debug("sync status not read: %s", e)
             snapshot = self._status
         self._status = replace(
-            snapshot, online=online, reason="" if online else reason, retry_in_s=retry_in_s
+            snapshot,
+            online=online,
+            reason="" if online else reason,
+            retry_in_s=retry_in_s,
+            # A pull that found nothing new writes nothing locally; the time is kept here.
+            last_sync_at=max(
+                (t for t in (snapshot.last_sync_at, self._last_sync) if t is not None),
+                default=None,
+            ),
         )
 
 
