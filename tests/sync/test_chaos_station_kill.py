@@ -49,7 +49,7 @@ def test_station_killed_at_50_points_during_a_push_of_10000(company: Company) ->
     station = co.station(site)
     sid, role = site.station_id, site.login.role
 
-    def connected() -> bool:
+    def connected(_proc: object) -> bool:
         return bool(co.scalar("SELECT count(*) FROM pg_stat_activity WHERE usename = :r", r=role))
 
     def pushed() -> float:

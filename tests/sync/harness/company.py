@@ -170,6 +170,8 @@ class Company:
     name: str = field(default_factory=lambda: f"chaos_{uuid.uuid4().hex[:10]}")
     sites: dict[str, Site] = field(default_factory=dict)
     engine: Any = None
+    hub_role: str = ""
+    hub_password: str = ""
 
     @property
     def url(self) -> str:
@@ -192,7 +194,8 @@ class Company:
             template=template(self.server_url, self.products, self.orders),
         )
         self.engine = make_engine(self.url)
-        admin.central_init(self.engine, prefix=self.name)
+        done = admin.central_init(self.engine, prefix=self.name)
+        self.hub_role, self.hub_password = done.roles.hub, done.hub_password or ""
         return self
 
     def destroy(self) -> None:
@@ -251,12 +254,35 @@ class Company:
     # ------------------------------------------------------------------ programs
 
     def hub(self, name: str = "hub", *, port: int | None = None, poll: float = 0.2) -> Proc:
-        url = self.url if port is None else self.url_via(port)
+        """A hub under the hub's own login; its connections carry ``name`` as their
+        application_name (pg_stat_activity tells the test which hub is connected)."""
+        url = make_url(self.url).set(
+            username=self.hub_role, password=self.hub_password, port=port or self.port
+        )
         return self.runner.program(
             name,
             "app.cli",
-            ["hub", "--database-url", url, "--poll-interval", str(poll)],
-            env={"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"},
+            ["hub", "--database-url", url.render_as_string(False), "--poll-interval", str(poll)],
+            env={"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring", "PGAPPNAME": name},
+        )
+
+    def connected(self, application_name: str) -> bool:
+        """True while a program with that application_name has a connection to central."""
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = :a",
+                a=application_name,
+            )
+        )
+
+    def in_transaction(self, application_name: str) -> bool:
+        """True when one of that program's connections is inside a transaction right now."""
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = :a "
+                "AND xact_start IS NOT NULL",
+                a=application_name,
+            )
         )
 
     def station(self, site: Site) -> Proc:

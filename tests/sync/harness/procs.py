@@ -180,8 +180,9 @@ def wait_for(
 
 @dataclass(frozen=True)
 class Kill:
-    """One ``kill -9``: how long after the program was ready, and the progress around it."""
+    """One ``kill -9``: of which program, how long after it was ready, the progress around it."""
 
+    name: str
     ready_s: float  # from start until the program was ready
     after_s: float  # from ready until the signal
     progress_at_kill: float  # 0..1 of the work, read just before the signal
@@ -189,33 +190,46 @@ class Kill:
 
 
 def kill_repeatedly(
-    proc: Proc,
+    procs: Proc | Sequence[Proc],
     kills: int,
     rng: random.Random,
     *,
-    ready: Callable[[], bool],
+    ready: Callable[[Proc], bool],
     progress: Callable[[], float],
     first_window_s: float = 0.2,
     ready_timeout_s: float = 60.0,
+    before_kill: Callable[[Proc], None] | None = None,
 ) -> list[Kill]:
-    """Start ``proc`` and ``kill -9`` it ``kills`` times, each at a random moment after it is
-    ``ready`` (connected, say), drawn from a window that spreads the kills over the whole job:
-    from the pace so far (``progress``, 0..1, per second of running) the window is sized so
-    the remaining kills share the remaining work, each run doing its share on average."""
+    """Keep ``procs`` running and ``kill -9`` one of them (drawn at random) ``kills`` times,
+    each at a random moment after it is ``ready`` (connected, say), drawn from a window that
+    spreads the kills over the whole job: from the pace so far (``progress``, 0..1, per second
+    of running) the window is sized so the remaining kills share the remaining work, each run
+    doing its share on average. ``before_kill`` sees the victim just before the signal."""
+    group = [procs] if isinstance(procs, Proc) else list(procs)
     window = first_window_s
     done: list[Kill] = []
     ran_s = 0.0
     for i in range(kills):
+        victim = rng.choice(group)
         started = time.monotonic()
-        proc.start()
-        wait_for(f"{proc.name} to be ready (run {i + 1})", ready, ready_timeout_s, alive=[proc])
+        for proc in group:
+            if not proc.alive:
+                proc.start()
+        wait_for(
+            f"{victim.name} to be ready (kill {i + 1})",
+            lambda v=victim: ready(v),  # type: ignore[misc]
+            ready_timeout_s,
+            alive=group,
+        )
         ready_s = time.monotonic() - started
         after = rng.uniform(0, window)
         time.sleep(after)
         at_kill = progress()
-        proc.kill9()
+        if before_kill is not None:
+            before_kill(victim)
+        victim.kill9()
         now = progress()
-        done.append(Kill(ready_s, after, at_kill, now))
+        done.append(Kill(victim.name, ready_s, after, at_kill, now))
         ran_s += after
         if now > 0 and ran_s > 0:
             pace = now / ran_s  # of the work per second of running
