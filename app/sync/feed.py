@@ -77,6 +77,22 @@ ENTITIES = frozenset({*TABLES, "order"})
 SHARED = frozenset(
     {"company", "warehouse", "sales_channel", "product", "barcode", "operator", "customer", "tote"}
 )
+# Parents before children: the order a fresh station database can take every entity in.
+LOAD_ORDER = (
+    "company",
+    "warehouse",
+    "sales_channel",
+    "location",
+    "product",
+    "barcode",
+    "operator",
+    "customer",
+    "station",
+    "order",
+    "tote",
+    "stock_movement",
+    "exception_task",
+)
 # Order children, in the order a loader inserts them (parents first).
 _CHILDREN: tuple[tuple[str, Table], ...] = (
     ("lines", LINE),

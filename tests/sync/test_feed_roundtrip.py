@@ -29,23 +29,6 @@ from tests.sync.centralkit import (
 pytestmark = pytest.mark.postgres
 __all__ = ["central"]
 
-# Parents before children, so a fresh station database's foreign keys hold.
-ORDER_OF_LOADING = (
-    "company",
-    "warehouse",
-    "sales_channel",
-    "location",
-    "product",
-    "barcode",
-    "operator",
-    "customer",
-    "station",
-    "order",
-    "tote",
-    "stock_movement",
-    "exception_task",
-)
-
 
 def _latest_feed(c: Central) -> dict[tuple[str, uuid.UUID], Any]:
     """Each entity's newest payload as the feed carries it (JSON from the change_log)."""
@@ -88,7 +71,7 @@ def test_every_entity_round_trips_exactly(central: Central, tmp_path: Path) -> N
 
     local = _fresh_station_db(tmp_path / "fresh.db")
     with central.engine.connect() as src, local.begin() as dst:
-        for entity in ORDER_OF_LOADING:
+        for entity in feed.LOAD_ORDER:
             if entity == "order":
                 ids = src.scalars(select(feed.ORDER.c.id)).all()
             else:

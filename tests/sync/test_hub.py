@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, text
 
-from app.services import packing
+from app.services import packages, packing
 from app.store.models import ExceptionTask, Order, StockMovement
 from app.sync import feed
 from app.sync.ops import APPLIED, REJECTED
@@ -216,3 +216,55 @@ def test_a_resent_batch_is_applied_once(central: Central) -> None:
     with central.engine.connect() as conn:
         scans = conn.scalar(text("SELECT count(*) FROM scan_event WHERE raw LIKE 'R%'"))
     assert scans == 50
+
+
+def test_every_pack_bench_operation_gives_the_same_boxes_centrally(
+    central: Central, tmp_path: Path
+) -> None:
+    """Two boxes, units moved between them, a box closed and reopened, a scan undone, an item
+    reported missing and the hold released by a supervisor (ship short), then completion."""
+    ctx = station_ctx(central, "PACK-02", tmp_path)
+    who = sign_in(ctx)
+    number = find_order(ctx, lines=2, units=3)
+    with ctx.uow(who) as uow:
+        order = packing.open_order(uow, number)
+    codes = unit_codes(ctx, order.id)
+    for code in codes:
+        with ctx.uow(who) as uow:
+            packing.scan_item(uow, packing.ItemScan(order.id, code))
+    first_line = order.lines[0].id
+    last_line = next(ln.id for ln in order.lines if ln.id != first_line)
+    steps = [
+        lambda uow: packages.add_package(uow, order.id),
+        lambda uow: packages.move_units(uow, order.id, first_line, 1, 2, 1),
+        lambda uow: packages.close_package(uow, order.id, 2, 800, packages.BOX_TYPES[1]),
+        lambda uow: packages.reopen_package(uow, order.id, 2),
+        lambda uow: packing.undo_last_scan(uow, order.id),
+        lambda uow: packing.report_missing(uow, order.id, last_line, 1, "bin empty"),
+        lambda uow: packing.release_hold(uow, order.id, "OP-9001", ship_short=True),
+        lambda uow: packages.close_package(uow, order.id, 1, 900, packages.BOX_TYPES[0]),
+        lambda uow: packages.close_package(uow, order.id, 2, 700, packages.BOX_TYPES[1]),
+        lambda uow: packing.complete_order(uow, order.id),
+    ]
+    for step in steps:
+        with ctx.uow(who) as uow:
+            step(uow)
+    ops = central.push_outbox(central.stations["PACK-02"], ctx.engine)
+    kinds = {op.kind for op in ops}
+    assert kinds >= {
+        "package.added",
+        "package.units_moved",
+        "package.closed",
+        "package.reopened",
+        "order.pack_undone",
+        "order.item_missing",
+        "order.hold_released",
+        "order.packed",
+    }
+    with central.hub() as hub:
+        hub.drain()
+    results = central.results(ctx.station_id)
+    assert [(r.seq, r.result, r.reason) for r in results] == [(op.seq, APPLIED, "") for op in ops]
+    assert _aggregate(central.engine, order.id) == _aggregate(ctx.engine, order.id)
+    assert _movements(central.engine, number) == _movements(ctx.engine, number)
+    ctx.dispose()

@@ -14,7 +14,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -23,7 +22,7 @@ from app.store.models import Order
 from app.sync.admin import StationLogin
 from app.sync.appliers import REGISTRY, ApplyContext
 from app.sync.ops import APPLIED, Op
-from tests.sync.centralkit import ROOT, Central, central, make_op
+from tests.sync.centralkit import ROOT, Central, central, make_op, running, wait_for_results
 
 pytestmark = pytest.mark.postgres
 __all__ = ["central"]
@@ -56,13 +55,6 @@ def sequence_log(central: Central) -> Iterator[None]:
         REGISTRY.pop("test.sequence", None)
 
 
-def _wait_for_results(c: Central, total: int, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while c.count("op_result") < total:
-        assert time.monotonic() < deadline, f"only {c.count('op_result')} of {total} applied"
-        time.sleep(0.1)
-
-
 def _pusher(c: Central, login: StationLogin, ops: list[Op], errors: list[BaseException]) -> None:
     try:
         for i in range(0, len(ops), 17):  # small batches, as a station online pushes
@@ -72,47 +64,31 @@ def _pusher(c: Central, login: StationLogin, ops: list[Op], errors: list[BaseExc
         errors.append(e)
 
 
+def _sequence_ops(login: StationLogin) -> list[Op]:
+    return [make_op(login.station_id, s, "test.sequence", {}, "") for s in range(1, OPS_EACH + 1)]
+
+
 def test_three_hubs_apply_each_operation_once_and_in_station_order(
     central: Central, sequence_log: None
 ) -> None:
     logins = [central.add_station(f"ST-{n}") for n in range(STATIONS)]
     hubs = [central.hub(poll_interval=0.05, batch=25) for _ in range(3)]
     errors: list[BaseException] = []
+    with running(*hubs) as hub_errors:
+        pushers = [
+            threading.Thread(
+                target=_pusher,
+                args=(central, login, _sequence_ops(login), errors),
+            )
+            for login in logins
+        ]
+        for t in pushers:
+            t.start()
+        for t in pushers:
+            t.join()
+        wait_for_results(central, STATIONS * OPS_EACH)
 
-    def run(hub: Any) -> None:
-        try:
-            hub.run()
-        except BaseException as e:
-            errors.append(e)
-
-    runners = [threading.Thread(target=run, args=(h,)) for h in hubs]
-    for t in runners:
-        t.start()
-    pushers = [
-        threading.Thread(
-            target=_pusher,
-            args=(
-                central,
-                login,
-                [
-                    make_op(login.station_id, s, "test.sequence", {}, "")
-                    for s in range(1, OPS_EACH + 1)
-                ],
-                errors,
-            ),
-        )
-        for login in logins
-    ]
-    for t in pushers:
-        t.start()
-    for t in pushers:
-        t.join()
-    _wait_for_results(central, STATIONS * OPS_EACH)
-    for h in hubs:
-        h.stop()
-    for t in runners:
-        t.join(timeout=30)
-
+    assert hub_errors == []
     assert errors == []
     assert sum(h.applied_total for h in hubs) == STATIONS * OPS_EACH
     assert sum(1 for h in hubs if h.applied_total) >= 2, "the work was shared"
@@ -190,7 +166,7 @@ def test_two_hub_processes_share_the_inbox_and_write_a_gapless_feed(
         for t in pushers:
             t.join()
         assert errors == []
-        _wait_for_results(central, 4 * 150)
+        wait_for_results(central, 4 * 150)
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
@@ -226,21 +202,11 @@ def test_a_hub_whose_connections_are_cut_reconnects_and_goes_on(
 ) -> None:
     login = central.add_station("CUT")
     hub = central.hub(poll_interval=0.1)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            hub.run()
-        except BaseException as e:
-            errors.append(e)
-
     ops = [make_op(login.station_id, s, "print.reprinted", {}, "print_job") for s in range(1, 41)]
     caplog.set_level(logging.INFO, logger="waystation.hub")
-    runner = threading.Thread(target=run)
-    runner.start()
-    try:
+    with running(hub) as errors:
         central.push(login, ops[:20])
-        _wait_for_results(central, 20)
+        wait_for_results(central, 20)
         with central.engine.connect() as conn:
             cut = conn.scalar(
                 text(
@@ -251,10 +217,7 @@ def test_a_hub_whose_connections_are_cut_reconnects_and_goes_on(
             )
         assert cut >= 1
         central.push(login, ops[20:])
-        _wait_for_results(central, 40, timeout=60)
-    finally:
-        hub.stop()
-        runner.join(timeout=30)
+        wait_for_results(central, 40, timeout=60)
     assert errors == []
     assert any(
         "central database unreachable" in r.getMessage() and "retrying in" in r.getMessage()
@@ -275,40 +238,26 @@ def test_an_insert_wakes_the_hub_and_the_hub_wakes_the_warehouses_stations(
         order_id = conn.scalar(select(Order.id).where(Order.status == "confirmed").limit(1))
         warehouse = conn.scalar(text("SELECT warehouse_id FROM station WHERE name = 'WAKE'"))
     hub = central.hub(poll_interval=30)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            hub.run()
-        except BaseException as e:
-            errors.append(e)
-
-    runner = threading.Thread(target=run)
-    runner.start()
-    try:
-        with central.connect_as(login) as station:
-            station.autocommit = True
-            station.execute(f"LISTEN {feed_channel(warehouse)}")
-            time.sleep(1.0)  # the hub has drained and is waiting on its LISTEN
-            started = time.monotonic()
-            central.push(
-                login,
-                [
-                    make_op(
-                        login.station_id,
-                        1,
-                        "order.pack_started",
-                        {"order_id": str(order_id)},
-                        "order",
-                        order_id,
-                    )
-                ],
-            )
-            woke = next(station.notifies(timeout=10, stop_after=1), None)
-            took = time.monotonic() - started
-    finally:
-        hub.stop()
-        runner.join(timeout=40)
+    with running(hub) as errors, central.connect_as(login) as station:
+        station.autocommit = True
+        station.execute(f"LISTEN {feed_channel(warehouse)}")
+        time.sleep(1.0)  # the hub has drained and is waiting on its LISTEN
+        started = time.monotonic()
+        central.push(
+            login,
+            [
+                make_op(
+                    login.station_id,
+                    1,
+                    "order.pack_started",
+                    {"order_id": str(order_id)},
+                    "order",
+                    order_id,
+                )
+            ],
+        )
+        woke = next(station.notifies(timeout=10, stop_after=1), None)
+        took = time.monotonic() - started
     assert errors == []
     assert woke is not None, "no NOTIFY reached the station"
     assert took < 5, f"{took:.1f} s: the hub was not woken by the insert"

@@ -18,7 +18,7 @@ from app.store.models import Order
 from app.sync import schema
 from app.sync.admin import StationLogin
 from app.sync.ops import APPLIED, Op
-from tests.sync.centralkit import Central, central, make_op
+from tests.sync.centralkit import Central, central, make_op, running, wait_for_results
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 __all__ = ["central"]
@@ -87,13 +87,6 @@ def _ops(login: StationLogin, order_id: uuid.UUID, first: int, count: int) -> li
     return out
 
 
-def _wait(c: Central, total: int, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while c.count("op_result") < total:
-        assert time.monotonic() < deadline, f"{c.count('op_result')} of {total} applied"
-        time.sleep(0.1)
-
-
 def test_operations_pending_across_a_migration_are_all_applied(
     central: Central, tmp_path: Path
 ) -> None:
@@ -114,18 +107,8 @@ def test_operations_pending_across_a_migration_are_all_applied(
     assert "priority" in {c["name"] for c in inspect(central.engine).get_columns("sales_order")}
 
     hub = central.hub(poll_interval=0.05, batch=40)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            hub.run()
-        except BaseException as e:
-            errors.append(e)
-
-    runner = threading.Thread(target=run)
-    runner.start()
-    try:
-        _wait(central, 300)
+    with running(hub) as errors:
+        wait_for_results(central, 300)
 
         # 2. The hub runs and the stations push while the schema is taken back down.
         def push_more() -> None:
@@ -142,11 +125,7 @@ def test_operations_pending_across_a_migration_are_all_applied(
         time.sleep(0.05)
         _migrate(central, extra, migrate.HEAD, down=True)
         pusher.join()
-        _wait(central, 600)
-    finally:
-        hub.stop()
-        runner.join(timeout=30)
-
+        wait_for_results(central, 600)
     assert errors == []
     assert "priority" not in {c["name"] for c in inspect(central.engine).get_columns("sales_order")}
     results = central.results()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.domain.errors import ValidationError
-from app.services.packages import MAX_WEIGHT_G
+from app.services.packages import MAX_WEIGHT_G, shift_units
 from app.store.models import PackageItem, ScanEvent
 from app.sync.appliers import ApplyContext, applier
 from app.sync.appliers.orders import (
@@ -81,21 +81,7 @@ def units_moved(ctx: ApplyContext, op: Op) -> None:
             f"Package {src.seq} of order {order.number} holds {have} of that item centrally, "
             f"so {qty} cannot move — check the boxes and move them again."
         )
-    item.qty -= qty
-    if item.qty == 0:
-        s.delete(item)
-    target = s.scalar(
-        select(PackageItem).where(
-            PackageItem.package_id == dst.id, PackageItem.order_line_id == line_id
-        )
-    )
-    if target is None:
-        s.add(PackageItem(package_id=dst.id, order_line_id=line_id, qty=qty))
-    else:
-        target.qty += qty
-    for pkg in (src, dst):
-        if pkg.status == "closed":
-            pkg.status, pkg.weight_g, pkg.closed_at = "open", None, None
+    shift_units(s, item, dst, qty)
 
 
 @applier("package.reopened")
