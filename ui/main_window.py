@@ -1,5 +1,6 @@
-"""The station's main window: it only assembles the screens (sign-in, pack, search), the
-status bar and the one database worker, and routes scans to the screen that is active."""
+"""The station's main window: it only assembles the screens (sign-in, pack, search, print
+jobs, sync conflicts, exceptions), the status bar, the one database worker and — with a central
+database — the sync worker, and routes scans to the screen that is active."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
 from app.bootstrap import StationContext
@@ -19,12 +20,15 @@ from app.services.views import OperatorView
 from ui.feedback import Sounds
 from ui.ops import DbOp, DbWorker
 from ui.print_runner import PrintRunner
+from ui.screens.conflicts import ConflictsScreen
+from ui.screens.exceptions import ExceptionsScreen
 from ui.screens.pack import PackScreen
 from ui.screens.print_journal import PrintJournalScreen
 from ui.screens.printer_setup import PrinterSetupScreen
 from ui.screens.search import SearchScreen
 from ui.screens.signin import SignInScreen
 from ui.status_bar import StationStatusBar
+from ui.sync_runner import SyncRunner
 from ui.theme import colors
 
 log = logging.getLogger(__name__)
@@ -68,6 +72,9 @@ class MainWindow(QMainWindow):
         self._operator: OperatorView | None = None
         self._shown_once = False
         self.wedge: QObject | None = None
+        # With a central database: the sync worker (its own thread), started once on screen.
+        self.sync = SyncRunner(config, self) if config.central is not None else None
+        self._sync_counts: tuple[int, int, int] | None = None
 
         def uow() -> Any:  # a UnitOfWork (app.store stays out of ui)
             return ctx.uow(self._operator)
@@ -82,6 +89,7 @@ class MainWindow(QMainWindow):
                 conf.sscc_block,
                 labels=label is not None,
                 label_on_last_scan=label is not None and label.label_on_last_scan,
+                claims=self.sync.claim if self.sync is not None else None,
             )
 
         def read_counts() -> tuple[int, list[print_jobs.WaitingSummary]]:
@@ -114,7 +122,17 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         self.printer = PrintRunner(print_due, recover_prints, self)
         self.printers = PrinterSetupScreen(self.printer.run, ctx.station_name, parent=self)
-        for screen in (self.signin, self.pack, self.search, self.journal, self.printers):
+        self.conflicts = ConflictsScreen(uow, self.worker, parent=self)
+        self.exceptions = ExceptionsScreen(uow, self.worker, parent=self)
+        for screen in (
+            self.signin,
+            self.pack,
+            self.search,
+            self.journal,
+            self.printers,
+            self.conflicts,
+            self.exceptions,
+        ):
             self.stack.addWidget(screen)
         self.setCentralWidget(self.stack)
         self.status = StationStatusBar(
@@ -141,6 +159,21 @@ class MainWindow(QMainWindow):
         self.printers.back_requested.connect(self.show_journal)
         self.printers.save_requested.connect(self._save_printers)
         self.printer.ran.connect(lambda _printed: self._journal_ran())
+        self.status.conflicts_requested.connect(self.show_conflicts)
+        self.status.exceptions_requested.connect(self.show_exceptions)
+        for screen in (self.conflicts, self.exceptions):
+            screen.back_requested.connect(self.show_pack)
+        for keys, slot in (("F6", self.show_conflicts), ("F7", self.show_exceptions)):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setAutoRepeat(False)
+            shortcut.activated.connect(slot)
+        if self.sync is not None:
+            sync = self.sync
+            sync.status_changed.connect(self._sync_changed)
+            # Every action runs on the database worker: when it falls idle, push what it did.
+            self.worker.idle_changed.connect(lambda idle: sync.wake() if idle else None)
+            self.exceptions.resolved.connect(sync.wake)
+            self.conflicts.acknowledged.connect(sync.wake)
 
     # --- scans -----------------------------------------------------------------------------
 
@@ -157,6 +190,9 @@ class MainWindow(QMainWindow):
         current = self.stack.currentWidget()
         if current is self.signin:
             self.signin.handle_scan(code)
+            return
+        if current is self.exceptions:
+            self.exceptions.handle_scan(code)  # a supervisor's badge resolves the chosen one
             return
         if current is not self.pack:
             self.show_pack()  # a scan on the search screen is meant for the bench
@@ -211,6 +247,31 @@ class MainWindow(QMainWindow):
 
         DbOp(self.worker, save).success(saved).failure(self.printers.failed).run()
 
+    def show_conflicts(self) -> None:
+        if self._operator is None:
+            return
+        self.stack.setCurrentWidget(self.conflicts)
+        self.conflicts.refresh()
+
+    def show_exceptions(self) -> None:
+        if self._operator is None:
+            return
+        self.stack.setCurrentWidget(self.exceptions)
+        self.exceptions.refresh()
+
+    def _sync_changed(self) -> None:
+        assert self.sync is not None
+        status = self.sync.status
+        before = self._sync_counts
+        self._sync_counts = (status.conflicts, status.exceptions, status.cursor)
+        self.status.set_sync(status)
+        if before != self._sync_counts:  # new rows may have arrived: the open list re-reads
+            current = self.stack.currentWidget()
+            if current is self.conflicts:
+                self.conflicts.refresh()
+            elif current is self.exceptions:
+                self.exceptions.refresh()
+
     def _journal_ran(self) -> None:
         if self.stack.currentWidget() is self.journal:
             self.journal.refresh()
@@ -232,6 +293,8 @@ class MainWindow(QMainWindow):
     def _became_ready(self) -> None:
         self.signin.load_names()
         self.status.start()
+        if self.sync is not None:
+            self.sync.start()
         # After the first paint: the print worker starts while the person reaches for their
         # badge. (The GS1 tables load with the first scan, on the database worker.)
         QTimer.singleShot(WARM_UP_AFTER_SHOW_MS, self._warm_up)
@@ -266,6 +329,8 @@ class MainWindow(QMainWindow):
             self.wedge = None
         self._checkpoint.stop()
         self.printer.stop()
+        if self.sync is not None:
+            self.sync.stop()
         self.worker.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:
