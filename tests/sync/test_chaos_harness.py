@@ -131,7 +131,8 @@ def test_drop_all_and_offline(chaos_cluster: PgCluster, table: str, proxy: PgPro
 def test_random_drops_hit_some_statements_and_spare_the_rest(
     chaos_cluster: PgCluster, table: str, proxy: PgProxy
 ) -> None:
-    proxy.random_drop = 0.05
+    proxy.random_drop = 0.5  # half the connections die within their first 20 messages
+    proxy.doom_within = 20
     ok = failed = 0
     for i in range(200):
         try:

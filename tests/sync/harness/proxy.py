@@ -13,8 +13,9 @@ Faults, all switchable while connections run:
 - ``offline``: new connections are refused (accepted and closed at once) — a network outage;
 - ``blackhole``: bytes stop flowing both ways but sockets stay open — a silent partition, the
   kind only timeouts notice;
-- ``random_drop``: the chance that each message from the server (and each chunk from the
-  client) ends its connection instead of arriving;
+- ``random_drop``: the chance that a new connection is doomed: it is cut after a random
+  number (1 to ``doom_within``) of messages from the server and chunks from the client, in
+  the middle of whatever it carries then;
 - ``commit_drop``: the chance that a server's answer to a COMMIT is swallowed and the
   connection cut right after the commit.
 
@@ -46,7 +47,14 @@ class _Conn:
     opaque: bool = False  # TLS was agreed: nothing to read any more
     holding: bytearray | None = None  # a COMMIT's answer, held until its ReadyForQuery
     closed: bool = False
+    doom: int | None = None  # cut after this many more messages either way
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def doomed(self) -> bool:
+        if self.doom is None:
+            return False
+        self.doom -= 1
+        return self.doom <= 0
 
 
 class PgProxy:
@@ -59,6 +67,7 @@ class PgProxy:
         self.offline = False
         self.blackhole = False
         self.random_drop = 0.0
+        self.doom_within = 300
         self.commit_drop = 0.0
         self.max_drops: int | None = None  # stop dropping (of either kind) after this many
         self.stats: Counter[str] = Counter()
@@ -163,6 +172,8 @@ class PgProxy:
             writer.transport.abort()
             return
         conn = _Conn(client=writer, server=up_writer)
+        if self._may_drop(self.random_drop):
+            conn.doom = self._rng.randint(1, self.doom_within)
         self._conns.add(conn)
         conn.tasks = [
             asyncio.create_task(self._client_to_server(conn, reader)),
@@ -190,7 +201,7 @@ class PgProxy:
                     data = self._read_startup(conn, buf)
                     if not data:
                         continue
-                if self._may_drop(self.random_drop):
+                if conn.doomed():
                     self._cut(conn, "random")
                     return
                 conn.server.write(data)
@@ -284,7 +295,7 @@ class PgProxy:
             if kind == ord("C") and msg[5:].startswith(b"COMMIT\x00"):
                 conn.holding = bytearray(msg)
                 continue
-            if self._may_drop(self.random_drop):
+            if conn.doomed():
                 return bytes(out), "random"
             out += msg
         return bytes(out), ""
