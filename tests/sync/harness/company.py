@@ -150,6 +150,32 @@ class Site:
         finally:
             ctx.dispose()
 
+    def play_elsewhere(self, actions: Sequence[Action]) -> list[tuple[uuid.UUID, Action]]:
+        """Perform the actions in a process of the station's own (its environment, its clock
+        offset included); the operation ids in order."""
+        import json
+        import os
+        import subprocess
+        import sys
+
+        from tests.sync.harness.procs import ROOT
+
+        script = self.folder / f"actions-{uuid.uuid4().hex[:8]}.json"
+        script.write_text(json.dumps([a.to_json() for a in actions]))
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.sync.harness.stockplay", str(self.toml), str(script)],
+            env={**os.environ, **self.env, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        ids = [uuid.UUID(line) for line in done.stdout.split()]
+        assert len(ids) == len(actions), done.stdout
+        return list(zip(ids, actions, strict=True))
+
     def connect(self) -> Any:
         """A psycopg connection to central as this station (through its proxy, if any)."""
         from app.config import load_config
@@ -285,11 +311,13 @@ class Company:
             )
         )
 
-    def station(self, site: Site) -> Proc:
+    def station(self, site: Site, *extra: str, name: str = "") -> Proc:
+        """``station sync`` for the site (``extra``: ``--once``, ``--until-done``...), with the
+        site's environment as it is now (its clock offset included)."""
         return self.runner.program(
-            site.name,
+            name or site.name,
             "app.cli",
-            ["station", "sync", "--config", str(site.toml)],
+            ["station", "sync", "--config", str(site.toml), *extra],
             env=site.env,
         )
 
