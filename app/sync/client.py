@@ -39,7 +39,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.clock import utcnow
 from app.config import CentralConfig, database_password
-from app.store.models import OutboxOp, Station, SyncDeferred, SyncState
+from app.store.models import OutboxOp, Station, StockMovement, SyncDeferred, SyncState
 from app.sync import feed
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ _OUT: Table = OutboxOp.__table__  # type: ignore[assignment]
 _STATE: Table = SyncState.__table__  # type: ignore[assignment]
 _DEFERRED: Table = SyncDeferred.__table__  # type: ignore[assignment]
 _STATION: Table = Station.__table__  # type: ignore[assignment]
+_MOVEMENT: Table = StockMovement.__table__  # type: ignore[assignment]
 _NEVER = float("inf")  # an operation with no result yet covers no position
 
 _PUSH_SQL = """
@@ -289,6 +290,9 @@ def _store(
                 for r in results
             ],
         )
+    rejected = [r[0] for r in results if r[2] == "rejected"]
+    if rejected:
+        _take_back_rejected(conn, rejected)
     covers = _uncovered(conn)
     applied = _apply_deferred(conn, covers)
     held = 0
@@ -324,6 +328,30 @@ def _store(
         .values(cursor=new_cursor, last_pull_at=utcnow(), last_error="")
     )
     return Pulled(len(results), len(rows), applied, held, done, new_cursor, more=False)
+
+
+def _ledger_rows_of(payload: dict[str, Any]) -> list[uuid.UUID]:
+    """The ids of the ledger rows an operation wrote (stock facts list them as ``movements``,
+    a completed order as ``lines[].movement_id``)."""
+    ids: list[uuid.UUID] = []
+    for row in payload.get("movements") or []:
+        if isinstance(row, dict) and row.get("id"):
+            ids.append(uuid.UUID(str(row["id"])))
+    for line in payload.get("lines") or []:
+        if isinstance(line, dict) and line.get("movement_id"):
+            ids.append(uuid.UUID(str(line["movement_id"])))
+    return ids
+
+
+def _take_back_rejected(conn: Connection, op_ids: Sequence[uuid.UUID]) -> None:
+    """A refused operation's ledger rows never reached central: take them out of the station's
+    ledger too. (Its own entity comes back from central through the feed; a ledger row never
+    would — the feed only ever adds them.)"""
+    payloads = conn.execute(select(_OUT.c.payload).where(_OUT.c.op_id.in_(op_ids))).scalars()
+    ids = [i for payload in payloads for i in _ledger_rows_of(dict(payload or {}))]
+    if ids:
+        conn.execute(delete(_MOVEMENT).where(_MOVEMENT.c.id.in_(ids)))
+        log.info("%d ledger row(s) of refused operations taken out of the ledger", len(ids))
 
 
 def _uncovered(conn: Connection) -> dict[tuple[str, uuid.UUID], float]:

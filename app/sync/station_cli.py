@@ -40,7 +40,10 @@ def run(config_path: str | None, *, once: bool, until_done: bool, timeout: float
     ctx.dispose()
     worker = SyncWorker(config)
     if once or until_done:
-        caught_up = worker.sync_until_caught_up(all_done=until_done, timeout=timeout)
+        try:
+            caught_up = worker.sync_until_caught_up(all_done=until_done, timeout=timeout)
+        finally:
+            worker.stop()
         status = worker.status
         words = (
             f"cursor {status.cursor}, {status.waiting} operation(s) waiting, "

@@ -373,3 +373,60 @@ def test_a_row_held_back_behind_an_operation_that_changed_nothing_is_applied_whe
     )
     a.close()
     b.close()
+
+
+def test_a_refused_completion_takes_its_ledger_rows_back_out(
+    central: Central, tmp_path: Path
+) -> None:
+    a = add_bench(central, "PACK-01", tmp_path)
+    b = add_bench(central, "PACK-02", tmp_path)
+    hub = central.hub()
+    number = confirmed_orders(a.ctx, 1)[0]
+    _open_and_scan(a, number, 0)
+    a.push()
+    hub.drain()
+    # Bench B, offline, packs the whole order and completes it: its ledger shows units out.
+    from app.services import packages
+
+    order_id = _open_and_scan(b, number, 999)  # every unit
+    who = b.sign_in()
+    with b.ctx.uow(who) as uow:
+        packages.close_package(uow, order_id, 1, 800, packages.BOX_TYPES[0])
+    with b.ctx.uow(who) as uow:
+        packing.complete_order(uow, order_id)
+    assert _ledger(b, number), "the completion wrote ledger rows at the bench"
+    b.push()
+    hub.drain()
+    b.sync()
+    with b.ctx.engine.connect() as conn:
+        refused = conn.scalar(
+            select(OutboxOp.reason).where(
+                OutboxOp.kind == "order.packed", OutboxOp.result == REJECTED
+            )
+        )
+    assert refused, "central let a bench that does not hold the order complete it"
+    assert _ledger(b, number) == [] == _ledger_central(central, number)
+    mine, theirs = station_view(b.ctx.engine), central_view(central.engine, _warehouse(central))
+    assert mine.differences(theirs) == []
+    a.close()
+    b.close()
+
+
+def _ledger(b: Bench, number: str) -> list[tuple[str, int]]:
+    from app.store.models import StockMovement
+
+    with b.ctx.engine.connect() as conn:
+        rows = conn.execute(
+            select(StockMovement.id, StockMovement.qty).where(StockMovement.ref == number)
+        )
+        return sorted((str(i), q) for i, q in rows)
+
+
+def _ledger_central(c: Central, number: str) -> list[tuple[str, int]]:
+    from app.store.models import StockMovement
+
+    with c.engine.connect() as conn:
+        rows = conn.execute(
+            select(StockMovement.id, StockMovement.qty).where(StockMovement.ref == number)
+        )
+        return sorted((str(i), q) for i, q in rows)
