@@ -175,3 +175,32 @@ def test_kill9_ends_a_process_at_once(tmp_path: Path) -> None:
         done = runner.program("done", "timeit", ["-n", "1", "pass"]).start()
         wait_for("a short program to end", lambda: not done.alive, timeout=30)
         assert done.exits == [0]
+
+
+def test_sever_silences_connections_for_good(
+    chaos_cluster: PgCluster, table: str, proxy: PgProxy
+) -> None:
+    old = psycopg.connect(via(proxy, table), autocommit=True)
+    proxy.sever()
+    answer: list[object] = []
+
+    def ask() -> None:
+        try:
+            answer.append(old.execute("SELECT 4").fetchone())
+        except psycopg.OperationalError as e:
+            answer.append(e)
+
+    worker = threading.Thread(target=ask)
+    worker.start()
+    worker.join(timeout=0.5)
+    assert answer == []
+    proxy.heal()
+    with psycopg.connect(via(proxy, table)) as conn:  # new connections get through again
+        assert conn.execute("SELECT 5").fetchone() == (5,)
+    worker.join(timeout=0.5)
+    assert answer == []  # the old one never hears back
+    proxy.drop_all()
+    worker.join(timeout=5)
+    assert len(answer) == 1
+    assert isinstance(answer[0], psycopg.OperationalError)
+    old.close()

@@ -112,3 +112,42 @@ def test_connections_dropped_even_after_a_commit(company: Company, proxies: list
     assert sum(p.stats["refused"] for p in proxies) >= 1
     assert sum(p.stats["drops_random"] for p in proxies) >= 1
     assert_exactly_once(co, played, start)
+
+
+def test_a_silent_network_does_not_wedge_the_sync(company: Company, proxies: list[PgProxy]) -> None:
+    """The connections in use go silent for good (a middlebox lost its state: no reset, no
+    answer, ever); new connections work again a few seconds later. Station and hub give up on
+    the dead connections by themselves and finish."""
+    co = company
+    rng = random.Random(SEED + 5)
+    station_proxy, _, hub_proxy = proxies
+    start = read_ledger(co.engine)
+    site = co.add_station("SILENT-1", via=station_proxy)
+    room = Stockroom.of(site.engine(), products=30)
+    played = Played(site, site.play(room.random_actions(rng, 800), durable=False))
+    hub = co.hub(port=hub_proxy.port).start()
+    station = co.station(site).start()
+    wait_for(
+        "some operations applied",
+        lambda: co.scalar("SELECT count(*) FROM op_result") >= 300,
+        timeout=300,
+        alive=[hub, station],
+    )
+    for p in (station_proxy, hub_proxy):
+        p.sever()
+    time.sleep(3)
+    for p in (station_proxy, hub_proxy):
+        p.heal()
+
+    wait_for(
+        "the station to have every operation done",
+        lambda: all_done(site, len(played.ops)),
+        timeout=60,
+        alive=[hub, station],
+        context=lambda: f"{outbox_states(site)}\n{co.runner.logs()}",
+    )
+    assert station_proxy.stats["severed"] >= 1
+    assert hub_proxy.stats["severed"] >= 1
+    for proc in (hub, station):
+        assert proc.stop() == 0, proc.log_tail()
+    assert_exactly_once(co, [played], start)

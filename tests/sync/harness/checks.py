@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 
 from app.store.models import OutboxOp
 from tests.sync.harness.company import Company, Site
@@ -100,14 +100,23 @@ def assert_exactly_once(co: Company, played: Sequence[Played], start: Ledger) ->
 def assert_oversells(co: Company, played: Sequence[Played], start: Ledger) -> None:
     """Replayed in the order central applied them (feed position), the operations that took a
     place below zero are exactly those with an oversell task, one each."""
-    by_op: Mapping[uuid.UUID, Action] = {op_id: a for p in played for op_id, a in p.ops}
-    order = [r[0] for r in co.rows("SELECT op_id FROM op_result WHERE pos > 0 ORDER BY pos")]
+    assert_oversells_in(co.engine, {p.site.name: p.ops for p in played}, start)
+
+
+def assert_oversells_in(
+    central: Engine, ops: Mapping[str, Sequence[tuple[uuid.UUID, Action]]], start: Ledger
+) -> None:
+    """:func:`assert_oversells` for operations of named stations in the ``central`` database;
+    each station's operations must also have been applied in its own order."""
+    by_op: dict[uuid.UUID, Action] = {op_id: a for mine in ops.values() for op_id, a in mine}
+    with central.connect() as conn:
+        order = list(conn.scalars(text("SELECT op_id FROM op_result WHERE pos > 0 ORDER BY pos")))
+        tasks = list(conn.scalars(text("SELECT op_id FROM exception_task WHERE kind = 'oversell'")))
     assert sorted(order) == sorted(by_op), "not every operation has a feed position"
-    for p in played:  # each station's operations were applied in its own order
-        mine = {op_id for op_id, _ in p.ops}
-        assert [o for o in order if o in mine] == [o for o, _ in p.ops], p.site.name
+    for name, mine in ops.items():
+        ids = {op_id for op_id, _ in mine}
+        assert [o for o in order if o in ids] == [o for o, _ in mine], f"{name}: out of order"
     _, oversold = replay(start, [(o, by_op[o]) for o in order])
-    tasks = [r[0] for r in co.rows("SELECT op_id FROM exception_task WHERE kind = 'oversell'")]
     assert len(tasks) == len(set(tasks)), "an operation raised two oversell tasks"
     assert set(tasks) == oversold, (
         f"{len(set(tasks) - oversold)} oversell task(s) too many, "

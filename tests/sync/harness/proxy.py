@@ -12,7 +12,10 @@ Faults, all switchable while connections run:
 - :meth:`PgProxy.drop_all` cuts every open connection now;
 - ``offline``: new connections are refused (accepted and closed at once) — a network outage;
 - ``blackhole``: bytes stop flowing both ways but sockets stay open — a silent partition, the
-  kind only timeouts notice;
+  kind only timeouts notice; lifted, the held bytes flow on;
+- :meth:`PgProxy.sever`: every open connection (and each new one while severed) goes silent
+  for good — what it carries is thrown away, and it is never closed — as a connection through
+  a middlebox that lost its state; :meth:`PgProxy.heal` lets new connections through again;
 - ``random_drop``: the chance that a new connection is doomed: it is cut after a random
   number (1 to ``doom_within``) of messages from the server and chunks from the client, in
   the middle of whatever it carries then;
@@ -48,6 +51,7 @@ class _Conn:
     holding: bytearray | None = None  # a COMMIT's answer, held until its ReadyForQuery
     closed: bool = False
     doom: int | None = None  # cut after this many more messages either way
+    frozen: bool = False  # severed: bytes are read and thrown away, the sockets stay open
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def doomed(self) -> bool:
@@ -66,6 +70,7 @@ class PgProxy:
         self.port = 0
         self.offline = False
         self.blackhole = False
+        self.severed = False
         self.random_drop = 0.0
         self.doom_within = 300
         self.commit_drop = 0.0
@@ -101,9 +106,22 @@ class PgProxy:
         self.blackhole = on
         self._loop.call_soon_threadsafe(self._unblocked.clear if on else self._unblocked.set)
 
+    def sever(self) -> None:
+        self.severed = True
+        self._loop.call_soon_threadsafe(self._freeze_all)
+
+    def heal(self) -> None:
+        self.severed = False
+
+    def _freeze_all(self) -> None:
+        for conn in self._conns:
+            conn.frozen = True
+        self.stats["severed"] += len(self._conns)
+
     def calm(self) -> None:
         """No more faults: every new and open connection works normally."""
         self.offline = False
+        self.severed = False
         self.random_drop = 0.0
         self.commit_drop = 0.0
         self.set_blackhole(False)
@@ -171,7 +189,7 @@ class PgProxy:
             self.stats["server_unreachable"] += 1
             writer.transport.abort()
             return
-        conn = _Conn(client=writer, server=up_writer)
+        conn = _Conn(client=writer, server=up_writer, frozen=self.severed)
         if self._may_drop(self.random_drop):
             conn.doom = self._rng.randint(1, self.doom_within)
         self._conns.add(conn)
@@ -192,10 +210,14 @@ class PgProxy:
             while not conn.closed:
                 data = await reader.read(65536)
                 if not data:
+                    if conn.frozen:  # a severed link carries no end-of-stream either
+                        await asyncio.Event().wait()
                     break
                 await self._unblocked.wait()
                 if conn.closed:
                     return
+                if conn.frozen:
+                    continue
                 if not conn.started and not conn.opaque:
                     buf += data
                     data = self._read_startup(conn, buf)
@@ -236,10 +258,14 @@ class PgProxy:
             while not conn.closed:
                 data = await reader.read(65536)
                 if not data:
+                    if conn.frozen:  # a severed link carries no end-of-stream either
+                        await asyncio.Event().wait()
                     break
                 await self._unblocked.wait()
                 if conn.closed:
                     return
+                if conn.frozen:
+                    continue
                 if conn.opaque:
                     out = data
                 else:
