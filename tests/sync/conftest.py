@@ -11,6 +11,15 @@ import pytest
 from tests.sync.harness.pgcluster import PgCluster
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _drop_company_templates() -> Iterator[None]:
+    """The template databases the chaos tests copy companies from go at the end."""
+    yield
+    from tests.sync.harness.company import drop_templates
+
+    drop_templates()
+
+
 @pytest.fixture(scope="session")
 def chaos_cluster() -> Iterator[PgCluster]:
     """A PostgreSQL server for the chaos tests only: restarting it hurts no other test."""
