@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,7 @@ class StationContext:
     printers); everything reads it when it needs it rather than keeping a copy.
     """
 
-    config: StationConfig
+    config: StationConfig  # .central set: the station syncs with a central database
     engine: Engine
     sessions: sessionmaker[Session]
     station_id: uuid.UUID
@@ -54,10 +55,21 @@ class StationContext:
         self.engine.dispose()
 
 
-def bootstrap(config: StationConfig, *, upgrade: bool = True) -> StationContext:
+def bootstrap(
+    config: StationConfig,
+    *,
+    upgrade: bool = True,
+    progress: Callable[[str, int], None] | None = None,
+) -> StationContext:
+    """Open the station's database (made and migrated if new). A station with a central
+    database is loaded from it the first time (``progress(table, rows)`` while it loads)."""
     url = config.local_database_url()
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if config.central is not None:
+        from app.sync.snapshot import ensure_loaded
+
+        ensure_loaded(config, progress)
     engine = make_engine(url, autocheckpoint=False)
     if upgrade:
         upgrade_if_needed(engine)

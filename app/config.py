@@ -5,10 +5,14 @@ The file is ``station.toml`` in ``platformdirs.user_config_dir("waystation")``
 A missing file means the embedded default: a local SQLite database in the user data folder,
 no central database, packing slips saved to a folder. Passwords never live here: the central
 database's password is kept in the OS keyring (see :func:`database_password`).
+
+A ``[central]`` section connects the station to the company's central PostgreSQL database (the
+settings ``waystation-admin station add`` prints); without it the station runs standalone.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -18,6 +22,7 @@ from typing import Any
 from app.domain.errors import ConfigError
 
 APP_NAME = "waystation"
+log = logging.getLogger(__name__)
 
 
 def config_path() -> Path:
@@ -167,12 +172,71 @@ class CameraConfig:
         return Path(self.record_folder) if self.record_folder else data_dir() / "videos"
 
 
+CLAIM_WAIT_S = 1.5
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+@dataclass(frozen=True, slots=True)
+class CentralConfig:
+    """The central PostgreSQL database this station syncs with, as the station's own login
+    role. The password is not here: it is in the OS keyring under :meth:`keyring_user`."""
+
+    host: str = ""
+    user: str = ""  # the station's login role, made by `waystation-admin station add`
+    warehouse: str = ""  # the code of the warehouse whose feed the station follows
+    port: int = 5432
+    dbname: str = "waystation"
+    sslmode: str = "prefer"  # "verify-full" where the network is not the company's own
+    sslrootcert: str = ""  # the CA that signed the server's certificate (verify-ca/-full)
+    claim_wait_s: float = CLAIM_WAIT_S  # online: how long opening an order waits for central
+
+    def __post_init__(self) -> None:
+        for name in ("host", "user", "warehouse", "dbname"):
+            if not str(getattr(self, name)).strip():
+                raise ValueError(f"[central] needs {name}")
+        if not isinstance(self.port, int) or not 1 <= self.port <= 65535:
+            raise ValueError(f"[central] port {self.port!r} is not a TCP port (1–65535)")
+        if self.sslmode not in SSL_MODES:
+            raise ValueError(
+                f"[central] sslmode {self.sslmode!r} is not one of {', '.join(SSL_MODES)}"
+            )
+        if not isinstance(self.claim_wait_s, int | float) or not 0 <= self.claim_wait_s <= 120:
+            raise ValueError(
+                f"[central] claim_wait_s {self.claim_wait_s!r} must be 0 to 120 seconds"
+            )
+        if self.sslmode in ("verify-ca", "verify-full") and not self.sslrootcert:
+            raise ValueError(f"[central] sslmode {self.sslmode} needs sslrootcert (the CA file)")
+
+    def keyring_user(self) -> str:
+        """The name the password is kept under in the keyring (service ``waystation``)."""
+        return f"{self.user}@{self.host}:{self.port}/{self.dbname}"
+
+    def describe(self) -> str:
+        return f"{self.user}@{self.host}:{self.port}/{self.dbname}"
+
+    def connect_kwargs(self, password: str | None = None) -> dict[str, Any]:
+        """libpq connection parameters (psycopg.connect(**kwargs)). Without a password libpq
+        falls back to its own sources (PGPASSWORD, ~/.pgpass) — how a headless station runs."""
+        params: dict[str, Any] = {
+            "host": self.host,
+            "port": self.port,
+            "dbname": self.dbname,
+            "user": self.user,
+            "sslmode": self.sslmode,
+            "application_name": "waystation-station",
+        }
+        if self.sslrootcert:
+            params["sslrootcert"] = self.sslrootcert
+        if password:
+            params["password"] = password
+        return params
+
+
 @dataclass(frozen=True, slots=True)
 class StationConfig:
     station_name: str = "PACK-01"
     warehouse_code: str = "WH1"
     database_url: str = ""  # empty: <data dir>/station.db
-    central_url: str = ""  # empty: standalone, no sync
     locale: str = ""  # empty: the system's
     theme: str = "light"  # light / dark
     sounds: bool = True
@@ -182,6 +246,7 @@ class StationConfig:
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
     camera: CameraConfig = field(default_factory=CameraConfig)
     codes: CodesConfig = field(default_factory=CodesConfig)
+    central: CentralConfig | None = None  # None: standalone, no sync (the embedded default)
 
     def local_database_url(self) -> str:
         if self.database_url:
@@ -232,8 +297,20 @@ def parse_config(raw: dict[str, Any], *, source: str = "settings") -> StationCon
         codes.check()
         camera = CameraConfig(**_known(CameraConfig, dict(raw.get("camera", {}))))
         camera.check()
+        central_raw = raw.get("central")
+        central = None
+        if central_raw is not None:
+            try:
+                central = CentralConfig(**_known(CentralConfig, dict(central_raw)))
+            except (TypeError, ValueError) as e:
+                raise ValueError(
+                    f"{e} — use the settings `waystation-admin station add` printed for this "
+                    "station, or remove [central] to run it standalone"
+                ) from e
         cfg = StationConfig(**_known(StationConfig, station))
-        return replace(cfg, printers=printers, scanner=scanner, camera=camera, codes=codes)
+        return replace(
+            cfg, printers=printers, scanner=scanner, camera=camera, codes=codes, central=central
+        )
     except (TypeError, ValueError) as e:
         raise ConfigError(f"The station settings in {source} are not valid: {e}.") from e
 
@@ -243,7 +320,10 @@ def _known(cls: type, values: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(values) - names)
     if unknown:
         raise ValueError(f"unknown setting(s) {', '.join(unknown)}")
-    return {k: v for k, v in values.items() if k not in ("printers", "scanner", "camera", "codes")}
+    return {k: v for k, v in values.items() if k not in _SECTIONS}
+
+
+_SECTIONS = ("printers", "scanner", "camera", "codes", "central")
 
 
 def to_toml(config: StationConfig) -> dict[str, Any]:
@@ -252,8 +332,7 @@ def to_toml(config: StationConfig) -> dict[str, Any]:
     station = {
         f.name: getattr(config, f.name)
         for f in fields(StationConfig)
-        if f.name not in ("printers", "scanner", "camera", "codes")
-        and getattr(config, f.name) != getattr(default, f.name)
+        if f.name not in _SECTIONS and getattr(config, f.name) != getattr(default, f.name)
     }
     out: dict[str, Any] = {"station": station}
     blank = PrinterConfig()
@@ -271,6 +350,8 @@ def to_toml(config: StationConfig) -> dict[str, Any]:
         changed = _changed(getattr(config, name))
         if changed:
             out[name] = changed
+    if config.central is not None:
+        out["central"] = central_toml(config.central)
     return out
 
 
@@ -283,6 +364,17 @@ def _changed(section: Any) -> dict[str, Any]:
         if value != getattr(blank, f.name):
             out[f.name] = list(value) if isinstance(value, tuple) else value
     return out
+
+
+def central_toml(central: CentralConfig) -> dict[str, Any]:
+    """The ``[central]`` section as the file holds it (an empty sslrootcert and the usual
+    claim wait left out)."""
+    return {
+        f.name: getattr(central, f.name)
+        for f in fields(CentralConfig)
+        if (f.name != "sslrootcert" or central.sslrootcert)
+        and (f.name != "claim_wait_s" or central.claim_wait_s != CLAIM_WAIT_S)
+    }
 
 
 def save_config(config: StationConfig, path: Path | None = None) -> Path:
@@ -303,9 +395,39 @@ def save_config(config: StationConfig, path: Path | None = None) -> Path:
     return path
 
 
-def database_password(service_url: str) -> str | None:
-    """The central database's password, from the OS keyring (never from the config file)."""
-    import keyring
+def database_password(central: CentralConfig) -> str | None:
+    """The central database's password, from the OS keyring (never from the config file).
 
-    value: str | None = keyring.get_password(APP_NAME, service_url)
+    None when the keyring holds none or there is no keyring on this machine (a headless
+    station): libpq then reads PGPASSWORD or ~/.pgpass itself.
+    """
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        value: str | None = keyring.get_password(APP_NAME, central.keyring_user())
+    except KeyringError as e:
+        key = central.keyring_user()
+        level = logging.DEBUG if key in _KEYRING_WARNED else logging.WARNING
+        _KEYRING_WARNED.add(key)
+        log.log(level, "no password read from the OS keyring for %s: %s", central.describe(), e)
+        return None
     return value
+
+
+_KEYRING_WARNED: set[str] = set()  # warn once per login, not on every reconnect
+
+
+def save_database_password(central: CentralConfig, password: str) -> None:
+    """Keep the central database's password in the OS keyring."""
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        keyring.set_password(APP_NAME, central.keyring_user(), password)
+    except KeyringError as e:
+        raise ConfigError(
+            f"The password for {central.describe()} could not be kept in the OS keyring ({e}). "
+            "Unlock or install a keyring (Secret Service, KWallet, Windows Credential Manager), "
+            "or give the password to libpq in ~/.pgpass."
+        ) from e

@@ -1,6 +1,6 @@
-"""The station's main window: it only assembles the screens (sign-in, pack, search, scanner
-check...), the status bar and the one database worker, and routes scans to the screen that is
-active."""
+"""The station's main window: it only assembles the screens (sign-in, pack, search, print
+jobs, scanner check, sync conflicts, exceptions), the status bar, the one database worker and —
+with a central database — the sync worker, and routes scans to the screen that is active."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ from ui.camera_preview import CameraFeed, CameraPreview
 from ui.feedback import Sounds
 from ui.ops import DbOp, DbWorker
 from ui.print_runner import PrintRunner
+from ui.screens.conflicts import ConflictsScreen
+from ui.screens.exceptions import ExceptionsScreen
 from ui.screens.pack import PackScreen
 from ui.screens.print_journal import PrintJournalScreen
 from ui.screens.printer_setup import PrinterSetupScreen
@@ -39,6 +41,7 @@ from ui.screens.search import SearchScreen
 from ui.screens.signin import SignInScreen
 from ui.serial_input import SerialInput
 from ui.status_bar import StationStatusBar
+from ui.sync_runner import SyncRunner
 from ui.theme import colors
 from ui.widgets import ElidedLabel
 
@@ -87,6 +90,9 @@ class MainWindow(QMainWindow):
         self.serial: SerialInput | None = None
         self.codes = StationCodes.from_config(config.codes)
         self._camera_dock: QDockWidget | None = None
+        # With a central database: the sync worker (its own thread), started once on screen.
+        self.sync = SyncRunner(config, self) if config.central is not None else None
+        self._sync_counts: tuple[int, int, int] | None = None
 
         def uow() -> Any:  # a UnitOfWork (app.store stays out of ui)
             return ctx.uow(self._operator)
@@ -102,6 +108,7 @@ class MainWindow(QMainWindow):
                 labels=label is not None,
                 label_on_last_scan=label is not None and label.label_on_last_scan,
                 codes=self.codes,
+                claims=self.sync.claim if self.sync is not None else None,
             )
 
         def read_counts() -> tuple[int, list[print_jobs.WaitingSummary]]:
@@ -143,6 +150,8 @@ class MainWindow(QMainWindow):
 
         self.scanner_check = ScannerCheckScreen(check, self.worker, self.sounds, parent=self)
         self._before_check: QWidget | None = None
+        self.conflicts = ConflictsScreen(uow, self.worker, parent=self)
+        self.exceptions = ExceptionsScreen(uow, self.worker, parent=self)
         for screen in (
             self.signin,
             self.pack,
@@ -150,6 +159,8 @@ class MainWindow(QMainWindow):
             self.journal,
             self.printers,
             self.scanner_check,
+            self.conflicts,
+            self.exceptions,
         ):
             self.stack.addWidget(screen)
         self.setCentralWidget(self.stack)
@@ -187,6 +198,21 @@ class MainWindow(QMainWindow):
         self.printers.back_requested.connect(self.show_journal)
         self.printers.save_requested.connect(self._save_printers)
         self.printer.ran.connect(lambda _printed: self._journal_ran())
+        self.status.conflicts_requested.connect(self.show_conflicts)
+        self.status.exceptions_requested.connect(self.show_exceptions)
+        for screen in (self.conflicts, self.exceptions):
+            screen.back_requested.connect(self.show_pack)
+        for keys, slot in (("F6", self.show_conflicts), ("F7", self.show_exceptions)):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setAutoRepeat(False)
+            shortcut.activated.connect(slot)
+        if self.sync is not None:
+            sync = self.sync
+            sync.status_changed.connect(self._sync_changed)
+            # Every action runs on the database worker: when it falls idle, push what it did.
+            self.worker.idle_changed.connect(lambda idle: sync.wake() if idle else None)
+            self.exceptions.resolved.connect(sync.wake)
+            self.conflicts.acknowledged.connect(sync.wake)
 
     # --- scans -----------------------------------------------------------------------------
 
@@ -260,6 +286,9 @@ class MainWindow(QMainWindow):
         if current is self.scanner_check:
             self.scanner_check.handle_scan(code)
             return
+        if current is self.exceptions:
+            self.exceptions.handle_scan(code)  # a supervisor's badge resolves the chosen one
+            return
         if current is not self.pack:
             self.show_pack()  # a scan on the search screen is meant for the bench
         self.pack.handle_scan(code)
@@ -328,6 +357,31 @@ class MainWindow(QMainWindow):
 
         DbOp(self.worker, save).success(saved).failure(self.printers.failed).run()
 
+    def show_conflicts(self) -> None:
+        if self._operator is None:
+            return
+        self.stack.setCurrentWidget(self.conflicts)
+        self.conflicts.refresh()
+
+    def show_exceptions(self) -> None:
+        if self._operator is None:
+            return
+        self.stack.setCurrentWidget(self.exceptions)
+        self.exceptions.refresh()
+
+    def _sync_changed(self) -> None:
+        assert self.sync is not None
+        status = self.sync.status
+        before = self._sync_counts
+        self._sync_counts = (status.conflicts, status.exceptions, status.cursor)
+        self.status.set_sync(status)
+        if before != self._sync_counts:  # new rows may have arrived: the open list re-reads
+            current = self.stack.currentWidget()
+            if current is self.conflicts:
+                self.conflicts.refresh()
+            elif current is self.exceptions:
+                self.exceptions.refresh()
+
     def _journal_ran(self) -> None:
         if self.stack.currentWidget() is self.journal:
             self.journal.refresh()
@@ -349,6 +403,8 @@ class MainWindow(QMainWindow):
     def _became_ready(self) -> None:
         self.signin.load_names()
         self.status.start()
+        if self.sync is not None:
+            self.sync.start()
         # After the first paint: the print worker starts while the person reaches for their
         # badge. (The GS1 tables load with the first scan, on the database worker.)
         QTimer.singleShot(WARM_UP_AFTER_SHOW_MS, self._warm_up)
@@ -393,6 +449,8 @@ class MainWindow(QMainWindow):
         if self.camera is not None:
             self.camera.stop()
             self.camera = None
+        if self.sync is not None:
+            self.sync.stop()
         self.worker.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:

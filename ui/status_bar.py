@@ -1,18 +1,24 @@
 """The station's status bar: who is signed in, which station and database, where slips print
-(and how the last one went), and what is waiting (outbox operations, print jobs).
+(and how the last one went), what is waiting (operations to sync, print jobs), and — with a
+central database — the sync state: online or offline (and why), the last sync, and the
+conflicts and exceptions waiting for a person (click them to open their list).
 
-The counts are read on the database worker on a timer; a refresh never stacks up behind a
-slow one.
+The print counts are read on the database worker on a timer; a refresh never stacks up behind a
+slow one. The sync state comes from the sync worker's status snapshot, which is read without
+waiting for anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QDateTime, QLocale, Qt, QTimer, Signal
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from app.services.print_jobs import WaitingSummary
+from app.sync.worker import SyncStatus
 from ui.models import format_int
 from ui.ops import DbOp, DbWorker
 from ui.widgets import ElidedLabel
@@ -22,8 +28,49 @@ REFRESH_MS = 5000
 Counts = tuple[int, Sequence[WaitingSummary]]
 
 
+class ClickableLabel(QLabel):
+    """A status-bar label that opens something when touched.
+
+    Signals:
+        clicked(): the label was clicked or touched.
+    """
+
+    clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+
+def _set_state(label: QLabel, name: str, value: str) -> None:
+    """Set a property the style sheet colours by, re-polishing only when it changed."""
+    if label.property(name) != value:
+        label.setProperty(name, value)
+        label.style().unpolish(label)
+        label.style().polish(label)
+
+
+def format_time(value: datetime) -> str:
+    local = QDateTime.fromMSecsSinceEpoch(int(value.timestamp() * 1000)).toLocalTime()
+    return QLocale().toString(local.time(), QLocale.FormatType.ShortFormat)
+
+
 class StationStatusBar(QStatusBar):
-    """Labels along the bottom of the main window; :meth:`refresh` re-reads the counts."""
+    """Labels along the bottom of the main window; :meth:`refresh` re-reads the counts and
+    :meth:`set_sync` shows the sync worker's status.
+
+    Signals:
+        conflicts_requested(): the person touched the conflicts count.
+        exceptions_requested(): the person touched the exceptions count.
+    """
+
+    conflicts_requested = Signal()
+    exceptions_requested = Signal()
 
     def __init__(
         self,
@@ -41,17 +88,31 @@ class StationStatusBar(QStatusBar):
         self._read_counts = read_counts
         self._busy = False
         self.operator = QLabel(self.tr("Nobody signed in"), self)
-        self.station = QLabel(self.tr("Station {name}").format(name=station), self)
+        # The station's name is in the window title too: this one gives way first.
+        self.station = ElidedLabel(self, mode=Qt.TextElideMode.ElideRight)
+        self._set(self.station, self.tr("Station {name}").format(name=station))
         self.database = ElidedLabel(self)
         self._set(self.database, self.tr("Database: {label}").format(label=database))
         self._printer = printer
         self.printer = ElidedLabel(self)
         self._set(self.printer, self.tr("Slips → {printer}").format(printer=printer))
         self.waiting = QLabel("", self)
+        self._sync: SyncStatus | None = None
+        self._prints = 0
+        self.sync_state = QLabel(self.tr("Standalone"), self)
+        self.sync_state.setToolTip(self.tr("No central database is set up: nothing is synced."))
+        self.conflicts = ClickableLabel(self)
+        self.conflicts.clicked.connect(self.conflicts_requested)
+        self.exceptions = ClickableLabel(self)
+        self.exceptions.clicked.connect(self.exceptions_requested)
         for label in (self.operator, self.station, self.database):
             self.addWidget(label)
         self.addPermanentWidget(self.printer)
         self.addPermanentWidget(self.waiting)
+        for label in (self.sync_state, self.conflicts, self.exceptions):
+            self.addPermanentWidget(label)
+        self.conflicts.hide()
+        self.exceptions.hide()
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
@@ -86,13 +147,9 @@ class StationStatusBar(QStatusBar):
 
     def _show_counts(self, counts: Counts) -> None:
         self._busy = False
-        outbox, summaries = counts
-        prints = sum(s.waiting for s in summaries)
-        self.waiting.setText(
-            self.tr("Waiting: {ops} to sync · {prints} to print").format(
-                ops=format_int(outbox), prints=format_int(prints)
-            )
-        )
+        _outbox, summaries = counts
+        self._prints = sum(s.waiting for s in summaries)
+        self._show_waiting()
         trouble = [s for s in summaries if s.last_error or s.uncertain]
         if trouble:
             # In words, where the eye goes when slips stop coming: "Slip printer offline — 3
@@ -109,3 +166,49 @@ class StationStatusBar(QStatusBar):
     def _not_read(self, _error: BaseException) -> None:
         self._busy = False
         self.waiting.setText(self.tr("Waiting: unknown"))
+
+    def _show_waiting(self) -> None:
+        prints = format_int(self._prints)
+        if self._sync is None:  # standalone: nothing is ever synced
+            text = self.tr("Waiting: {prints} to print").format(prints=prints)
+        else:
+            text = self.tr("{ops} to sync · {prints} to print").format(
+                ops=format_int(self._sync.waiting), prints=prints
+            )
+        if self.waiting.text() != text:
+            self.waiting.setText(text)
+
+    def set_sync(self, status: SyncStatus) -> None:
+        """Show the sync worker's status (called on the GUI thread when it changes)."""
+        self._sync = status
+        when = format_time(status.last_sync_at) if status.last_sync_at else None
+        if status.online:
+            text = self.tr("✓ Online · synced {time}").format(time=when or "—")
+            tip = self.tr("Connected to the central database.")
+        else:
+            text = (
+                self.tr("⚠ Offline · last sync {time}").format(time=when)
+                if when
+                else self.tr("⚠ Offline · never synced")
+            )
+            tip = self.tr(
+                "Not connected to the central database: {why}. The station keeps working; "
+                "what it does is sent when the connection is back."
+            ).format(why=status.reason or self.tr("not connected yet"))
+        if self.sync_state.text() != text:
+            self.sync_state.setText(text)
+        self.sync_state.setToolTip(tip)
+        _set_state(self.sync_state, "sync", "online" if status.online else "offline")
+        self.conflicts.setText(
+            self.tr("%n conflict(s)", "", status.conflicts)
+            if status.conflicts
+            else self.tr("No conflicts")
+        )
+        self.conflicts.setToolTip(self.tr("Operations central refused — touch to see them."))
+        _set_state(self.conflicts, "alert", "true" if status.conflicts else "false")
+        self.conflicts.show()
+        self.exceptions.setText(self.tr("%n exception(s)", "", status.exceptions))
+        self.exceptions.setToolTip(self.tr("Oversells and disputed claims — touch to see them."))
+        _set_state(self.exceptions, "alert", "true" if status.exceptions else "false")
+        self.exceptions.setVisible(status.exceptions > 0)
+        self._show_waiting()

@@ -57,3 +57,7 @@ class PrintError(WaystationError):
 
 class CameraError(WaystationError):
     """A camera that cannot be opened, or stopped sending pictures."""
+
+
+class SyncError(WaystationError):
+    """The central database cannot be reached, or refused what the station sent or asked."""

@@ -23,6 +23,7 @@ from app.store.uow import UnitOfWork
 if TYPE_CHECKING:
     from app.scanning.normalize import Scan
     from app.scanning.rules import StationCodes
+    from app.sync.claims import ClaimAnswer
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ class BenchResult:
     opened: bool = False  # the scan opened (or switched to) an order
     elapsed_ms: float = 0.0
     queued_print: bool = False  # the scan queued a print job (a label on the last scan)
+    claim: uuid.UUID | None = None  # the scan opened an order: its claim operation
+    claim_refused: bool = False  # ...which central refused: another bench holds the order
 
     @property
     def ok(self) -> bool:
@@ -53,9 +56,13 @@ class PackBench:
         labels: bool = False,
         label_on_last_scan: bool = False,
         codes: StationCodes | None = None,
+        claims: Callable[[uuid.UUID], ClaimAnswer] | None = None,
     ) -> None:
         self._factory = uow_factory
         self.codes = codes  # the station's code rules and scale layouts; None: the defaults
+        # With a central database: the central answer to an order's claim, waited for briefly
+        # (app.sync.claims); None on a standalone station.
+        self._claims = claims
         self.operator = operator
         self.gs_replacement = gs_replacement or None
         self.sscc_block = sscc_block
@@ -77,6 +84,8 @@ class PackBench:
             with self._uow() as uow:
                 packing.record_rejected_scan(uow, raw, order_id, e)
             result = BenchResult(packing.outcome_of(e), e.message, self.order)
+        if result.claim is not None and self._claims is not None:
+            result = self._settle_claim(result, result.claim)
         ms = (time.perf_counter() - start) * 1000
         return replace(result, elapsed_ms=ms)
 
@@ -88,12 +97,12 @@ class PackBench:
         found = resolve(uow.session, scan, codes.rules if codes is not None else None)
         if self.order is None or (found is not None and found.kind in (Kind.ORDER, Kind.TOTE)):
             previous = self.order
-            order = packing.open_resolved(uow, scan, found)
+            order, claim = packing.open_and_claim(uow, scan, found)
             self.order = order
             words = f"Order {order.number} open — scan the first item."
             if previous is not None and previous.id != order.id:
                 words = f"Order {previous.number} set aside. " + words
-            return BenchResult(ScanOutcome.ACCEPTED, words, order, opened=True)
+            return BenchResult(ScanOutcome.ACCEPTED, words, order, opened=True, claim=claim)
         cmd = packing.ItemScan(self.order.id, raw, qty, self.gs_replacement)
         done = packing.pack_resolved(uow, cmd, scan, found)
         self.order = done.order
@@ -112,6 +121,19 @@ class PackBench:
         return BenchResult(
             ScanOutcome.ACCEPTED, message, done.order, done.line_id, queued_print=queued
         )
+
+    def _settle_claim(self, opened: BenchResult, claim: uuid.UUID) -> BenchResult:
+        """Online, another bench may hold the order: its central answer closes it again."""
+        assert self._claims is not None
+        answer = self._claims(claim)
+        if not answer.refused:
+            return opened
+        self.order = None
+        from app.services import conflicts
+
+        with self._uow() as uow:  # the packer has read it here: no conflict left to see
+            conflicts.acknowledge(uow, [claim])
+        return BenchResult(ScanOutcome.REJECTED, answer.message, None, claim_refused=True)
 
     def _run(self, fn: Callable[[UnitOfWork], OrderView]) -> OrderView:
         with self._uow() as uow:

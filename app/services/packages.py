@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, select
+from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.domain.errors import ValidationError
@@ -242,23 +243,7 @@ def move_units(
             else f"Package {from_seq} holds none of that item."
         )
     assert item is not None
-    item.qty -= qty
-    if item.qty == 0:
-        s.delete(item)
-    target = s.scalar(
-        select(PackageItem).where(
-            PackageItem.package_id == dst.id, PackageItem.order_line_id == line_id
-        )
-    )
-    if target is None:
-        s.add(PackageItem(package_id=dst.id, order_line_id=line_id, qty=qty))
-    else:
-        target.qty += qty
-    for pkg in (src, dst):
-        if pkg.status == "closed":
-            pkg.status = "open"
-            pkg.weight_g = None
-            pkg.closed_at = None
+    shift_units(s, item, dst, qty)
     uow.record(
         "package.units_moved",
         {
@@ -273,6 +258,30 @@ def move_units(
     )
     s.flush()
     return order_view(s, order)
+
+
+def shift_units(s: Session, item: PackageItem, dst: Package, qty: int) -> None:
+    """Move ``qty`` units of an item's line from its package into ``dst`` (the bench and the
+    hub both); a closed package either side is reopened: its weight no longer holds."""
+    src = s.get(Package, item.package_id)
+    line_id = item.order_line_id
+    item.qty -= qty
+    if item.qty == 0:
+        s.delete(item)
+    target = s.scalar(
+        select(PackageItem).where(
+            PackageItem.package_id == dst.id, PackageItem.order_line_id == line_id
+        )
+    )
+    if target is None:
+        s.add(PackageItem(package_id=dst.id, order_line_id=line_id, qty=qty))
+    else:
+        target.qty += qty
+    for pkg in (src, dst):
+        if pkg is not None and pkg.status == "closed":
+            pkg.status = "open"
+            pkg.weight_g = None
+            pkg.closed_at = None
 
 
 def reopen_package(uow: UnitOfWork, order_id: uuid.UUID, seq: int) -> OrderView:

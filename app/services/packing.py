@@ -99,6 +99,15 @@ def open_order(uow: UnitOfWork, raw: str, gs_replacement: str | None = None) -> 
 
 
 def open_resolved(uow: UnitOfWork, scan: Scan, found: Resolved | None) -> OrderView:
+    return open_and_claim(uow, scan, found)[0]
+
+
+def open_and_claim(
+    uow: UnitOfWork, scan: Scan, found: Resolved | None
+) -> tuple[OrderView, uuid.UUID]:
+    """Open the order for packing; return it with the id of its ``order.pack_started``
+    operation — the claim, which a station with a central database may wait on
+    (:mod:`app.sync.claims`)."""
     auth.check(uow, Permission.PACK)
     s = uow.session
     if found is None:
@@ -112,15 +121,20 @@ def open_resolved(uow: UnitOfWork, scan: Scan, found: Resolved | None) -> OrderV
     if order.status != OrderStatus.PACKING:
         order.status = OrderStatus.PACKING
         order.version += 1
-    open_package_for(uow, order)
-    uow.record(
+    package = open_package_for(uow, order)
+    claim = uow.record(
         "order.pack_started",
-        {"order_id": str(order.id), "number": order.number},
+        {
+            "order_id": str(order.id),
+            "number": order.number,
+            "package_id": str(package.id),
+            "package": package.seq,
+        },
         entity="order",
         entity_id=order.id,
     )
     s.flush()
-    return order_view(s, order)
+    return order_view(s, order), claim
 
 
 def _order_of(uow: UnitOfWork, found: Resolved, scan: Scan) -> uuid.UUID:
@@ -218,10 +232,11 @@ def pack_resolved(
             "message": "",
         },
     )
+    unit_id = new_id()
     fx.run(
         _INSERT_UNIT,
         {
-            "id": new_id(),
+            "id": unit_id,
             "order_id": order.id,
             "order_line_id": line.id,
             "package_id": package_id,
@@ -242,8 +257,11 @@ def pack_resolved(
             "sku": line.sku,
             "units": units,
             "package": package_seq,
+            "package_id": str(package_id),
+            "unit_id": str(unit_id),
             "lot": scan.lot,
             "serial": scan.serial,
+            "expiry": scan.expiry.isoformat() if scan.expiry else None,
             "scan_id": str(event_id),
             "raw": cmd.raw,
         },
@@ -352,7 +370,8 @@ def record_rejected_scan(
 ) -> None:
     """Keep a scan that counted nothing: every scan is a fact the supervisor can review."""
     outcome = outcome_of(error)
-    _scan_event(uow, raw, order_id, None, outcome, error.message)
+    event = _scan_event(uow, raw, order_id, None, outcome, error.message)
+    event.id = new_id()
     uow.record(
         "scan.rejected",
         {
@@ -361,6 +380,7 @@ def record_rejected_scan(
             "order_id": str(order_id) if order_id else None,
             "outcome": outcome.value,
             "reason": error.message,
+            "scan_id": str(event.id),
         },
         entity="order" if order_id else "scan",
         entity_id=order_id,
@@ -413,6 +433,7 @@ def undo_last_scan(uow: UnitOfWork, order_id: uuid.UUID) -> OrderView:
         {
             "order_id": str(order.id),
             "line_id": str(line.id),
+            "unit_id": str(last.id),
             "units": last.qty,
             "sku": line.product.sku,
         },
@@ -523,10 +544,14 @@ def complete_order(uow: UnitOfWork, order_id: uuid.UUID, labels: bool = False) -
                 f"Package {p.seq} is still open — weigh it, type its weight and close it."
             )
     now = utcnow()
+    movements: dict[uuid.UUID, uuid.UUID] = {}
     for line in order.lines:
         if line.qty_packed:
+            movements[line.id] = new_id()
             s.add(
                 StockMovement(
+                    id=movements[line.id],
+                    at=now,
                     product_id=line.product_id,
                     location_id=line.location_id,
                     qty=-line.qty_packed,
@@ -551,8 +576,14 @@ def complete_order(uow: UnitOfWork, order_id: uuid.UUID, labels: bool = False) -
         {
             "order_id": str(order.id),
             "number": order.number,
+            "packed_at": now.isoformat(),
             "lines": [
-                {"line_id": str(ln.id), "packed": ln.qty_packed, "missing": ln.qty_missing}
+                {
+                    "line_id": str(ln.id),
+                    "packed": ln.qty_packed,
+                    "missing": ln.qty_missing,
+                    "movement_id": str(movements[ln.id]) if ln.id in movements else None,
+                }
                 for ln in order.lines
             ],
             "packages": [

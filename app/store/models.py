@@ -19,7 +19,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -142,6 +144,10 @@ class Order(Base):
     status_before_hold: Mapped[str | None] = mapped_column(String(20))
     packed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The online claim: which bench is packing the order (set centrally by the hub).
+    claimed_by_station: Mapped[uuid.UUID | None] = mapped_column()
+    claimed_by_operator: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None]
 
     lines: Mapped[list["OrderLine"]] = relationship(
         back_populates="order", order_by="OrderLine.line_no", lazy="selectin"
@@ -302,4 +308,142 @@ class OutboxOp(Base):
     kind: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # pending (not known to be in the central inbox) → sent → done (the central result is
+    # stored here and the station's feed cursor has reached result_pos).
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    entity: Mapped[str] = mapped_column(String(30), default="")  # the aggregate it changes
+    entity_id: Mapped[uuid.UUID | None] = mapped_column()
+    result: Mapped[str | None] = mapped_column(String(10))  # applied / rejected
+    reason: Mapped[str | None] = mapped_column(Text)
+    result_pos: Mapped[int | None] = mapped_column(BigInteger)  # feed position of its effect
+    acknowledged_at: Mapped[datetime | None]  # a person has seen the rejection
+
+
+class SyncState(Base):
+    """The station's one row of sync bookkeeping (id is always 1)."""
+
+    __tablename__ = "sync_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
+    cursor: Mapped[int] = mapped_column(BigInteger, default=0)  # last feed position applied
+    last_push_at: Mapped[datetime | None]
+    last_pull_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    bootstrapped_at: Mapped[datetime | None]
+
+
+class SyncDeferred(Base):
+    """A pulled feed row held back behind this station's own uncovered operation on the same
+    entity; applied when the operation's result covers it (app/sync/client.py)."""
+
+    __tablename__ = "sync_deferred"
+    entity: Mapped[str] = mapped_column(String(30), primary_key=True)
+    entity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    pos: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ExceptionTask(Base):
+    """Something a supervisor must look at: an oversell, a recount, a disputed claim.
+    Raised by the hub when a fact breaks a rule; one operation raises one task of a kind."""
+
+    __tablename__ = "exception_task"
+    __table_args__ = (UniqueConstraint("kind", "op_id"),)
+    id: Mapped[uuid.UUID] = _id()
+    warehouse_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # oversell / recount / disputed_claim
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[uuid.UUID | None] = mapped_column()
+    op_id: Mapped[uuid.UUID | None] = mapped_column()
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)  # open/resolved
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+
+
+# ----------------------------------------------------------------------------- central only
+# Tables only the central PostgreSQL has (migration 0004 creates them there and not on a
+# station's SQLite): the inbox, results, the change feed and its counters, station logins.
+
+
+class CentralBase(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        uuid.UUID: Uuid(),
+        dict[str, Any]: JSONB(),
+    }
+
+
+class InboxOp(CentralBase):
+    """An operation a station pushed. ``station_id`` defaults to the session user's station
+    (set up by ``central init``); the station cannot write the column itself."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("station_id", "seq"),)
+    op_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    station_id: Mapped[uuid.UUID] = mapped_column()
+    seq: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    entity: Mapped[str] = mapped_column(String(30), default="")
+    entity_id: Mapped[uuid.UUID | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()  # the station's clock: informative only
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class OpResult(CentralBase):
+    __tablename__ = "op_result"
+    __table_args__ = (Index("ix_op_result_station_seq", "station_id", "seq"),)
+    op_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inbox.op_id"), primary_key=True)
+    station_id: Mapped[uuid.UUID] = mapped_column()
+    seq: Mapped[int] = mapped_column(BigInteger)
+    result: Mapped[str] = mapped_column(String(10))  # applied / rejected
+    reason: Mapped[str] = mapped_column(Text, default="")
+    pos: Mapped[int] = mapped_column(BigInteger, default=0)  # 0: it changed nothing shared
+    applied_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class StationProgress(CentralBase):
+    """How far the hub has applied a station's operations; the row is the hub's lock."""
+
+    __tablename__ = "station_progress"
+    station_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    applied_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class FeedHead(CentralBase):
+    """The warehouse's feed counter: ``next`` is the next position to hand out."""
+
+    __tablename__ = "feed_head"
+    warehouse_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    next: Mapped[int] = mapped_column(BigInteger, default=1)
+
+
+class ChangeLog(CentralBase):
+    __tablename__ = "change_log"
+    warehouse_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    pos: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[uuid.UUID] = mapped_column()
+    version: Mapped[int] = mapped_column(BigInteger)
+    op_id: Mapped[uuid.UUID | None] = mapped_column()
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
+
+
+class EntityVersion(CentralBase):
+    __tablename__ = "entity_version"
+    entity: Mapped[str] = mapped_column(String(30), primary_key=True)
+    entity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class StationAccount(CentralBase):
+    """A station's PostgreSQL login role (made by ``waystation-admin station add``)."""
+
+    __tablename__ = "station_account"
+    role_name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    station_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    warehouse_id: Mapped[uuid.UUID] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    revoked_at: Mapped[datetime | None]

@@ -101,6 +101,8 @@ class UnitOfWork:
                 "payload": {**payload, "operator_id": _s(self.actor.operator_id)},
                 "created_at": now,
                 "status": "pending",
+                "entity": entity,
+                "entity_id": entity_id,
             },
         )
         fx.run(

@@ -10,7 +10,9 @@ from sqlalchemy import inspect
 
 from app.store.db import make_engine
 from app.store.migrate import HEAD, MIGRATIONS, current_revision, downgrade, upgrade
-from app.store.models import Base
+from app.store.models import Base, CentralBase
+
+CENTRAL_ONLY = set(CentralBase.metadata.tables)
 
 
 def test_head_constant_is_the_newest_migration() -> None:
@@ -21,15 +23,21 @@ def test_head_constant_is_the_newest_migration() -> None:
     assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD
 
 
-def _round_trip(url: str) -> None:
+def _round_trip(url: str, *, central: bool) -> None:
     engine = make_engine(url)
     assert current_revision(engine) is None
     upgrade(engine)
     assert current_revision(engine) == HEAD
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
+    if central:
+        assert tables >= CENTRAL_ONLY
+        metadata = [Base.metadata, CentralBase.metadata]
+    else:
+        assert not tables & CENTRAL_ONLY, "a station's database got central-only tables"
+        metadata = [Base.metadata]
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)  # type: ignore[arg-type]
     assert diff == [], "the models changed without a migration"
     downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
@@ -39,12 +47,12 @@ def _round_trip(url: str) -> None:
 
 
 def test_migrations_up_and_down_on_sqlite(tmp_path: Path) -> None:
-    _round_trip(f"sqlite:///{tmp_path / 'm.db'}")
+    _round_trip(f"sqlite:///{tmp_path / 'm.db'}", central=False)
 
 
 @pytest.mark.postgres
 def test_migrations_up_and_down_on_postgres(postgres_url: str) -> None:
-    _round_trip(postgres_url)
+    _round_trip(postgres_url, central=True)
 
 
 @pytest.mark.postgres

@@ -11,7 +11,7 @@ from app.domain.errors import ConfigError
 def test_no_file_means_the_embedded_default(tmp_path: Path) -> None:
     cfg = load_config(tmp_path / "missing.toml")
     assert cfg == StationConfig()
-    assert cfg.central_url == ""
+    assert cfg.central is None  # standalone: no central database, no sync
     assert cfg.printer_for("packing_slip").kind == "folder"
     assert cfg.printer_for("packing_slip").folder  # a real folder, not the working directory
 
@@ -126,3 +126,124 @@ def test_camera_settings_that_cannot_work_are_named(tmp_path: Path, line: str, n
     with pytest.raises(ConfigError, match=named) as e:
         load_config(f)
     assert str(f) in e.value.message
+
+
+CENTRAL = """
+[station]
+station_name = "PACK-12"
+
+[central]
+host = "central.example.com"
+port = 6432
+dbname = "company"
+user = "ws_station_pack_12"
+sslmode = "verify-full"
+sslrootcert = "/etc/waystation/ca.pem"
+warehouse = "WH2"
+"""
+
+
+def test_a_central_section_is_read(tmp_path: Path) -> None:
+    f = tmp_path / "station.toml"
+    f.write_text(CENTRAL, encoding="utf-8")
+    central = load_config(f).central
+    assert central is not None
+    assert (central.host, central.port, central.dbname) == ("central.example.com", 6432, "company")
+    assert (central.user, central.warehouse) == ("ws_station_pack_12", "WH2")
+    params = central.connect_kwargs("s3cret")
+    assert params["sslmode"] == "verify-full"
+    assert params["sslrootcert"] == "/etc/waystation/ca.pem"
+    assert params["password"] == "s3cret"
+    assert "password" not in central.connect_kwargs(None)  # libpq's own sources then
+
+
+def test_central_settings_saved_and_read_back_are_the_same(tmp_path: Path) -> None:
+    from app.config import save_config
+
+    f = tmp_path / "station.toml"
+    f.write_text(CENTRAL, encoding="utf-8")
+    cfg = load_config(f)
+    saved = save_config(cfg, tmp_path / "again.toml")
+    assert load_config(saved) == cfg
+    text = saved.read_text(encoding="utf-8")
+    assert "[central]" in text
+    assert "password" not in text
+
+
+@pytest.mark.parametrize(
+    ("section", "words"),
+    [
+        ('host = ""\nuser = "u"\nwarehouse = "WH1"', "[central] needs host"),
+        ('host = "h"\nwarehouse = "WH1"', "[central] needs user"),
+        ('host = "h"\nuser = "u"', "[central] needs warehouse"),
+        ('host = "h"\nuser = "u"\nwarehouse = "W"\nport = 70000', "not a TCP port"),
+        ('host = "h"\nuser = "u"\nwarehouse = "W"\nsslmode = "strict"', "verify-full"),
+        ('host = "h"\nuser = "u"\nwarehouse = "W"\nsslmode = "verify-full"', "sslrootcert"),
+        ('host = "h"\nuser = "u"\nwarehouse = "W"\npassword = "x"', "password"),
+    ],
+)
+def test_a_central_section_that_cannot_be_used_says_why(
+    tmp_path: Path, section: str, words: str
+) -> None:
+    f = tmp_path / "station.toml"
+    f.write_text(f"[central]\n{section}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_config(f)
+    assert words in e.value.message
+    assert str(f) in e.value.message
+
+
+class _MemoryKeyring:
+    """A keyring as the OS keeps one, in memory (no Secret Service runs here)."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, user: str) -> str | None:
+        return self.kept.get((service, user))
+
+    def set_password(self, service: str, user: str, password: str) -> None:
+        self.kept[(service, user)] = password
+
+    def delete_password(self, service: str, user: str) -> None:
+        self.kept.pop((service, user), None)
+
+
+def test_the_central_password_lives_in_the_keyring() -> None:
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    from app.config import CentralConfig, database_password, save_database_password
+
+    backend = type("Memory", (_MemoryKeyring, KeyringBackend), {})()
+    before = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        central = CentralConfig(host="db1", user="ws_pack_1", warehouse="WH1")
+        assert database_password(central) is None
+        save_database_password(central, "pa55")
+        assert database_password(central) == "pa55"
+        assert backend.kept == {("waystation", "ws_pack_1@db1:5432/waystation"): "pa55"}
+    finally:
+        keyring.set_keyring(before)
+
+
+def test_no_keyring_on_the_machine_means_no_password_and_a_clear_refusal_to_save() -> None:
+    import keyring
+    from keyring.backends.fail import Keyring as NoKeyring
+
+    from app.config import CentralConfig, database_password, save_database_password
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(NoKeyring())
+    try:
+        central = CentralConfig(host="db1", user="ws_pack_1", warehouse="WH1")
+        assert database_password(central) is None
+        with pytest.raises(ConfigError) as e:
+            save_database_password(central, "pa55")
+        assert "keyring" in e.value.message
+        assert "pgpass" in e.value.message
+    finally:
+        keyring.set_keyring(before)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from alembic import context
 
-from app.store.models import Base
+from app.store.models import Base, CentralBase
 
 config = context.config
 connection = config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("run migrations through app.store.migrate, which passes a connection")
 
+# The central-only tables exist on PostgreSQL alone (see migration 0004).
+central = connection.dialect.name == "postgresql"
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=[Base.metadata, CentralBase.metadata] if central else Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )

@@ -1,0 +1,326 @@
+"""The change feed's entities: serialisers (central state → a JSON dict) and loaders (a feed
+row → the station's database), plus :func:`publish`, which appends changed entities to the
+feed with gap-free, commit-ordered positions.
+
+Every row becomes a dict of its columns with JSON-safe values (ids as strings, times as ISO
+8601 with their zone); a loader turns them back by the column's type, so serialise → load →
+serialise gives the same dict. ``order`` is an aggregate: the ``sales_order`` row with its
+lines, packages, package items and packed units; loading it replaces all of them. A payload
+of ``None`` means the entity was deleted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, delete, insert, select, text, update
+from sqlalchemy.types import Uuid
+
+from app.store.models import (
+    Barcode,
+    ChangeLog,
+    Company,
+    Customer,
+    EntityVersion,
+    ExceptionTask,
+    FeedHead,
+    Location,
+    Operator,
+    Order,
+    OrderLine,
+    Package,
+    PackageItem,
+    PackedUnit,
+    Product,
+    SalesChannel,
+    Station,
+    StockMovement,
+    Tote,
+    Warehouse,
+)
+from app.store.types import UTCDateTime
+
+Row = dict[str, Any]
+Key = tuple[str, uuid.UUID]
+
+
+def _t(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+ORDER, LINE, PACKAGE, ITEM, UNIT = (
+    _t(m) for m in (Order, OrderLine, Package, PackageItem, PackedUnit)
+)
+# Single-row entities: feed name → table. The station's own counters (next_seq, next_sscc) are
+# never in the feed: they belong to the station alone.
+TABLES: dict[str, Table] = {
+    "company": _t(Company),
+    "warehouse": _t(Warehouse),
+    "sales_channel": _t(SalesChannel),
+    "location": _t(Location),
+    "product": _t(Product),
+    "barcode": _t(Barcode),
+    "operator": _t(Operator),
+    "customer": _t(Customer),
+    "tote": _t(Tote),
+    "station": _t(Station),
+    "stock_movement": _t(StockMovement),
+    "exception_task": _t(ExceptionTask),
+}
+_STATION_LOCAL = frozenset({"next_seq", "next_sscc"})
+ENTITIES = frozenset({*TABLES, "order"})
+# Entities a station keeps whatever its warehouse: written to every warehouse's feed.
+SHARED = frozenset(
+    {"company", "warehouse", "sales_channel", "product", "barcode", "operator", "customer", "tote"}
+)
+# Parents before children: the order a fresh station database can take every entity in.
+LOAD_ORDER = (
+    "company",
+    "warehouse",
+    "sales_channel",
+    "location",
+    "product",
+    "barcode",
+    "operator",
+    "customer",
+    "station",
+    "order",
+    "tote",
+    "stock_movement",
+    "exception_task",
+)
+# Order children, in the order a loader inserts them (parents first).
+_CHILDREN: tuple[tuple[str, Table], ...] = (
+    ("lines", LINE),
+    ("packages", PACKAGE),
+    ("package_items", ITEM),
+    ("packed_units", UNIT),
+)
+
+
+# ----------------------------------------------------------------------------- row codec
+
+
+def _columns(table: Table) -> list[Any]:
+    if table.name == "station":
+        return [c for c in table.columns if c.name not in _STATION_LOCAL]
+    return list(table.columns)
+
+
+def encode(table: Table, row: Any) -> Row:
+    """A database row as a JSON-safe dict."""
+    out: Row = {}
+    for col in _columns(table):
+        value = row._mapping[col.name]
+        if value is None:
+            out[col.name] = None
+        elif isinstance(col.type, Uuid):
+            out[col.name] = str(value)
+        elif isinstance(col.type, UTCDateTime):
+            out[col.name] = value.isoformat()
+        else:
+            out[col.name] = value
+    return out
+
+
+def decode(table: Table, data: Row) -> Row:
+    """A dict from :func:`encode` back to column values."""
+    out: Row = {}
+    for col in _columns(table):
+        value = data.get(col.name)
+        if value is None:
+            out[col.name] = None
+        elif isinstance(col.type, Uuid):
+            out[col.name] = uuid.UUID(value)
+        elif isinstance(col.type, UTCDateTime):
+            out[col.name] = datetime.fromisoformat(value)
+        else:
+            out[col.name] = value
+    return out
+
+
+def _pk(table: Table) -> Any:
+    return next(iter(table.primary_key.columns))
+
+
+# ----------------------------------------------------------------------------- serialisers
+
+
+def serialise(conn: Connection, entity: str, entity_id: uuid.UUID) -> Row | None:
+    """The entity's whole state now, or None when it no longer exists."""
+    if entity == "order":
+        return _serialise_order(conn, entity_id)
+    table = TABLES[entity]
+    row = conn.execute(select(*_columns(table)).where(_pk(table) == entity_id)).first()
+    return None if row is None else encode(table, row)
+
+
+def _serialise_order(conn: Connection, order_id: uuid.UUID) -> Row | None:
+    row = conn.execute(select(ORDER).where(ORDER.c.id == order_id)).first()
+    if row is None:
+        return None
+    packages = select(PACKAGE.c.id).where(PACKAGE.c.order_id == order_id)
+    where = {
+        "lines": LINE.c.order_id == order_id,
+        "packages": PACKAGE.c.order_id == order_id,
+        "package_items": ITEM.c.package_id.in_(packages),
+        "packed_units": UNIT.c.order_id == order_id,
+    }
+    out: Row = {"order": encode(ORDER, row)}
+    for name, table in _CHILDREN:
+        rows = conn.execute(select(table).where(where[name]).order_by(_pk(table)))
+        out[name] = [encode(table, r) for r in rows]
+    return out
+
+
+def warehouses_of(conn: Connection, entity: str, payload: Row | None) -> list[uuid.UUID]:
+    """Whose feeds an entity's row goes to: its warehouse's, or every warehouse's."""
+    everyone = list(conn.scalars(select(_t(Warehouse).c.id).order_by(_t(Warehouse).c.id)))
+    if payload is None or entity in SHARED:
+        return everyone
+    wid: str | None = None
+    if entity == "order":
+        wid = payload["order"]["warehouse_id"]
+    elif entity in ("location", "station", "exception_task"):
+        wid = payload.get("warehouse_id")
+    elif entity == "stock_movement" and payload.get("location_id"):
+        loc = _t(Location)
+        found = conn.scalar(
+            select(loc.c.warehouse_id).where(loc.c.id == uuid.UUID(payload["location_id"]))
+        )
+        wid = str(found) if found else None
+    return [uuid.UUID(wid)] if wid else everyone
+
+
+# ----------------------------------------------------------------------------- publish
+
+_VERSION = _t(EntityVersion)
+_HEAD = _t(FeedHead)
+_LOG = _t(ChangeLog)
+
+
+def publish(
+    conn: Connection,
+    touched: Iterable[Key],
+    op_of: dict[Key, uuid.UUID] | None = None,
+) -> dict[tuple[str, uuid.UUID, uuid.UUID], int]:
+    """Append the touched entities' current state to the feed (central, PostgreSQL).
+
+    Call last in the transaction that changed them: entity versions are bumped in a fixed
+    order, then each warehouse's ``feed_head`` row is updated (locked until commit), so commit
+    order is position order. Returns ``(entity, id, warehouse) → position``. The NOTIFY
+    ``feed_<warehouse hex>`` is sent at commit.
+    """
+    keys = sorted(set(touched), key=lambda k: (k[0], k[1]))
+    if not keys:
+        return {}
+    op_of = op_of or {}
+    rows: list[Row] = []
+    for entity, eid in keys:
+        payload = serialise(conn, entity, eid)
+        version = conn.execute(
+            text(
+                "INSERT INTO entity_version (entity, entity_id, version) VALUES (:e, :i, 1) "
+                "ON CONFLICT (entity, entity_id) DO UPDATE "
+                "SET version = entity_version.version + 1 RETURNING version"
+            ),
+            {"e": entity, "i": eid},
+        ).scalar_one()
+        for wid in warehouses_of(conn, entity, payload):
+            rows.append(
+                {
+                    "warehouse_id": wid,
+                    "entity": entity,
+                    "entity_id": eid,
+                    "version": version,
+                    "op_id": op_of.get((entity, eid)),
+                    "payload": payload,
+                }
+            )
+    by_wh: dict[uuid.UUID, list[Row]] = {}
+    for r in rows:
+        by_wh.setdefault(r["warehouse_id"], []).append(r)
+    positions: dict[tuple[str, uuid.UUID, uuid.UUID], int] = {}
+    for wid in sorted(by_wh):
+        batch = by_wh[wid]
+        n = len(batch)
+        end = conn.execute(
+            text(
+                'INSERT INTO feed_head (warehouse_id, "next") VALUES (:w, :n + 1) '
+                'ON CONFLICT (warehouse_id) DO UPDATE SET "next" = feed_head."next" + :n '
+                'RETURNING "next"'
+            ),
+            {"w": wid, "n": n},
+        ).scalar_one()
+        first = end - n
+        for i, r in enumerate(batch):
+            r["pos"] = first + i
+            positions[(r["entity"], r["entity_id"], wid)] = first + i
+        conn.execute(insert(_LOG), batch)
+        conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": feed_channel(wid), "p": str(end - 1)})
+    return positions
+
+
+def feed_channel(warehouse_id: uuid.UUID) -> str:
+    """The NOTIFY channel a warehouse's stations LISTEN on."""
+    return f"feed_{warehouse_id.hex}"
+
+
+# ----------------------------------------------------------------------------- loaders
+
+
+def _upsert(conn: Connection, table: Table, values: Sequence[Row], *, replace: bool) -> None:
+    if not values:
+        return
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect_insert: Any = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
+    stmt = dialect_insert(table)
+    keys = [c.name for c in table.primary_key.columns]
+    cols = [c for c in values[0] if c not in keys]
+    if replace and cols:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys, set_={c: stmt.excluded[c] for c in cols}
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    conn.execute(stmt, list(values))
+
+
+def load(conn: Connection, entity: str, entity_id: uuid.UUID, payload: Row | None) -> None:
+    """Write one feed row into a station's database (inside the caller's transaction)."""
+    if entity == "order":
+        _load_order(conn, entity_id, payload)
+        return
+    table = TABLES[entity]
+    if payload is None:
+        if entity != "stock_movement":  # a ledger row is never taken back
+            conn.execute(delete(table).where(_pk(table) == entity_id))
+        return
+    _upsert(conn, table, [decode(table, payload)], replace=entity != "stock_movement")
+
+
+def _delete_order_children(conn: Connection, order_id: uuid.UUID) -> None:
+    packages = select(PACKAGE.c.id).where(PACKAGE.c.order_id == order_id)
+    conn.execute(delete(UNIT).where(UNIT.c.order_id == order_id))
+    conn.execute(delete(ITEM).where(ITEM.c.package_id.in_(packages)))
+    conn.execute(delete(PACKAGE).where(PACKAGE.c.order_id == order_id))
+    conn.execute(delete(LINE).where(LINE.c.order_id == order_id))
+
+
+def _load_order(conn: Connection, order_id: uuid.UUID, payload: Row | None) -> None:
+    _delete_order_children(conn, order_id)
+    if payload is None:
+        tote = _t(Tote)
+        conn.execute(update(tote).where(tote.c.order_id == order_id).values(order_id=None))
+        conn.execute(delete(ORDER).where(ORDER.c.id == order_id))
+        return
+    _upsert(conn, ORDER, [decode(ORDER, payload["order"])], replace=True)
+    for name, table in _CHILDREN:
+        values = [decode(table, r) for r in payload.get(name, [])]
+        if values:
+            conn.execute(insert(table), values)

@@ -1,0 +1,351 @@
+"""The hub (``waystation-admin hub``): applies the stations' operations from the central inbox.
+
+Per round: lock one station's ``station_progress`` row (``FOR UPDATE SKIP LOCKED``: another hub
+takes another station), take its next contiguous operations in ``seq`` order, apply each in a
+savepoint with its registered applier, then append every touched entity to the change feed
+(:func:`app.sync.feed.publish`, which updates the warehouse's ``feed_head`` counter row last),
+insert the results and move ``applied_seq`` on — all in one transaction, so an operation's
+effects, its result and its feed rows commit together or not at all. Several hubs may run at
+once: the row lock means no operation is applied twice.
+
+The hub wakes on ``NOTIFY inbox`` (a trigger on the inbox) and polls as well; when PostgreSQL
+goes away it reconnects with backoff, forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.domain.errors import WaystationError
+from app.store.db import make_engine
+from app.store.models import InboxOp, OpResult, Station, StationProgress
+from app.sync import appliers, feed
+from app.sync.ops import APPLIED, REJECTED, Op
+
+log = logging.getLogger("waystation.hub")
+
+BATCH = 500
+MAX_BACKOFF_S = 30.0
+
+_PICK = text(
+    "SELECT sp.station_id FROM station_progress sp "
+    "WHERE EXISTS (SELECT 1 FROM inbox i "
+    "              WHERE i.station_id = sp.station_id AND i.seq = sp.applied_seq + 1) "
+    "ORDER BY random() LIMIT 1 FOR UPDATE OF sp SKIP LOCKED"
+)
+# Stations made without `station add` (or before this hub version) still get a progress row.
+_ENSURE_PROGRESS = text(
+    "INSERT INTO station_progress (station_id, applied_seq) "
+    "SELECT s.id, 0 FROM station s WHERE NOT EXISTS "
+    "(SELECT 1 FROM station_progress p WHERE p.station_id = s.id) "
+    "ON CONFLICT (station_id) DO NOTHING"
+)
+# Errors that say the database (or the connection to it) is unwell, not the operation.
+TRANSIENT = (OperationalError, InterfaceError)
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    station_id: uuid.UUID
+    first_seq: int
+    last_seq: int
+    applied: int
+    rejected: int
+
+    @property
+    def ops(self) -> int:
+        return self.applied + self.rejected
+
+
+def _transient(error: BaseException) -> bool:
+    if isinstance(error, TRANSIENT):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)
+
+
+class Hub:
+    def __init__(
+        self,
+        url: str,
+        *,
+        poll_interval: float = 1.0,
+        batch: int = BATCH,
+        engine: Engine | None = None,
+    ) -> None:
+        self.url = url
+        self.poll_interval = poll_interval
+        self.batch = batch
+        self.engine = engine or make_engine(url, pool_size=2, max_overflow=2)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._stop = threading.Event()
+        self.applied_total = 0
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Hub:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- one round ---------------------------------------------------------------------------
+
+    def apply_round(self) -> Round | None:
+        """Apply the next batch of one station's operations; None when no station has any
+        that another hub is not applying."""
+        with self.sessions() as s, s.begin():
+            conn = s.connection()
+            sid = conn.execute(_PICK).scalar()
+            if sid is None:
+                return None
+            # A fresh statement (we hold the row lock) reads the committed applied_seq.
+            applied_seq = conn.scalar(
+                select(StationProgress.applied_seq).where(StationProgress.station_id == sid)
+            )
+            assert applied_seq is not None
+            rows = conn.execute(
+                select(InboxOp)
+                .where(InboxOp.station_id == sid, InboxOp.seq > applied_seq)
+                .order_by(InboxOp.seq)
+                .limit(self.batch)
+            ).all()
+            ops: list[Op] = []
+            for row in rows:
+                if row.seq != applied_seq + len(ops) + 1:
+                    break  # a gap: the missing operation has not arrived yet
+                ops.append(Op.from_row(row))
+            if not ops:
+                return None
+            warehouse_id = conn.scalar(select(Station.warehouse_id).where(Station.id == sid))
+            return self._apply_batch(s, sid, warehouse_id, ops)
+
+    def _apply_batch(
+        self, s: Session, sid: uuid.UUID, warehouse_id: uuid.UUID | None, ops: list[Op]
+    ) -> Round:
+        outcomes = self._apply_all(s, sid, warehouse_id, ops)
+        touched: dict[feed.Key, None] = {}
+        op_of: dict[feed.Key, uuid.UUID] = {}
+        for op, result, reason, keys in outcomes:
+            if result == REJECTED:
+                log.info("rejected %s #%d of station %s: %s", op.kind, op.seq, sid, reason)
+                # The station changed this entity optimistically: send it central state back.
+                if op.entity in feed.ENTITIES and op.entity_id is not None:
+                    keys.append((op.entity, op.entity_id))
+            for key in keys:
+                touched[key] = None
+                op_of[key] = op.op_id
+        conn = s.connection()
+        conn.execute(
+            update(StationProgress)
+            .where(StationProgress.station_id == sid)
+            .values(applied_seq=ops[-1].seq)
+        )
+        positions = feed.publish(conn, touched, op_of)
+        mine = {
+            (e, i): p
+            for (e, i, w), p in positions.items()
+            if warehouse_id is None or w == warehouse_id
+        }
+        conn.execute(
+            insert(OpResult),
+            [
+                {
+                    "op_id": op.op_id,
+                    "station_id": sid,
+                    "seq": op.seq,
+                    "result": result,
+                    "reason": reason,
+                    "pos": max((mine.get(k, 0) for k in keys), default=0),
+                }
+                for op, result, reason, keys in outcomes
+            ],
+        )
+        rejected = sum(1 for _op, r, _reason, _k in outcomes if r == REJECTED)
+        done = Round(sid, ops[0].seq, ops[-1].seq, len(ops) - rejected, rejected)
+        log.info(
+            "station %s: operations %d–%d applied (%d rejected), %d feed rows",
+            sid,
+            done.first_seq,
+            done.last_seq,
+            rejected,
+            len(positions),
+        )
+        return done
+
+    def _apply_all(
+        self, s: Session, sid: uuid.UUID, warehouse_id: uuid.UUID | None, ops: list[Op]
+    ) -> list[tuple[Op, str, str, list[feed.Key]]]:
+        """Apply the operations in order, each all or nothing.
+
+        The run is optimistic: the operations go into one savepoint (two round trips for the
+        lot instead of two each). When one fails, that savepoint is rolled back, the ones
+        before it are applied again in a new savepoint (they succeeded on the same state, and
+        appliers are deterministic), the failing one is recorded as rejected, and the run goes
+        on after it. A database error (not the operation's fault) aborts the round.
+        """
+        outcomes: list[tuple[Op, str, str, list[feed.Key]]] = []
+        start = 0
+        while start < len(ops):
+            contexts: list[appliers.ApplyContext] = []
+            failed: tuple[int, Exception] | None = None
+            savepoint = s.begin_nested()
+            for n in range(start, len(ops)):
+                ctx = appliers.ApplyContext(s, ops[n], sid, warehouse_id)
+                try:
+                    appliers.apply(ctx, ops[n])
+                    s.flush()
+                except Exception as e:
+                    failed = (n, e)
+                    break
+                contexts.append(ctx)
+            if failed is None:
+                savepoint.commit()
+                outcomes += [(c.op, APPLIED, "", list(c.touched)) for c in contexts]
+                break
+            savepoint.rollback()
+            n, error = failed
+            reason = self._rejection(ops[n], error)  # raises when it is the database's fault
+            if contexts:
+                with s.begin_nested():
+                    contexts = []
+                    for op in ops[start:n]:
+                        ctx = appliers.ApplyContext(s, op, sid, warehouse_id)
+                        appliers.apply(ctx, op)
+                        s.flush()
+                        contexts.append(ctx)
+                outcomes += [(c.op, APPLIED, "", list(c.touched)) for c in contexts]
+            outcomes.append((ops[n], REJECTED, reason, []))
+            start = n + 1
+        return outcomes
+
+    @staticmethod
+    def _rejection(op: Op, error: Exception) -> str:
+        """The words a rejected operation is recorded with; re-raises a database error."""
+        if isinstance(error, WaystationError):
+            return error.message
+        if _transient(error):
+            raise error
+        if isinstance(error, IntegrityError | DataError):
+            return (
+                f"The central database refused {op.kind} #{op.seq}: "
+                f"{str(error.orig).splitlines()[0]} — it conflicts with what is there already; "
+                "a supervisor must check this order."
+            )
+        if isinstance(error, DBAPIError):
+            raise error  # the database, not the operation: the round is retried
+        log.error("applier of %s failed on operation %s", op.kind, op.op_id, exc_info=error)
+        return (
+            f"The hub could not apply {op.kind} #{op.seq} ({type(error).__name__}: {error}) — "
+            "tell support; the operation is kept centrally."
+        )
+
+    # -- loops --------------------------------------------------------------------------------
+
+    def drain(self) -> int:
+        """Apply until no station has operations waiting; return how many were applied."""
+        with self.engine.begin() as conn:
+            conn.execute(_ENSURE_PROGRESS)
+        total = 0
+        while not self._stop.is_set():
+            done = self.apply_round()
+            if done is None:
+                break
+            total += done.ops
+        self.applied_total += total
+        return total
+
+    def run(self, *, once: bool = False, on_idle: Callable[[], None] | None = None) -> None:
+        """Apply until stopped (``once``: until nothing is waiting, then return)."""
+        log.info("hub started on %s", self.engine.url.render_as_string(hide_password=True))
+        delay = 0.5
+        listener: Any = None
+        while not self._stop.is_set():
+            try:
+                if listener is None and not once:
+                    listener = self._listen()
+                self.drain()
+                delay = 0.5
+                if once:
+                    return
+                if on_idle is not None:
+                    on_idle()
+                self._wait(listener)
+            except Exception as e:
+                if once or not _transient(e):
+                    raise
+                wait = delay * random.uniform(0.75, 1.25)
+                log.warning(
+                    "central database unreachable (%s); retrying in %.1f s",
+                    str(e).splitlines()[0] if str(e) else type(e).__name__,
+                    wait,
+                )
+                self._close(listener)
+                listener = None
+                self.engine.dispose()
+                self._stop.wait(wait)
+                delay = min(delay * 2, MAX_BACKOFF_S)
+        self._close(listener)
+        log.info("hub stopped after %d operations", self.applied_total)
+
+    def _listen(self) -> Any:
+        import psycopg
+
+        url = self.engine.url.set(drivername="postgresql")
+        conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+        conn.execute("LISTEN inbox")
+        return conn
+
+    def _wait(self, listener: Any) -> None:
+        """Until an inbox NOTIFY, the poll interval or a stop, whichever comes first."""
+        deadline = time.monotonic() + self.poll_interval
+        while not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            # Short slices, so a stop is noticed within half a second.
+            if any(True for _n in listener.notifies(timeout=min(left, 0.5), stop_after=1)):
+                for _n in listener.notifies(timeout=0.01):  # one round serves many inserts
+                    pass
+                return
+
+    @staticmethod
+    def _close(listener: Any) -> None:
+        if listener is not None:
+            try:
+                listener.close()
+            except Exception:  # closing a broken connection may fail too
+                log.debug("closing the LISTEN connection failed", exc_info=True)
+
+
+def run_hub(url: str, *, once: bool, poll_interval: float) -> int:
+    hub = Hub(url, poll_interval=poll_interval)
+    started = time.perf_counter()
+    try:
+        hub.run(once=once)
+    finally:
+        hub.close()
+    if once:
+        took = time.perf_counter() - started
+        log.info("applied %d operations in %.2f s", hub.applied_total, took)
+    return hub.applied_total

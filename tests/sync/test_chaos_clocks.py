@@ -1,0 +1,116 @@
+"""Station clocks a day wrong — one a day fast, one a day slow, one that jumps from a day fast
+to a day slow between two stretches of work — change nothing: operations apply in each
+station's own order, the oversells are the ones that order makes, and every station ends with
+central's ledger. The clocks really were off: the times the stations wrote are a day away from
+the central database's.
+
+Every action and every sync runs in a station process of its own with its clock offset
+(``WAYSTATION_CLOCK_OFFSET_S``, honoured by app/clock.py).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.sync.harness.checks import Played, all_done, assert_exactly_once, outbox_states
+from tests.sync.harness.company import Company, Site
+from tests.sync.harness.pgcluster import PgCluster
+from tests.sync.harness.procs import Runner, wait_for
+from tests.sync.harness.stockplay import Action, Stockroom, read_ledger
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+DAY = 24 * 3600.0
+
+
+@pytest.fixture
+def company(chaos_cluster: PgCluster, tmp_path: Path) -> Iterator[Company]:
+    with Runner(tmp_path / "logs") as runner, Company(chaos_cluster.url(), tmp_path, runner) as co:
+        yield co
+
+
+def push(co: Company, site: Site, phase: str) -> None:
+    """Push everything the station holds, in a sync process with its clock as it is now."""
+    proc = co.station(site, "--once", "--timeout", "120", name=f"{site.name}-{phase}").start()
+    wait_for(f"{site.name} to push ({phase})", lambda: not proc.alive, timeout=180)
+    assert proc.exits == [0], proc.log_tail()
+
+
+def skew_hours(co: Company, ops: list[tuple[object, Action]]) -> set[int]:
+    """How many hours ahead of the central clock each operation's station time was."""
+    rows = co.rows(
+        "SELECT created_at - received_at FROM inbox WHERE op_id = ANY(:ids)",
+        ids=[op_id for op_id, _ in ops],
+    )
+    assert len(rows) == len(ops)
+    return {round(r[0] / timedelta(hours=1)) for r in rows}
+
+
+def test_station_clocks_a_day_off(company: Company) -> None:
+    co = company
+    rng = random.Random(9)
+    start = read_ledger(co.engine)
+    fast = co.add_station("CLOCK-FAST", clock_offset_s=DAY)
+    slow = co.add_station("CLOCK-SLOW", clock_offset_s=-DAY)
+    jumpy = co.add_station("CLOCK-JUMPS", clock_offset_s=DAY)
+    room = Stockroom.of(fast.engine(), products=12)
+    # One bin only the jumpy station touches: what its oversells are depends on its own order.
+    (product, bin_), others = room.places[0], Stockroom(room.places[1:], room.totes)
+    have = start[(product, bin_)]
+
+    def sale(qty: int, ref: str) -> Action:
+        return Action("sale", product, bin_, qty, ref=ref)
+
+    # The hub is not running yet: everything waits in the inbox together.
+    first = jumpy.play_elsewhere([sale(have + 3, "J-1"), *others.random_actions(rng, 15)])
+    push(co, jumpy, "a-day-fast")
+    slow_ops = slow.play_elsewhere(others.random_actions(rng, 15))
+    push(co, slow, "a-day-slow")
+    jumpy.clock_offset_s = -DAY  # its clock jumps back two days
+    later = jumpy.play_elsewhere(
+        [
+            Action("return", product, bin_, 10, ref="J-2"),  # -3 → 7
+            sale(7, "J-3"),  # → 0
+            sale(1, "J-4"),  # → -1: the second oversell
+            *others.random_actions(rng, 15),
+        ]
+    )
+    push(co, jumpy, "a-day-slow")
+    fast_ops = fast.play_elsewhere(others.random_actions(rng, 15))
+    push(co, fast, "a-day-fast")
+
+    assert skew_hours(co, first) == {24}
+    assert skew_hours(co, later) == {-24}
+    assert skew_hours(co, slow_ops) == {-24}
+    assert skew_hours(co, fast_ops) == {24}
+
+    hub = co.hub().start()
+    stations = [co.station(s).start() for s in (fast, slow, jumpy)]
+    played = [Played(fast, fast_ops), Played(slow, slow_ops), Played(jumpy, first + later)]
+    wait_for(
+        "every station to have every operation done",
+        lambda: all(all_done(p.site, len(p.ops)) for p in played),
+        timeout=300,
+        alive=[hub, *stations],
+        context=lambda: f"{[outbox_states(p.site) for p in played]}\n{co.runner.logs()}",
+    )
+    for proc in [hub, *stations]:
+        assert proc.stop() == 0, proc.log_tail()
+
+    assert_exactly_once(co, played, start)
+    # In the jumpy station's order: J-1 oversells, J-4 does. Ordered by its clock, J-2..J-4
+    # would come first and only J-1 would.
+    q_ops = {
+        op_id for op_id, a in first + later if (a.product_id, a.location_id) == (product, bin_)
+    }
+    oversold = {
+        r[0]
+        for r in co.rows("SELECT op_id FROM exception_task WHERE kind = 'oversell'")
+        if r[0] in q_ops
+    }
+    assert oversold == {first[0][0], later[2][0]}

@@ -1,0 +1,86 @@
+"""Two hub processes share the work of applying three stations' operations, and one of them is
+killed with ``kill -9`` at random points while it applies (many of them inside its applying
+transaction), started again each time: every operation is applied exactly once, the ledger
+adds up to what was done at the stations, and every station's outbox is empty.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.sync.harness.checks import Played, all_done, assert_exactly_once, outbox_states
+from tests.sync.harness.company import Company
+from tests.sync.harness.pgcluster import PgCluster
+from tests.sync.harness.procs import Proc, Runner, kill_repeatedly, wait_for
+from tests.sync.harness.stockplay import Stockroom, read_ledger
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+STATIONS = 3
+OPERATIONS = int(os.environ.get("WAYSTATION_CHAOS_OPERATIONS", "6000"))  # over all stations
+KILLS = int(os.environ.get("WAYSTATION_CHAOS_KILLS", "20"))
+SEED = int(os.environ.get("WAYSTATION_CHAOS_SEED", "20261127"))
+
+
+@pytest.fixture
+def company(chaos_cluster: PgCluster, tmp_path: Path) -> Iterator[Company]:
+    with Runner(tmp_path / "logs") as runner, Company(chaos_cluster.url(), tmp_path, runner) as co:
+        yield co
+
+
+def test_hubs_killed_at_random_points_mid_apply(company: Company) -> None:
+    co = company
+    rng = random.Random(SEED + 2)
+    start = read_ledger(co.engine)
+    sites = [co.add_station(f"HUBKILL-{i}") for i in range(1, STATIONS + 1)]
+    room = Stockroom.of(sites[0].engine(), products=30)
+    each = OPERATIONS // STATIONS
+    # The stations sell from the same bins: the oversells depend on the order central applies.
+    played = [Played(s, s.play(room.random_actions(rng, each), durable=False)) for s in sites]
+    stations = [co.station(s).start() for s in sites]
+    hubs = [co.hub("hub-a"), co.hub("hub-b")]
+
+    def applied() -> float:
+        return co.scalar("SELECT count(*) FROM op_result") / OPERATIONS
+
+    mid_transaction: list[str] = []
+
+    def note(victim: Proc) -> None:
+        if co.in_transaction(victim.name):
+            mid_transaction.append(victim.name)
+
+    kills = kill_repeatedly(
+        hubs,
+        KILLS,
+        rng,
+        ready=lambda hub: co.connected(hub.name),
+        progress=applied,
+        before_kill=note,
+    )
+
+    while_applying = [k for k in kills if k.progress_at_kill < 1]
+    assert len(while_applying) >= KILLS * 3 // 5, [round(k.progress_at_kill, 3) for k in kills]
+    assert len(mid_transaction) >= KILLS // 5, (
+        f"only {len(mid_transaction)} of {KILLS} kills caught a hub inside its transaction"
+    )
+    assert applied() < 1, "the hubs finished before the last kill"
+
+    for hub in hubs:
+        if not hub.alive:
+            hub.start()
+    wait_for(
+        "every station to have every operation done",
+        lambda: all(all_done(s, each) for s in sites),
+        timeout=600,
+        alive=[*hubs, *stations],
+        context=lambda: f"{[outbox_states(s) for s in sites]}\n{co.runner.logs()}",
+    )
+    for proc in [*stations, *hubs]:
+        assert proc.stop() == 0, proc.log_tail()
+
+    assert_exactly_once(co, played, start)
