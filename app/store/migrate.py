@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HEAD = "0003"
+HEAD = "0006_counter"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
