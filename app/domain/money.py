@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.domain.errors import ValidationError
+
 _MINOR_DIGITS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "BHD": 3, "KWD": 3, "OMR": 3}
 
 
@@ -19,7 +21,16 @@ def money(minor: int, currency: str = "EUR") -> str:
 
 
 def parse_money(text: str, currency: str = "EUR") -> int:
-    """A typed amount ("12,90", "12.9", "12") in minor units; ValueError when it is none."""
+    """A typed amount ("12,90", "12.9", "12") in minor units, or words saying how to type it."""
+    try:
+        return _parse(text, currency)
+    except ValueError:
+        raise ValidationError(
+            f"{text.strip() or 'Nothing'} is not an amount — type it like 12.90."
+        ) from None
+
+
+def _parse(text: str, currency: str) -> int:
     cleaned = text.strip().replace(" ", "").removeprefix(currency).strip()
     cleaned = cleaned.replace(",", ".")
     if not cleaned or cleaned.count(".") > 1:
