@@ -1,4 +1,4 @@
-"""The station's main window: it only assembles the screens (sign-in, pack, search), the
+"""The station's main window: it only assembles the screens (sign-in, pack, counter, search), the
 status bar and the one database worker, and routes scans to the screen that is active."""
 
 from __future__ import annotations
@@ -9,16 +9,19 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
 from app.bootstrap import StationContext
+from app.domain.roles import Permission, Role, allows
 from app.services import outbox, print_jobs, settings
 from app.services.bench import PackBench
+from app.services.counter.till import Till
 from app.services.views import OperatorView
 from ui.feedback import Sounds
 from ui.ops import DbOp, DbWorker
 from ui.print_runner import PrintRunner
+from ui.screens.counter import CounterScreen
 from ui.screens.pack import PackScreen
 from ui.screens.print_journal import PrintJournalScreen
 from ui.screens.printer_setup import PrinterSetupScreen
@@ -105,6 +108,13 @@ class MainWindow(QMainWindow):
         )
         self.search = SearchScreen(uow, self.worker, parent=self)
 
+        def till_for(operator: OperatorView) -> Till:
+            return Till(ctx.uow, operator, ctx.config.scanner.gs_replacement)
+
+        self.counter = CounterScreen(
+            self.worker, self.sounds, till_for, colors(config.theme), parent=self
+        )
+
         def render_pdf(job: print_jobs.JobView) -> bytes:
             from printing.queue import render_pdf as render
 
@@ -114,7 +124,14 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         self.printer = PrintRunner(print_due, recover_prints, self)
         self.printers = PrinterSetupScreen(self.printer.run, ctx.station_name, parent=self)
-        for screen in (self.signin, self.pack, self.search, self.journal, self.printers):
+        for screen in (
+            self.signin,
+            self.pack,
+            self.search,
+            self.journal,
+            self.printers,
+            self.counter,
+        ):
             self.stack.addWidget(screen)
         self.setCentralWidget(self.stack)
         self.status = StationStatusBar(
@@ -141,6 +158,11 @@ class MainWindow(QMainWindow):
         self.printers.back_requested.connect(self.show_journal)
         self.printers.save_requested.connect(self._save_printers)
         self.printer.ran.connect(lambda _printed: self._journal_ran())
+        self.counter.sign_out_requested.connect(self.sign_out)
+        self.counter.print_queued.connect(self.printer.kick)
+        counter_key = QShortcut(QKeySequence("F9"), self)
+        counter_key.setAutoRepeat(False)
+        counter_key.activated.connect(self.show_counter)
 
     # --- scans -----------------------------------------------------------------------------
 
@@ -158,6 +180,9 @@ class MainWindow(QMainWindow):
         if current is self.signin:
             self.signin.handle_scan(code)
             return
+        if current is self.counter:
+            self.counter.handle_scan(code)
+            return
         if current is not self.pack:
             self.show_pack()  # a scan on the search screen is meant for the bench
         self.pack.handle_scan(code)
@@ -168,11 +193,26 @@ class MainWindow(QMainWindow):
         self._operator = operator
         self.status.set_operator(operator.name)
         self.pack.start_session(operator)
+        roles = [Role(r) for r in operator.roles]
+        if Role.COUNTER_CLERK in roles and not allows(roles, Permission.PACK):
+            self.show_counter()  # a counter clerk's station is the till
+            return
         self.stack.setCurrentWidget(self.pack)
         self.pack.code.setFocus()
 
+    def show_counter(self) -> None:
+        """The shop counter, for operators who may sell (F9 from the pack screen)."""
+        operator = self._operator
+        if operator is None or not allows([Role(r) for r in operator.roles], Permission.SELL):
+            return
+        if self.stack.currentWidget() is not self.counter:
+            self.counter.start_session(operator)
+        self.stack.setCurrentWidget(self.counter)
+        self.counter.code.setFocus()
+
     def sign_out(self) -> None:
         self._operator = None
+        self.counter.end_session()
         self.pack.end_session()
         self.status.set_operator(None)
         self.signin.reset()

@@ -76,6 +76,11 @@ class Till:
         self.settings()
         return session, basket
 
+    @property
+    def currency(self) -> str:
+        """The till's currency (known once :meth:`start` has run)."""
+        return self._settings.currency if self._settings else "EUR"
+
     def session(self) -> SessionView | None:
         with self._uow() as uow:
             return sessions.current(uow)
@@ -299,3 +304,10 @@ class Till:
                 )
         with self._uow() as uow:
             return sessions.close_session(uow, count=count)
+
+    def balance(self, code: str) -> int:
+        """What a store credit or gift card still holds."""
+        from app.services.counter import store_credit
+
+        with self._uow() as uow:
+            return store_credit.balance(uow, code)[0]
