@@ -134,9 +134,16 @@ class CashMoveDialog(QDialog):
 class DiscountDialog(QDialog):
     """A percentage or an amount off; over the clerk's limit, a supervisor scans their badge."""
 
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, line_chosen: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
+        self.line = QRadioButton(self.tr("On the chosen line"), self)
+        self.whole = QRadioButton(self.tr("On the whole basket"), self)
+        self.line.setEnabled(line_chosen)
+        (self.line if line_chosen else self.whole).setChecked(True)
+        scope = QButtonGroup(self)
+        scope.addButton(self.line)
+        scope.addButton(self.whole)
         self.percent = QRadioButton(self.tr("Percent off"), self)
         self.amount = QRadioButton(self.tr("Amount off"), self)
         self.percent.setChecked(True)
@@ -146,10 +153,17 @@ class DiscountDialog(QDialog):
         self.approval = QLabel(self.tr("Over your limit? A supervisor scans their badge."), self)
         self.approval.setObjectName("hint")
         self.approval.setWordWrap(True)
+        kind = QButtonGroup(self)
+        kind.addButton(self.percent)
+        kind.addButton(self.amount)
+        where = QHBoxLayout()
+        where.addWidget(self.line)
+        where.addWidget(self.whole)
         row = QHBoxLayout()
         row.addWidget(self.percent)
         row.addWidget(self.amount)
         layout = QVBoxLayout(self)
+        layout.addLayout(where)
         layout.addLayout(row)
         layout.addWidget(self.value)
         layout.addWidget(self.approval)
@@ -158,6 +172,9 @@ class DiscountDialog(QDialog):
     def accept_scan(self, code: str) -> None:
         self.badge = code
         self.approval.setText(self.tr("Supervisor badge scanned — press Give discount."))
+
+    def on_line(self) -> bool:
+        return self.line.isChecked()
 
     def values(self) -> tuple[int, int]:
         """(percent in basis points, amount in minor units)."""
