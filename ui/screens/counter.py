@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QSpinBox,
-    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -110,7 +109,7 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
         self.find_button = self._button(self.tr("Find item (F3)"), self.ask_find)
         self.return_button = self._button(self.tr("Return (F10)"), self.ask_return)
         self.suspended_button = self._button(self.tr("Suspended (F8)"), self.ask_resume)
-        self.till_button = self._button(self.tr("Till ▾"), lambda: None)
+        self.till_button = self._button(self.tr("Till"), lambda: None)
         self.till_menu = QMenu(self.till_button)
         self.move_action = self.till_menu.addAction(self.tr("Cash in or out…"), self.ask_move)
         self.reprint_action = self.till_menu.addAction(
@@ -212,8 +211,9 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
         self.stale = QLabel(self.tr("Prices and stock as of the last sync"), panel)
         self.stale.setObjectName("hint")
 
-        self.pay_pages = QStackedWidget(panel)
-        selling = QWidget(self.pay_pages)
+        # Two blocks shown one at a time (a stacked widget would take the window's background).
+        selling = QWidget(panel)
+        self.selling_block = selling
         self.amount = QLineEdit(selling)
         self.amount.setPlaceholderText(self.tr("Amount given"))
         self.amount.setToolTip(self.tr("Leave it empty to take exactly what is due"))
@@ -233,10 +233,13 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
         pay_row.addWidget(self.card_button)
         sell_box.addLayout(pay_row)
         sell_box.addWidget(self.voucher_button)
-        closed = QWidget(self.pay_pages)
+        closed = QWidget(panel)
+        self.closed_block = closed
         self.open_button = self._button(self.tr("Open till"), self.ask_open)
         self.open_button.setObjectName("primary")
-        self.last_session = QLabel(closed)
+        self.last_session = QLabel(
+            self.tr("Count the float into the drawer, then press Open till."), closed
+        )
         self.last_session.setObjectName("hint")
         self.last_session.setWordWrap(True)
         closed_box = QVBoxLayout(closed)
@@ -244,8 +247,6 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
         closed_box.addWidget(self.open_button)
         closed_box.addWidget(self.last_session)
         closed_box.addStretch(1)
-        self.pay_pages.addWidget(selling)
-        self.pay_pages.addWidget(closed)
 
         box = QVBoxLayout(panel)
         box.addWidget(self.customer)
@@ -254,7 +255,8 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
         box.addWidget(self.breakdown)
         box.addWidget(self.due)
         box.addStretch(1)
-        box.addWidget(self.pay_pages)
+        box.addWidget(selling)
+        box.addWidget(closed)
         box.addWidget(self.stale)
         return panel
 
@@ -548,8 +550,11 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
             if basket and basket.customer
             else ""
         )
+        for label in (self.customer, self.breakdown, self.due):
+            label.setVisible(bool(label.text()))  # no empty rows taking the panel's height
         is_open = self._session is not None
-        self.pay_pages.setCurrentIndex(0 if is_open else 1)
+        self.selling_block.setVisible(is_open)
+        self.closed_block.setVisible(not is_open)
         selling = is_open and basket is not None and bool(basket.live_lines)
         for w in (
             self.cash_button,
@@ -562,6 +567,8 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
             self.void_sale_button,
         ):
             w.setEnabled(selling)
+        for w in (self.void_button, self.void_sale_button):
+            w.setVisible(selling)
         for w in (self.move_action, self.close_till_action, self.return_button):
             w.setEnabled(is_open)
         self.instruction.setText(self._instruction(basket))

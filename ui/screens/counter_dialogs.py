@@ -43,6 +43,7 @@ def _buttons(dialog: QDialog, ok: str) -> QDialogButtonBox:
     box = QDialogButtonBox(dialog)
     accept = box.addButton(ok, QDialogButtonBox.ButtonRole.AcceptRole)
     accept.setObjectName("primary")
+    accept.setDefault(True)
     box.addButton(dialog.tr("Cancel"), QDialogButtonBox.ButtonRole.RejectRole)
     box.accepted.connect(dialog.accept)
     box.rejected.connect(dialog.reject)
@@ -290,6 +291,7 @@ class ReturnDialog(QDialog):
         layout.addWidget(head)
         layout.addLayout(grid)
         layout.addLayout(row_box)
+        layout.addStretch(1)
         layout.addWidget(_buttons(self, self.tr("Take back and refund")))
 
     def items(self) -> list[ReturnItem]:
