@@ -35,7 +35,9 @@ def format_money(minor: int, currency: str = "EUR") -> str:
     digits = _DIGITS.get(currency, 2)
     locale = QLocale()
     symbol = {"EUR": "€", "GBP": "£", "USD": "$"}.get(currency, currency + " ")
-    return locale.toCurrencyString(minor / 10**digits, symbol, digits)
+    # Some locales write a negative amount in brackets; at the till a minus sign is plainer.
+    text = locale.toCurrencyString(abs(minor) / 10**digits, symbol, digits)
+    return f"-{text}" if minor < 0 else text
 
 
 def format_qty(line: BasketLine) -> str:
