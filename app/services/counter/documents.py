@@ -10,10 +10,9 @@ from sqlalchemy import func, select
 from app.domain.errors import NotFoundError, ValidationError
 from app.domain.pricing import GRAMS_PER_KG, round_div
 from app.domain.receipts import CashReport, Receipt, ReceiptLine, Tender, TenderKind
-from app.services.counter import catalog
+from app.services.counter import catalog, sessions
 from app.services.counter.checkout import sales_in_session
 from app.store.models import (
-    CashMovement,
     CashSession,
     CounterSale,
     CounterSaleLine,
@@ -127,13 +126,7 @@ def cash_report_for(uow: UnitOfWork, session_id: uuid.UUID) -> CashReport:
     if session.closed_at is None:
         raise ValidationError("The till is still open — close it to print its cash report.")
     receipts = [receipt_for(uow, sid) for sid in sales_in_session(uow, session_id)]
-    moves = dict(
-        s.execute(
-            select(CashMovement.kind, func.coalesce(func.sum(CashMovement.amount_minor), 0))
-            .where(CashMovement.session_id == session_id)
-            .group_by(CashMovement.kind)
-        ).all()
-    )
+    moves = sessions.cash_moved(uow, session_id)
     station = s.get_one(Station, session.station_id)
     who = s.scalar(select(Operator.name).where(Operator.id == session.operator_id)) or ""
     return CashReport.from_receipts(

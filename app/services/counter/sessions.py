@@ -129,6 +129,16 @@ def move_cash(uow: UnitOfWork, kind: CashMoveKind, amount_minor: int, reason: st
     return session_view(uow, sid)
 
 
+def cash_moved(uow: UnitOfWork, session_id: uuid.UUID) -> dict[str, int]:
+    """Cash put in (``"in"``) and taken out (``"out"``) of a session's drawer, not sales."""
+    rows = uow.session.execute(
+        select(CashMovement.kind, func.coalesce(func.sum(CashMovement.amount_minor), 0))
+        .where(CashMovement.session_id == session_id)
+        .group_by(CashMovement.kind)
+    )
+    return {kind: int(total) for kind, total in rows}
+
+
 def current(uow: UnitOfWork) -> SessionView | None:
     sid = open_session_id(FastExecutor(uow.session.connection()), uow.actor.station_id)
     return None if sid is None else session_view(uow, sid)
@@ -153,13 +163,7 @@ def session_view(uow: UnitOfWork, session_id: uuid.UUID) -> SessionView:
         .group_by(CounterSale.kind)
     )
     by_kind = {kind: int(total) for kind, total in s.execute(cash)}
-    moves = dict(
-        s.execute(
-            select(CashMovement.kind, func.coalesce(func.sum(CashMovement.amount_minor), 0))
-            .where(CashMovement.session_id == session_id)
-            .group_by(CashMovement.kind)
-        ).all()
-    )
+    moves = cash_moved(uow, session_id)
     sales = s.scalar(
         select(func.count(CounterSale.id)).where(
             CounterSale.session_id == session_id, CounterSale.status == "completed"

@@ -6,6 +6,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.domain.cash import DrawerBalance
+
 
 @dataclass(frozen=True, slots=True)
 class BasketLine:
@@ -130,18 +132,22 @@ class SessionView:
     counted_minor: int | None = None
 
     @property
-    def expected_minor(self) -> int:
-        return (
-            self.opening_float_minor
-            + self.cash_sales_minor
-            - self.cash_refunds_minor
-            + self.paid_in_minor
-            - self.paid_out_minor
+    def drawer(self) -> DrawerBalance:
+        return DrawerBalance(
+            self.opening_float_minor,
+            self.cash_sales_minor,
+            self.cash_refunds_minor,
+            self.paid_in_minor,
+            self.paid_out_minor,
         )
 
     @property
+    def expected_minor(self) -> int:
+        return self.drawer.expected_minor
+
+    @property
     def difference_minor(self) -> int | None:
-        return None if self.counted_minor is None else self.counted_minor - self.expected_minor
+        return None if self.counted_minor is None else self.drawer.difference(self.counted_minor)
 
 
 @dataclass(frozen=True, slots=True)
