@@ -190,3 +190,21 @@ def counter_kind(name: str) -> object:
     from app.domain.receipts import TenderKind
 
     return TenderKind(name)
+
+
+def test_escape_gives_up_waiting_for_a_card_code(
+    qtbot: QtBot, till: tuple[MainWindow, Goods, StationContext]
+) -> None:
+    window, goods, _ctx = till
+    counter = window.counter
+    first, second = goods.items[0][0], goods.items[1][0]
+    scan(qtbot, window, first)
+    counter.card_button.click()
+    assert counter.instruction.text().startswith("Scan or type the approval code")
+    counter.cancel_waiting()
+    assert counter.banner.message == "No payment taken — choose how the customer pays."
+    scan(qtbot, window, second)  # an item again, not an approval code
+    assert counter.banner.kind == "good", counter.banner.message
+    assert counter.basket is not None
+    assert len(counter.basket.lines) == 2
+    assert not counter.basket.payments

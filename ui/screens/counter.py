@@ -21,7 +21,6 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -52,6 +51,7 @@ from ui.feedback import Banner, Sounds
 from ui.models.basket import ITEM, BasketModel, format_money
 from ui.ops import DbOp, DbWorker
 from ui.screens.counter_flows import BasketActions, TillFlows
+from ui.screens.counter_panel import PayPanel
 from ui.theme import Colors
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,14 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
 
         body = QHBoxLayout()
         body.addWidget(self.table, 1)
-        body.addWidget(self._build_panel())
+        self.panel = PayPanel(self)
+        self.panel.pay_requested.connect(lambda kind: self.pay(TenderKind(kind)))
+        self.panel.open_requested.connect(self.ask_open)
+        body.addWidget(self.panel)
+        # Names the tests and shortcuts use.
+        self.total, self.amount = self.panel.total, self.panel.amount
+        self.cash_button, self.card_button = self.panel.cash_button, self.panel.card_button
+        self.voucher_button, self.open_button = self.panel.voucher_button, self.panel.open_button
 
         self.code = QLineEdit(self)
         self.code.setObjectName("manualCode")
@@ -189,77 +196,6 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
         page.addLayout(body, 1)
         page.addLayout(bottom)
 
-    def _build_panel(self) -> QFrame:
-        panel = QFrame(self)
-        panel.setObjectName("panel")
-        panel.setFixedWidth(380)
-        self.customer = QLabel(panel)
-        self.customer.setObjectName("hint")
-        self.total_caption = QLabel(self.tr("TOTAL"), panel)
-        self.total_caption.setObjectName("sectionTitle")
-        self.total = QLabel(panel)
-        self.total.setObjectName("counterTotal")
-        # The theme's style sheet sets every widget's font size; this one is read from afar.
-        self.total.setStyleSheet("font-size: 54px; font-weight: 800;")
-        self.total.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.breakdown = QLabel(panel)
-        self.breakdown.setObjectName("hint")
-        self.breakdown.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.due = QLabel(panel)
-        self.due.setObjectName("orderNumber")
-        self.due.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.stale = QLabel(self.tr("Prices and stock as of the last sync"), panel)
-        self.stale.setObjectName("hint")
-
-        # Two blocks shown one at a time (a stacked widget would take the window's background).
-        selling = QWidget(panel)
-        self.selling_block = selling
-        self.amount = QLineEdit(selling)
-        self.amount.setPlaceholderText(self.tr("Amount given"))
-        self.amount.setToolTip(self.tr("Leave it empty to take exactly what is due"))
-        self.amount.setAccessibleName(self.tr("Amount given"))
-        self.cash_button = self._button(self.tr("Cash (F5)"), lambda: self.pay(TenderKind.CASH))
-        self.cash_button.setObjectName("primary")
-        self.card_button = self._button(self.tr("Card (F6)"), lambda: self.pay(TenderKind.CARD))
-        self.card_button.setObjectName("primary")
-        self.voucher_button = self._button(
-            self.tr("Store credit / gift card (F7)"), lambda: self.pay(TenderKind.VOUCHER)
-        )
-        sell_box = QVBoxLayout(selling)
-        sell_box.setContentsMargins(0, 0, 0, 0)
-        sell_box.addWidget(self.amount)
-        pay_row = QHBoxLayout()
-        pay_row.addWidget(self.cash_button)
-        pay_row.addWidget(self.card_button)
-        sell_box.addLayout(pay_row)
-        sell_box.addWidget(self.voucher_button)
-        closed = QWidget(panel)
-        self.closed_block = closed
-        self.open_button = self._button(self.tr("Open till"), self.ask_open)
-        self.open_button.setObjectName("primary")
-        self.last_session = QLabel(
-            self.tr("Count the float into the drawer, then press Open till."), closed
-        )
-        self.last_session.setObjectName("hint")
-        self.last_session.setWordWrap(True)
-        closed_box = QVBoxLayout(closed)
-        closed_box.setContentsMargins(0, 0, 0, 0)
-        closed_box.addWidget(self.open_button)
-        closed_box.addWidget(self.last_session)
-        closed_box.addStretch(1)
-
-        box = QVBoxLayout(panel)
-        box.addWidget(self.customer)
-        box.addWidget(self.total_caption)
-        box.addWidget(self.total)
-        box.addWidget(self.breakdown)
-        box.addWidget(self.due)
-        box.addStretch(1)
-        box.addWidget(selling)
-        box.addWidget(closed)
-        box.addWidget(self.stale)
-        return panel
-
     def _button(self, text: str, slot: Any) -> QPushButton:
         button = QPushButton(text, self)
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # scans and typing keep their field
@@ -274,6 +210,7 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
             ("F7", lambda: self.pay(TenderKind.VOUCHER)),
             ("F8", self.ask_resume),
             ("F10", self.ask_return),
+            ("Escape", self.cancel_waiting),
             ("Delete", self.void_selected),
         ):
             shortcut = QShortcut(QKeySequence(keys), self)
@@ -444,6 +381,14 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
         )
         self.code.setFocus()
 
+    def cancel_waiting(self) -> None:
+        """Esc: the card or balance code the screen waits for is not coming (no payment)."""
+        if self._expect is None:
+            return
+        self._expect = self._expect_amount = None
+        self._show(self._basket)
+        self._feedback_info(self.tr("No payment taken — choose how the customer pays."))
+
     def _take(self, kind: TenderKind, reference: str, amount: int | None = None) -> None:
         amount = self._expect_amount if amount is None else amount
         self._expect_amount = None
@@ -520,46 +465,10 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
     def _show(self, basket: Basket | None) -> None:
         self._basket = basket
         self.model.set_basket(basket)
-        currency = basket.currency if basket else "EUR"
-        total = basket.total_minor if basket else 0
-        self.total.setText(format_money(total, currency))
-        if basket is not None and basket.live_lines:
-            parts = [self.tr("{n} items").format(n=basket.items)]
-            if basket.discount_minor:
-                parts.append(
-                    self.tr("discount {d}").format(d=format_money(-basket.discount_minor, currency))
-                )
-            parts.append(
-                (
-                    self.tr("VAT incl. {t}")
-                    if basket.basis == "inclusive"
-                    else self.tr("+ VAT {t}")
-                ).format(t=format_money(basket.tax_minor, currency))
-            )
-            self.breakdown.setText(" · ".join(parts))
-            self.due.setText(
-                self.tr("Still to pay: {due}").format(due=format_money(basket.due_minor, currency))
-                if basket.payments
-                else ""
-            )
-        else:
-            self.breakdown.setText("")
-            self.due.setText("")
-        self.customer.setText(
-            self.tr("Customer: {name}").format(name=basket.customer)
-            if basket and basket.customer
-            else ""
-        )
-        for label in (self.customer, self.breakdown, self.due):
-            label.setVisible(bool(label.text()))  # no empty rows taking the panel's height
         is_open = self._session is not None
-        self.selling_block.setVisible(is_open)
-        self.closed_block.setVisible(not is_open)
+        self.panel.show_basket(basket, till_open=is_open)
         selling = is_open and basket is not None and bool(basket.live_lines)
         for w in (
-            self.cash_button,
-            self.card_button,
-            self.voucher_button,
             self.void_button,
             self.discount_button,
             self.customer_button,
