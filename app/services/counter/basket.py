@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 
 from app.clock import utcnow
 from app.domain.errors import (
@@ -28,10 +28,9 @@ from app.domain.pricing import (
     PriceBasis,
     PricedLine,
     basket_discount_for,
-    check_discount,
     price_basket,
 )
-from app.domain.roles import Permission, Role, parse_roles
+from app.domain.roles import Permission
 from app.ids import new_id
 from app.services import auth
 from app.services.counter import catalog, sessions
@@ -40,7 +39,6 @@ from app.services.counter.views import Basket, BasketLine, Payment
 from app.services.resolve import Kind, Resolved, resolve
 from app.store.fastexec import FastExecutor
 from app.store.models import (
-    AuditEvent,
     Barcode,
     CounterSale,
     CounterSaleLine,
@@ -72,7 +70,7 @@ _SALE_ROW = select(
     _SALE.c.customer_id,
     _SALE.c.kind,
 ).where(_SALE.c.id == bindparam("sale_id"))
-_LINES = (
+SALE_LINES = (
     select(
         _LINE.c.id,
         _LINE.c.line_no,
@@ -134,9 +132,9 @@ def read_basket(fx: FastExecutor, sale_id: uuid.UUID) -> Basket:
     if row is None:
         raise NotFoundError("That sale no longer exists on this till.")
     status, basis, currency, disc_bp, disc_minor, number, change, customer_id, _kind = row
-    rows = fx.rows(_LINES, {"sale_id": sale_id})
+    rows = fx.rows(SALE_LINES, {"sale_id": sale_id})
     live = [r for r in rows if not r[11]]
-    priced = [_priced(r) for r in live]
+    priced = [priced_line(r) for r in live]
     totals = price_basket(priced, PriceBasis(basis), basket_off(priced, disc_bp, disc_minor))
     by_id = dict(zip((r[0] for r in live), totals.lines, strict=True))
     lines = []
@@ -191,7 +189,7 @@ def basket_off(priced: list[PricedLine], percent_bp: int, amount_minor: int) -> 
     return min(amount_minor, after)
 
 
-def _priced(r: tuple[object, ...]) -> PricedLine:
+def priced_line(r: tuple[object, ...]) -> PricedLine:
     return PricedLine(
         qty=int(r[5]),  # type: ignore[call-overload]
         unit_price_minor=int(r[7]),  # type: ignore[call-overload]
@@ -205,8 +203,8 @@ def _priced(r: tuple[object, ...]) -> PricedLine:
 def totals_of(fx: FastExecutor, sale_id: uuid.UUID) -> tuple[Basket, BasketTotals, list[uuid.UUID]]:
     """The basket, its totals and the ids of its live lines in the totals' order."""
     basket = read_basket(fx, sale_id)
-    live = [r for r in fx.rows(_LINES, {"sale_id": sale_id}) if not r[11]]
-    priced = [_priced(r) for r in live]
+    live = [r for r in fx.rows(SALE_LINES, {"sale_id": sale_id}) if not r[11]]
+    priced = [priced_line(r) for r in live]
     off = basket_off(priced, basket.basket_discount_bp, basket.basket_discount_minor)
     totals = price_basket(priced, PriceBasis(basket.basis), off)
     return basket, totals, [r[0] for r in live]
@@ -414,164 +412,6 @@ def record_rejected_scan(
         entity="counter_sale" if sale_id else "scan",
         entity_id=sale_id,
     )
-
-
-# ----------------------------------------------------------------------------- changing lines
-
-
-def _line(uow: UnitOfWork, sale_id: uuid.UUID, line_id: uuid.UUID) -> CounterSaleLine:
-    line = uow.session.get(CounterSaleLine, line_id)
-    if line is None or line.sale_id != sale_id:
-        raise NotFoundError("That line is not on this sale.")
-    if line.voided:
-        raise ValidationError(f"{line.name} was voided already.")
-    return line
-
-
-def _audit(uow: UnitOfWork, action: str, sale_id: uuid.UUID, details: dict[str, object]) -> None:
-    uow.session.add(
-        AuditEvent(
-            station_id=uow.actor.station_id,
-            operator_id=uow.actor.operator_id,
-            action=action,
-            entity="counter_sale",
-            entity_id=sale_id,
-            details=details,
-        )
-    )
-
-
-def set_qty(uow: UnitOfWork, sale_id: uuid.UUID, line_id: uuid.UUID, qty: int) -> Basket:
-    auth.check(uow, Permission.SELL)
-    fx = FastExecutor(uow.session.connection())
-    open_sale(fx, sale_id)
-    line = _line(uow, sale_id, line_id)
-    if line.grams is not None or line.price_minor is not None:
-        raise ValidationError(
-            f"{line.name} was weighed — weigh the rest separately and scan its label."
-        )
-    if not 1 <= qty <= MAX_QTY:
-        raise ValidationError(
-            f"A quantity of {qty} is not possible — 1 to {MAX_QTY}; void the line to remove it."
-        )
-    PricedLine(qty, line.unit_price_minor, line.tax_rate_bp, line.discount_minor)
-    _audit(uow, "counter.qty_changed", sale_id, {"line": line.line_no, "from": line.qty, "to": qty})
-    line.qty = qty
-    uow.session.flush()
-    return read_basket(fx, sale_id)
-
-
-def void_line(uow: UnitOfWork, sale_id: uuid.UUID, line_id: uuid.UUID) -> Basket:
-    auth.check(uow, Permission.SELL)
-    fx = FastExecutor(uow.session.connection())
-    open_sale(fx, sale_id)
-    line = _line(uow, sale_id, line_id)
-    line.voided = True
-    _audit(
-        uow,
-        "counter.line_voided",
-        sale_id,
-        {"line": line.line_no, "sku": line.sku, "qty": line.qty, "grams": line.grams},
-    )
-    uow.session.flush()
-    return read_basket(fx, sale_id)
-
-
-def _approver(uow: UnitOfWork, badge: str | None) -> tuple[str, frozenset[Role], uuid.UUID | None]:
-    """Whose limit applies: the operator's, or a supervisor's who scanned their badge."""
-    if badge:
-        op = auth.find_by_badge(uow.session, badge)
-        return op.name, parse_roles(op.roles), op.id
-    roles = frozenset(Role(r) for r in uow.actor.roles)
-    return uow.actor.operator_name or "This operator", roles, None
-
-
-def set_line_discount(
-    uow: UnitOfWork,
-    sale_id: uuid.UUID,
-    line_id: uuid.UUID,
-    *,
-    percent_bp: int = 0,
-    amount_minor: int = 0,
-    approver_badge: str | None = None,
-) -> Basket:
-    """Money off one line, within the limit of the operator's role (or a supervisor's)."""
-    auth.check(uow, Permission.SELL)
-    fx = FastExecutor(uow.session.connection())
-    open_sale(fx, sale_id)
-    line = _line(uow, sale_id, line_id)
-    base = PricedLine(
-        line.qty, line.unit_price_minor, line.tax_rate_bp, 0, line.grams, line.price_minor
-    ).before_discount_minor
-    off = basket_discount_for(
-        [PricedLine(1, base, 0)], percent_bp=percent_bp, amount_minor=amount_minor
-    )
-    name, roles, approver = _approver(uow, approver_badge)
-    check_discount(name, roles, off, base)
-    line.discount_minor = off
-    line.discount_approved_by = approver or uow.actor.operator_id
-    _audit(
-        uow,
-        "counter.line_discount",
-        sale_id,
-        {"line": line.line_no, "sku": line.sku, "off_minor": off, "approved_by": name},
-    )
-    uow.session.flush()
-    return read_basket(fx, sale_id)
-
-
-def set_basket_discount(
-    uow: UnitOfWork,
-    sale_id: uuid.UUID,
-    *,
-    percent_bp: int = 0,
-    amount_minor: int = 0,
-    approver_badge: str | None = None,
-) -> Basket:
-    """Money off the whole basket (spread over the lines), within the operator's limit."""
-    auth.check(uow, Permission.SELL)
-    fx = FastExecutor(uow.session.connection())
-    open_sale(fx, sale_id)
-    live = [r for r in fx.rows(_LINES, {"sale_id": sale_id}) if not r[11]]
-    if not live:
-        raise ValidationError("The basket is empty — scan the items first, then the discount.")
-    priced = [_priced(r) for r in live]
-    off = basket_discount_for(priced, percent_bp=percent_bp, amount_minor=amount_minor)
-    of = sum(p.amount_minor for p in priced)
-    name, roles, _ = _approver(uow, approver_badge)
-    check_discount(name, roles, off, of)
-    sale = uow.session.get_one(CounterSale, sale_id)
-    sale.basket_discount_bp = percent_bp if percent_bp else 0
-    sale.basket_discount_minor = 0 if percent_bp else amount_minor
-    _audit(uow, "counter.basket_discount", sale_id, {"off_minor": off, "approved_by": name})
-    uow.session.flush()
-    return read_basket(fx, sale_id)
-
-
-def set_customer(uow: UnitOfWork, sale_id: uuid.UUID, customer_id: uuid.UUID | None) -> Basket:
-    auth.check(uow, Permission.SELL)
-    sale = uow.session.get(CounterSale, sale_id)
-    if sale is None or sale.status != "open":
-        raise ValidationError("Start a sale before naming its customer.")
-    if customer_id is not None and uow.session.get(Customer, customer_id) is None:
-        raise NotFoundError("That customer is not known on this till.")
-    sale.customer_id = customer_id
-    uow.session.flush()
-    return get_basket(uow, sale_id)
-
-
-def find_customers(uow: UnitOfWork, text: str, limit: int = 20) -> list[tuple[uuid.UUID, str]]:
-    text = text.strip()
-    if len(text) < 2:
-        raise ValidationError("Type at least two letters of the name, e-mail or phone.")
-    like = f"%{text}%"
-    rows = uow.session.execute(
-        select(Customer.id, Customer.name, Customer.email)
-        .where(or_(Customer.name.ilike(like), Customer.email.ilike(like), Customer.phone == text))
-        .order_by(Customer.name)
-        .limit(limit)
-    )
-    return [(cid, f"{name} · {email}") for cid, name, email in rows]
 
 
 def describe_total(basket: Basket) -> str:

@@ -184,7 +184,7 @@ def complete_sale(uow: UnitOfWork, sale_id: uuid.UUID) -> Completed:
         )
         s.add(movement)
         movements.append(movement)
-        line_payloads.append(_line_payload(line))
+        line_payloads.append(line_payload(line))
     redemptions = []
     for tender, kept in zip(tenders, cash_kept(payments, paid.change_minor), strict=True):
         tender.kept_minor = kept
@@ -221,7 +221,7 @@ def complete_sale(uow: UnitOfWork, sale_id: uuid.UUID) -> Completed:
                 "amount_minor": sale.basket_discount_minor,
             },
             "lines": line_payloads,
-            "voided_lines": [_line_payload(ln) for ln in lines.values() if ln.voided],
+            "voided_lines": [line_payload(ln) for ln in lines.values() if ln.voided],
             "taxes": [
                 {
                     "rate_bp": r.rate_bp,
@@ -247,7 +247,7 @@ def complete_sale(uow: UnitOfWork, sale_id: uuid.UUID) -> Completed:
             ],
             "change_minor": paid.change_minor,
             "store_credit_entries": redemptions,
-            "stock_movements": [_movement_payload(m) for m in movements],
+            "stock_movements": [movement_payload(m) for m in movements],
         },
         entity="counter_sale",
         entity_id=sale_id,
@@ -262,7 +262,7 @@ def complete_sale(uow: UnitOfWork, sale_id: uuid.UUID) -> Completed:
     )
 
 
-def _line_payload(line: CounterSaleLine) -> dict[str, object]:
+def line_payload(line: CounterSaleLine) -> dict[str, object]:
     return {
         "line_id": str(line.id),
         "line_no": line.line_no,
@@ -285,7 +285,7 @@ def _line_payload(line: CounterSaleLine) -> dict[str, object]:
     }
 
 
-def _movement_payload(m: StockMovement) -> dict[str, object]:
+def movement_payload(m: StockMovement) -> dict[str, object]:
     return {
         "movement_id": str(m.id),
         "at": m.at.isoformat(),
@@ -397,7 +397,7 @@ def void_sale(uow: UnitOfWork, sale_id: uuid.UUID, reason: str = "") -> None:
             "reason": reason.strip()[:200],
             "total_minor": basket.total_minor,
             "currency": basket.currency,
-            "lines": [_line_payload(ln) for ln in lines],
+            "lines": [line_payload(ln) for ln in lines],
         },
         entity="counter_sale",
         entity_id=sale_id,

@@ -36,7 +36,7 @@ from app.domain.tenders import Refundable, RefundPart, refund_to_original
 from app.ids import new_id
 from app.services import auth, print_jobs
 from app.services.counter import catalog, sessions, store_credit
-from app.services.counter.checkout import _line_payload, _movement_payload, next_receipt_number
+from app.services.counter.checkout import line_payload, movement_payload, next_receipt_number
 from app.services.counter.views import Payment, ReturnableLine, ReturnDone, SaleForReturn
 from app.store.models import (
     CounterSale,
@@ -247,7 +247,7 @@ def complete_return(
             "approved_by_badge": approver_badge if sale is None else None,
             "lines": [
                 {
-                    **_line_payload(ln),
+                    **line_payload(ln),
                     "original_line_id": str(ln.original_line_id) if ln.original_line_id else None,
                     "disposition": ln.disposition,
                 }
@@ -260,7 +260,7 @@ def complete_return(
                 for p in parts
             ],
             "store_credit_account": credit,
-            "stock_movements": [_movement_payload(m) for m in movements],
+            "stock_movements": [movement_payload(m) for m in movements],
         },
         entity="counter_sale",
         entity_id=ret.id,

@@ -24,7 +24,7 @@ from app.domain.errors import (
 from app.domain.money import money
 from app.domain.receipts import TenderKind
 from app.services.counter import basket as bk
-from app.services.counter import catalog, checkout, documents, returns, sessions
+from app.services.counter import catalog, checkout, documents, lines, returns, sessions
 from app.services.counter.views import (
     Basket,
     Completed,
@@ -164,10 +164,10 @@ class Till:
         return basket
 
     def set_qty(self, line_id: uuid.UUID, qty: int) -> Basket:
-        return self._do(lambda u, s: bk.set_qty(u, s, line_id, qty))
+        return self._do(lambda u, s: lines.set_qty(u, s, line_id, qty))
 
     def void_line(self, line_id: uuid.UUID) -> Basket:
-        return self._do(lambda u, s: bk.void_line(u, s, line_id))
+        return self._do(lambda u, s: lines.void_line(u, s, line_id))
 
     def line_discount(
         self,
@@ -178,7 +178,7 @@ class Till:
         approver_badge: str | None = None,
     ) -> Basket:
         return self._do(
-            lambda u, s: bk.set_line_discount(
+            lambda u, s: lines.set_line_discount(
                 u,
                 s,
                 line_id,
@@ -192,7 +192,7 @@ class Till:
         self, *, percent_bp: int = 0, amount_minor: int = 0, approver_badge: str | None = None
     ) -> Basket:
         return self._do(
-            lambda u, s: bk.set_basket_discount(
+            lambda u, s: lines.set_basket_discount(
                 u,
                 s,
                 percent_bp=percent_bp,
@@ -202,11 +202,11 @@ class Till:
         )
 
     def set_customer(self, customer_id: uuid.UUID | None) -> Basket:
-        return self._do(lambda u, s: bk.set_customer(u, s, customer_id))
+        return self._do(lambda u, s: lines.set_customer(u, s, customer_id))
 
     def find_customers(self, text: str) -> list[tuple[uuid.UUID, str]]:
         with self._uow() as uow:
-            return bk.find_customers(uow, text)
+            return lines.find_customers(uow, text)
 
     def search(self, text: str) -> list[ProductHit]:
         with self._uow() as uow:
