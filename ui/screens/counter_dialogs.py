@@ -44,6 +44,8 @@ def _buttons(dialog: QDialog, ok: str) -> QDialogButtonBox:
     accept = box.addButton(ok, QDialogButtonBox.ButtonRole.AcceptRole)
     accept.setObjectName("primary")
     accept.setDefault(True)
+    accept.style().unpolish(accept)  # the name came after the style sheet was applied
+    accept.style().polish(accept)
     box.addButton(dialog.tr("Cancel"), QDialogButtonBox.ButtonRole.RejectRole)
     box.accepted.connect(dialog.accept)
     box.rejected.connect(dialog.reject)
