@@ -452,3 +452,31 @@ def test_unknown_codes_are_a_typed_error_for_the_use_case(shop: StationContext) 
     with shop.uow(till.operator) as uow:
         assert sessions.current(uow) is not None
         assert returns.search_sales(uow, "TILL-2") == []
+
+
+def test_a_named_customer_and_a_changed_quantity_reach_the_receipt(shop: StationContext) -> None:
+    till = _clerk(shop)
+    _open(till)
+    [p] = _products(shop, 1)
+    line = till.scan(_code(p)).line_id
+    assert line is not None
+    basket = till.set_qty(line, 3)
+    assert basket.lines[0].qty == 3
+    assert basket.total_minor == 3 * p.price_minor
+    with pytest.raises(ValidationError, match="at least two letters"):
+        till.find_customers("a")
+    found = till.find_customers("example.com")
+    assert found
+    customer_id, words = found[0]
+    basket = till.set_customer(customer_id)
+    assert basket.customer
+    assert basket.customer in words
+    till.pay(TenderKind.CASH, basket.total_minor)
+    done = till.complete()
+    with shop.uow() as uow:
+        receipt = documents.receipt_for(uow, done.basket.id)
+    assert receipt.customer == basket.customer
+    assert receipt.lines[0].qty == 3
+    [payload] = _ops(shop, "counter.sale_completed")
+    assert payload["customer_id"] == str(customer_id)
+    assert till.search_sales(basket.customer[:5])[0].number == done.number
