@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from app.domain.cash import DrawerBalance
 from app.domain.errors import ValidationError
 
 BASIS_POINTS = 10_000
@@ -373,13 +374,13 @@ class CashReport:
     @property
     def expected_cash_minor(self) -> int:
         """What the drawer should hold: float + cash sales − cash refunds + paid in − paid out."""
-        return (
-            self.opening_float_minor
-            + self.cash_sales_minor
-            - self.cash_refunds_minor
-            + self.paid_in_minor
-            - self.paid_out_minor
-        )
+        return DrawerBalance(
+            self.opening_float_minor,
+            self.cash_sales_minor,
+            self.cash_refunds_minor,
+            self.paid_in_minor,
+            self.paid_out_minor,
+        ).expected_minor
 
     @property
     def difference_minor(self) -> int | None:
