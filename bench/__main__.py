@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import core_scan, print_latency, slips
+from bench import core_scan, counter, print_latency, slips
 from bench.data import CACHE, fresh_copy
 from bench.figures import Figure, percentile
 
@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     figures: list[Figure] = []
     figures += gui_scans(args.products, args.orders, args.scan_orders)
     figures += core_scan.run(args.products, args.orders)
+    figures += counter.run(args.products, args.orders)
     figures += start_to_ready(args.products, args.orders)
     figures += slips.run()
     figures += print_latency.run()

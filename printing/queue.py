@@ -78,9 +78,49 @@ def _render_shipping_label(
     return render_shipping_label(label, company, dpi=printer.dpi), "application/pdf"
 
 
+def _receipt_width(printer: PrinterConfig) -> int:
+    """58 mm paper holds 32 characters of font A; everything else is 80 mm (48)."""
+    return 32 if printer.paper.lower().replace(" ", "") in ("58mm", "58") else 48
+
+
+def _render_receipt(ctx: StationContext, job: JobView, printer: PrinterConfig) -> tuple[bytes, str]:
+    """A counter receipt in ESC/POS; a reprint is marked COPY and leaves the drawer shut."""
+    from app.services.counter import documents
+    from printing.receipt import render_receipt
+
+    copy = job.reprint_of is not None
+    with ctx.uow() as uow:
+        receipt = documents.receipt_for(uow, job.ref_id, copy=copy)
+        drawer = not copy and documents.opens_drawer(uow, job.ref_id)
+        company = print_jobs.company_profile(uow)
+    data = render_receipt(receipt, company, width_chars=_receipt_width(printer), open_drawer=drawer)
+    return data, "application/x-escpos"
+
+
+def _render_cash_report(
+    ctx: StationContext, job: JobView, printer: PrinterConfig
+) -> tuple[bytes, str]:
+    """The till's cash report: ESC/POS on the receipt printer, A4 PDF through CUPS or a folder."""
+    from app.services.counter import documents
+
+    with ctx.uow() as uow:
+        report = documents.cash_report_for(uow, job.ref_id)
+        company = print_jobs.company_profile(uow)
+    if printer.kind in ("socket", "serial", "usb"):
+        from printing.end_of_day import render_cash_report_escpos
+
+        escpos = render_cash_report_escpos(report, company, width_chars=_receipt_width(printer))
+        return escpos, "application/x-escpos"
+    from printing.end_of_day import render_cash_report
+
+    return render_cash_report(report, company), "application/pdf"
+
+
 RENDERERS: dict[str, Renderer] = {
     "packing_slip": _render_packing_slip,
     "shipping_label": _render_shipping_label,
+    "receipt": _render_receipt,
+    "cash_report": _render_cash_report,
 }
 
 

@@ -426,6 +426,10 @@ class _Receipt:
         t, r = self.t, self.r
         company_header(t, self.company, logo=logo)
         t.feed()
+        if r.copy:
+            t.line("*** COPY ***", align="center", bold=True, size=(2, 2))
+            t.line("Not a receipt for payment", align="center")
+            t.feed()
         if r.is_refund:
             t.line("REFUND", align="center", bold=True, size=(2, 2))
             t.feed()
@@ -449,11 +453,15 @@ class _Receipt:
         r, t = self.r, self.t
         local = r.at.astimezone()  # the station's time zone is the shop's
         when = f"{format_date(local)} {local:%H:%M}"
-        for left, right in (
-            (f"Receipt {r.number}", when),
-            (f"Till {r.station}", f"Served by {r.operator}"),
-        ):
-            if len(left) + len(right) + 1 <= self.w:
+        facts = [(f"Receipt {r.number}", when), (f"Till {r.station}", f"Served by {r.operator}")]
+        if r.customer:
+            facts.append(("Customer", r.customer))
+        if not r.prices_include_tax:
+            facts.append(("Prices excluding VAT", ""))
+        for left, right in facts:
+            if not right:
+                t.line(left)
+            elif len(left) + len(right) + 1 <= self.w:
                 t.pair(left, right)
             else:  # never cut a receipt number or a name: one line each
                 t.lines([*wrap(left, self.w), *wrap(right, self.w)])
@@ -490,6 +498,9 @@ class _Receipt:
         if r.discount_minor:
             t.pair("Subtotal", self.money(r.subtotal_minor))
             t.pair("Discounts", self.money(-r.discount_minor))
+        if not r.prices_include_tax:  # net lines: the tax is added before the total
+            t.pair("Net total", self.money(r.lines_minor))
+            t.pair("VAT", self.money(r.tax_minor))
         items = abs(r.item_count)
         label = "REFUND TOTAL" if r.is_refund else "TOTAL"
         t.pair(label, f"{r.currency} {self.money(r.total_minor)}", bold=True, height=2)
@@ -511,6 +522,8 @@ class _Receipt:
             t.pair(words, self.money(tender.amount_minor))
         if not r.is_refund and any(x.kind is TenderKind.CASH for x in r.tenders):
             t.pair("Change", self.money(r.change_minor), bold=True)
+        if r.copy:
+            t.line("COPY", align="center", bold=True)
 
     def _taxes(self) -> None:
         tax_table(self.t, self.r.taxes, self.codes, self.money, self.company.locale)

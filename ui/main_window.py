@@ -1,6 +1,6 @@
-"""The station's main window: it only assembles the screens (sign-in, pack, search, print
-jobs, scanner check, sync conflicts, exceptions), the status bar, the one database worker and —
-with a central database — the sync worker, and routes scans to the screen that is active."""
+"""The station's main window: it only assembles the screens (sign-in, pack, counter, search,
+print jobs, scanner check, sync conflicts, exceptions), the status bar, the one database worker
+and — with a central database — the sync worker, and routes scans to the screen that is active."""
 
 from __future__ import annotations
 
@@ -22,9 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.bootstrap import StationContext
+from app.domain.roles import Permission, Role, allows
 from app.scanning.rules import StationCodes
 from app.services import outbox, print_jobs, settings
 from app.services.bench import PackBench
+from app.services.counter.till import Till
 from app.services.scan_check import CheckResult, check_scan
 from app.services.views import OperatorView
 from ui.camera_preview import CameraFeed, CameraPreview
@@ -32,6 +34,7 @@ from ui.feedback import Sounds
 from ui.ops import DbOp, DbWorker
 from ui.print_runner import PrintRunner
 from ui.screens.conflicts import ConflictsScreen
+from ui.screens.counter import CounterScreen
 from ui.screens.exceptions import ExceptionsScreen
 from ui.screens.pack import PackScreen
 from ui.screens.print_journal import PrintJournalScreen
@@ -134,6 +137,13 @@ class MainWindow(QMainWindow):
             uow, self.worker, videos=config.camera.video_folder(), parent=self
         )
 
+        def till_for(operator: OperatorView) -> Till:
+            return Till(ctx.uow, operator, ctx.config.scanner.gs_replacement)
+
+        self.counter = CounterScreen(
+            self.worker, self.sounds, till_for, colors(config.theme), parent=self
+        )
+
         def render_pdf(job: print_jobs.JobView) -> bytes:
             from printing.queue import render_pdf as render
 
@@ -161,6 +171,7 @@ class MainWindow(QMainWindow):
             self.scanner_check,
             self.conflicts,
             self.exceptions,
+            self.counter,
         ):
             self.stack.addWidget(screen)
         self.setCentralWidget(self.stack)
@@ -213,6 +224,11 @@ class MainWindow(QMainWindow):
             self.worker.idle_changed.connect(lambda idle: sync.wake() if idle else None)
             self.exceptions.resolved.connect(sync.wake)
             self.conflicts.acknowledged.connect(sync.wake)
+        self.counter.sign_out_requested.connect(self.sign_out)
+        self.counter.print_queued.connect(self.printer.kick)
+        counter_key = QShortcut(QKeySequence("F10"), self)
+        counter_key.setAutoRepeat(False)
+        counter_key.activated.connect(self.show_counter)
 
     # --- scans -----------------------------------------------------------------------------
 
@@ -289,6 +305,9 @@ class MainWindow(QMainWindow):
         if current is self.exceptions:
             self.exceptions.handle_scan(code)  # a supervisor's badge resolves the chosen one
             return
+        if current is self.counter:
+            self.counter.handle_scan(code)
+            return
         if current is not self.pack:
             self.show_pack()  # a scan on the search screen is meant for the bench
         self.pack.handle_scan(code)
@@ -299,11 +318,26 @@ class MainWindow(QMainWindow):
         self._operator = operator
         self.status.set_operator(operator.name)
         self.pack.start_session(operator)
+        roles = [Role(r) for r in operator.roles]
+        if Role.COUNTER_CLERK in roles and not allows(roles, Permission.PACK):
+            self.show_counter()  # a counter clerk's station is the till
+            return
         self.stack.setCurrentWidget(self.pack)
         self.pack.code.setFocus()
 
+    def show_counter(self) -> None:
+        """The shop counter, for operators who may sell (F10 from the pack screen)."""
+        operator = self._operator
+        if operator is None or not allows([Role(r) for r in operator.roles], Permission.SELL):
+            return
+        if self.stack.currentWidget() is not self.counter:
+            self.counter.start_session(operator)
+        self.stack.setCurrentWidget(self.counter)
+        self.counter.code.setFocus()
+
     def sign_out(self) -> None:
         self._operator = None
+        self.counter.end_session()
         self.pack.end_session()
         self.status.set_operator(None)
         self.signin.reset()

@@ -12,6 +12,11 @@ The tax is then taken out of each rate's total once (not line by line)::
 so net + tax equals gross for each rate and for the receipt, to the cent, and ten lines of
 0.99 at 19 % carry the same tax as one line of 9.90. Rates are in basis points (1900 = 19 %).
 
+With a tax-exclusive price list (``prices_include_tax=False``, as business customers are shown
+prices) the lines are net: each rate's tax is added to that rate's net total once,
+``tax = round_half_away_from_zero(net × rate)``, and the total is net + tax. The counter's full
+rule (weights, basket discounts) is in :mod:`app.domain.pricing`.
+
 Refunds are the same arithmetic with the sign turned: a returned item is a line with a negative
 quantity (and its discount negative too), a receipt whose total is negative is a refund, and the
 money paid back is a negative tender.
@@ -24,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from app.domain.cash import DrawerBalance
 from app.domain.errors import ValidationError
 
 BASIS_POINTS = 10_000
@@ -47,6 +53,14 @@ def tax_in_gross(gross_minor: int, rate_bp: int) -> int:
     return tax if gross_minor > 0 else -tax
 
 
+def tax_on_net(net_minor: int, rate_bp: int) -> int:
+    """The tax added to a tax-exclusive amount, rounded half away from zero."""
+    if rate_bp == 0 or net_minor == 0:
+        return 0
+    tax = (2 * abs(net_minor) * rate_bp + BASIS_POINTS) // (2 * BASIS_POINTS)
+    return tax if net_minor > 0 else -tax
+
+
 def _check_currency(currency: str) -> None:
     if len(currency) != 3 or not currency.isascii() or not currency.isupper():
         raise ValidationError(f"Currency '{currency}' is not an ISO 4217 code such as EUR")
@@ -64,7 +78,7 @@ class ReceiptLine:
     sku: str
     name: str
     qty: int
-    unit_price_minor: int  # tax-inclusive
+    unit_price_minor: int  # tax-inclusive (net on a receipt with prices_include_tax=False)
     tax_rate_bp: int  # 1900 = 19 %
     discount_minor: int = 0  # money off this line; negative on a returned line
 
@@ -105,15 +119,20 @@ class TaxLine:
     gross_minor: int
 
 
-def tax_lines(amounts: Iterable[tuple[int, int]]) -> tuple[TaxLine, ...]:
-    """Tax per rate from ``(rate_bp, gross_minor)`` pairs, highest rate first."""
-    gross: dict[int, int] = {}
+def tax_lines(amounts: Iterable[tuple[int, int]], *, inclusive: bool = True) -> tuple[TaxLine, ...]:
+    """Tax per rate from ``(rate_bp, amount_minor)`` pairs, highest rate first; the amounts
+    are gross (tax included) or, with ``inclusive=False``, net."""
+    summed: dict[int, int] = {}
     for rate, amount in amounts:
-        gross[rate] = gross.get(rate, 0) + amount
+        summed[rate] = summed.get(rate, 0) + amount
     out = []
-    for rate in sorted(gross, reverse=True):
-        tax = tax_in_gross(gross[rate], rate)
-        out.append(TaxLine(rate, gross[rate] - tax, tax, gross[rate]))
+    for rate in sorted(summed, reverse=True):
+        if inclusive:
+            tax = tax_in_gross(summed[rate], rate)
+            out.append(TaxLine(rate, summed[rate] - tax, tax, summed[rate]))
+        else:
+            tax = tax_on_net(summed[rate], rate)
+            out.append(TaxLine(rate, summed[rate], tax, summed[rate] + tax))
     return tuple(out)
 
 
@@ -136,6 +155,9 @@ class Receipt:
     tenders: tuple[Tender, ...]
     currency: str = "EUR"
     footer: str = ""  # paragraphs separated by newlines
+    prices_include_tax: bool = True  # False: the lines are net and the tax is added
+    copy: bool = False  # a reprint: printed marked COPY, never the customer's original
+    customer: str = ""
 
     def __post_init__(self) -> None:
         _check_currency(self.currency)
@@ -170,8 +192,13 @@ class Receipt:
 
     @property
     def subtotal_minor(self) -> int:
-        """The lines before discounts."""
+        """The lines before discounts (net on a tax-exclusive receipt)."""
         return sum(line.amount_before_discount_minor for line in self.lines)
+
+    @property
+    def lines_minor(self) -> int:
+        """The lines after discounts: the total, or the net total on a tax-exclusive receipt."""
+        return sum(line.amount_minor for line in self.lines)
 
     @property
     def discount_minor(self) -> int:
@@ -180,7 +207,9 @@ class Receipt:
     @property
     def total_minor(self) -> int:
         """What the customer pays, tax included (negative: what they get back)."""
-        return sum(line.amount_minor for line in self.lines)
+        if self.prices_include_tax:
+            return self.lines_minor
+        return self.lines_minor + self.tax_minor
 
     @property
     def gross_minor(self) -> int:
@@ -189,7 +218,10 @@ class Receipt:
     @property
     def taxes(self) -> tuple[TaxLine, ...]:
         """Tax per rate, highest rate first; see the module docstring for the rounding."""
-        return tax_lines((line.tax_rate_bp, line.amount_minor) for line in self.lines)
+        return tax_lines(
+            ((line.tax_rate_bp, line.amount_minor) for line in self.lines),
+            inclusive=self.prices_include_tax,
+        )
 
     @property
     def tax_minor(self) -> int:
@@ -197,7 +229,7 @@ class Receipt:
 
     @property
     def net_minor(self) -> int:
-        return self.total_minor - self.tax_minor
+        return sum(t.net_minor for t in self.taxes)
 
     @property
     def tendered_minor(self) -> int:
@@ -284,7 +316,8 @@ class CashReport:
                     f"Receipt {receipt.number} is in {receipt.currency}, the session in {currency}"
                 )
             numbers.append(receipt.number)
-            taxed += [(line.tax_rate_bp, line.amount_minor) for line in receipt.lines]
+            # Gross per rate, whichever way the receipt's prices were listed.
+            taxed += [(tax.rate_bp, tax.gross_minor) for tax in receipt.taxes]
             book = refunds if receipt.is_refund else sales
             change = receipt.change_minor
             for tender in receipt.tenders:
@@ -341,13 +374,13 @@ class CashReport:
     @property
     def expected_cash_minor(self) -> int:
         """What the drawer should hold: float + cash sales − cash refunds + paid in − paid out."""
-        return (
-            self.opening_float_minor
-            + self.cash_sales_minor
-            - self.cash_refunds_minor
-            + self.paid_in_minor
-            - self.paid_out_minor
-        )
+        return DrawerBalance(
+            self.opening_float_minor,
+            self.cash_sales_minor,
+            self.cash_refunds_minor,
+            self.paid_in_minor,
+            self.paid_out_minor,
+        ).expected_minor
 
     @property
     def difference_minor(self) -> int | None:

@@ -92,6 +92,7 @@ class Product(Base):
     track_serial: Mapped[bool] = mapped_column(default=False)
     track_expiry: Mapped[bool] = mapped_column(default=False)
     home_location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("location.id"))
+    tax_rate_bp: Mapped[int | None] = mapped_column(Integer)  # None: the company's standard rate
 
 
 class Barcode(Base):
@@ -232,6 +233,7 @@ class Station(Base):
     warehouse_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("warehouse.id"))
     next_seq: Mapped[int] = mapped_column(BigInteger, default=1)  # the outbox's sequence
     next_sscc: Mapped[int] = mapped_column(BigInteger, default=1)  # this station's packages
+    next_receipt: Mapped[int] = mapped_column(BigInteger, default=1)  # counter receipts
 
 
 class ScanEvent(Base):
@@ -447,3 +449,122 @@ class StationAccount(CentralBase):
     warehouse_id: Mapped[uuid.UUID] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     revoked_at: Mapped[datetime | None]
+
+
+# ----------------------------------------------------------------------------- shop counter
+
+
+class CashSession(Base):
+    """One till's drawer from the float counted in to the count at the close."""
+
+    __tablename__ = "cash_session"
+    id: Mapped[uuid.UUID] = _id()
+    station_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    operator_id: Mapped[uuid.UUID | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open / closed
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    opening_float_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    float_count: Mapped[dict[str, Any]] = mapped_column(default=dict)  # denomination → pieces
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[uuid.UUID | None] = mapped_column()
+    counted_minor: Mapped[int | None] = mapped_column(BigInteger)
+    count: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    expected_minor: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class CashMovement(Base):
+    """Cash put into or taken out of the drawer that is not a sale (change, bank drop...)."""
+
+    __tablename__ = "cash_movement"
+    id: Mapped[uuid.UUID] = _id()
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cash_session.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(4))  # in / out
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    operator_id: Mapped[uuid.UUID | None] = mapped_column()
+
+
+class CounterSale(Base):
+    """A sale (or a return) at the counter: open while being rung up, suspended, completed
+    with its receipt number, or voided."""
+
+    __tablename__ = "counter_sale"
+    id: Mapped[uuid.UUID] = _id()
+    kind: Mapped[str] = mapped_column(String(10), default="sale")  # sale / return
+    number: Mapped[str | None] = mapped_column(String(40), unique=True)  # the receipt's
+    station_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cash_session.id"), index=True)
+    operator_id: Mapped[uuid.UUID | None] = mapped_column()
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customer.id"))
+    status: Mapped[str] = mapped_column(String(10), index=True, default="open")
+    basis: Mapped[str] = mapped_column(String(10), default="inclusive")  # price list's basis
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    basket_discount_bp: Mapped[int] = mapped_column(Integer, default=0)
+    basket_discount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    change_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    original_sale_id: Mapped[uuid.UUID | None] = mapped_column()  # a return's sale
+    note: Mapped[str] = mapped_column(String(200), default="")  # suspended: whose basket
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class CounterSaleLine(Base):
+    __tablename__ = "counter_sale_line"
+    __table_args__ = (UniqueConstraint("sale_id", "line_no"),)
+    id: Mapped[uuid.UUID] = _id()
+    sale_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("counter_sale.id"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("product.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(300))
+    qty: Mapped[int] = mapped_column(Integer)
+    grams: Mapped[int | None] = mapped_column(Integer)  # sold by weight
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)  # per unit or per kg
+    price_minor: Mapped[int | None] = mapped_column(BigInteger)  # printed into the barcode
+    tax_rate_bp: Mapped[int] = mapped_column(Integer)
+    discount_minor: Mapped[int] = mapped_column(BigInteger, default=0)  # the line's own
+    discount_approved_by: Mapped[uuid.UUID | None] = mapped_column()
+    voided: Mapped[bool] = mapped_column(default=False)
+    # Set when the sale completes: the line's share of the basket discount and of the tax.
+    basket_discount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    gross_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    returned_qty: Mapped[int] = mapped_column(Integer, default=0)  # units taken back since
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)  # money paid back since
+    original_line_id: Mapped[uuid.UUID | None] = mapped_column()  # a return line's sale line
+    disposition: Mapped[str] = mapped_column(String(12), default="")  # return lines
+
+
+class CounterTender(Base):
+    """One payment of a sale (positive), or money paid back on a return (negative)."""
+
+    __tablename__ = "counter_tender"
+    id: Mapped[uuid.UUID] = _id()
+    sale_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("counter_sale.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(12))  # cash / card / voucher
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    kept_minor: Mapped[int] = mapped_column(BigInteger, default=0)  # cash: less the change
+    reference: Mapped[str] = mapped_column(String(60), default="")
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StoreCreditEntry(Base):
+    """The store-credit and gift-card ledger: balance = sum of an account's entries."""
+
+    __tablename__ = "store_credit_entry"
+    id: Mapped[uuid.UUID] = _id()
+    account: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(12), default="store_credit")  # or gift_card
+    amount_minor: Mapped[int] = mapped_column(BigInteger)  # + issued, − redeemed
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    sale_id: Mapped[uuid.UUID | None] = mapped_column()
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    station_id: Mapped[uuid.UUID | None] = mapped_column()
