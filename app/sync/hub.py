@@ -36,6 +36,7 @@ from app.sync.ops import APPLIED, REJECTED, Op
 log = logging.getLogger("waystation.hub")
 
 BATCH = 500
+MIN_ROUND = 10
 MAX_BACKOFF_S = 30.0
 
 _PICK = text(
@@ -92,6 +93,7 @@ class Hub:
         self.url = url
         self.poll_interval = poll_interval
         self.batch = batch
+        self.round_size = batch  # shrinks while connections keep breaking, grows back after
         self.engine = engine or make_engine(url, pool_size=2, max_overflow=2)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._stop = threading.Event()
@@ -128,7 +130,7 @@ class Hub:
                 select(InboxOp)
                 .where(InboxOp.station_id == sid, InboxOp.seq > applied_seq)
                 .order_by(InboxOp.seq)
-                .limit(self.batch)
+                .limit(self.round_size)
             ).all()
             ops: list[Op] = []
             for row in rows:
@@ -272,7 +274,9 @@ class Hub:
             if done is None:
                 break
             total += done.ops
-        self.applied_total += total
+            self.applied_total += done.ops
+            # A round that went through earns a bigger next one (after a failure shrank it).
+            self.round_size = min(self.batch, self.round_size * 2)
         return total
 
     def run(self, *, once: bool = False, on_idle: Callable[[], None] | None = None) -> None:
@@ -280,6 +284,7 @@ class Hub:
         log.info("hub started on %s", self.engine.url.render_as_string(hide_password=True))
         delay = 0.5
         listener: Any = None
+        progress = self.applied_total
         while not self._stop.is_set():
             try:
                 if listener is None and not once:
@@ -294,6 +299,10 @@ class Hub:
             except Exception as e:
                 if once or not _transient(e):
                     raise
+                if self.applied_total > progress:  # it got through since the last failure
+                    progress, delay = self.applied_total, 0.5
+                # Smaller rounds finish between drops on a connection that keeps breaking.
+                self.round_size = max(MIN_ROUND, self.round_size // 2)
                 wait = delay * random.uniform(0.75, 1.25)
                 log.warning(
                     "central database unreachable (%s); retrying in %.1f s",
