@@ -31,6 +31,7 @@ from app.domain.errors import WaystationError
 from app.store.db import make_engine
 from app.store.models import InboxOp, OpResult, Station, StationProgress
 from app.sync import appliers, feed
+from app.sync.appliers.orders import LOCKED
 from app.sync.ops import APPLIED, REJECTED, Op
 
 log = logging.getLogger("waystation.hub")
@@ -226,6 +227,7 @@ class Hub:
                 outcomes += [(c.op, APPLIED, "", list(c.touched)) for c in contexts]
                 break
             savepoint.rollback()
+            s.info.pop(LOCKED, None)  # row locks taken inside the savepoint are gone with it
             n, error = failed
             reason = self._rejection(ops[n], error)  # raises when it is the database's fault
             if contexts:

@@ -53,19 +53,30 @@ class ClaimedElsewhereError(InvalidTransitionError):
 # ----------------------------------------------------------------------------- helpers
 
 
+LOCKED = "waystation.locked_orders"  # Session.info key: orders this transaction has locked
+
+
 def load(ctx: ApplyContext, op: Op) -> Order:
-    """The operation's order, locked for this transaction."""
-    order = ctx.session.scalar(
-        select(Order)
-        .where(Order.id == op.id_of("order_id"))
-        .options(lazyload(Order.lines), lazyload(Order.customer), lazyload(Order.channel))
-        .with_for_update(of=Order)
-    )
+    """The operation's order, locked for this transaction (once: the next operations on the
+    same order find it in the session; the hub forgets the locks when it rolls back)."""
+    oid = op.id_of("order_id")
+    # Held here, not only in the session's identity map (weak references: a clean object
+    # may be gone by the next operation).
+    locked: dict[uuid.UUID, Order] = ctx.session.info.setdefault(LOCKED, {})
+    order = locked.get(oid)
+    if order is None:
+        order = ctx.session.scalar(
+            select(Order)
+            .where(Order.id == oid)
+            .options(lazyload(Order.lines), lazyload(Order.customer), lazyload(Order.channel))
+            .with_for_update(of=Order)
+        )
     if order is None:
         raise NotFoundError(
             "That order does not exist in the central database — it may have been deleted "
             "there; ask a supervisor."
         )
+    locked[oid] = order
     ctx.touch("order", order.id)
     return order
 
