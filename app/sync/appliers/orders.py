@@ -245,6 +245,20 @@ def pack_started(ctx: ApplyContext, op: Op) -> None:
         ensure_package(ctx, order, op.id_of("package_id"), op.opt_int("package") or 0)
 
 
+@applier("order.claim_freed")
+def claim_freed(ctx: ApplyContext, op: Op) -> None:
+    """A supervisor frees an order a bench holds (that bench stopped, or its packer left):
+    payload ``order_id`` and ``supervisor_id`` (a badge with the override permission)."""
+    order = load(ctx, op)
+    supervisor = _operator(ctx, op, "supervisor_id")
+    if supervisor is None or not allows(parse_roles(supervisor.roles), Permission.OVERRIDE):
+        raise PermissionDeniedError(
+            "Only a supervisor's badge can free an order another bench holds — "
+            "ask a supervisor to scan theirs."
+        )
+    _release_claim(order)
+
+
 @applier("order.set_aside")
 def set_aside(ctx: ApplyContext, op: Op) -> None:
     """The bench leaves the order open at packing for any bench to finish: the claim goes."""
