@@ -29,6 +29,7 @@ from app.domain.errors import (
 from app.domain.orders import OrderStatus, check_packable, check_transition
 from app.domain.roles import Permission, allows, parse_roles
 from app.ids import new_id
+from app.services.packing import take_back
 from app.store.models import (
     ExceptionTask,
     Operator,
@@ -349,23 +350,7 @@ def pack_undone(ctx: ApplyContext, op: Op) -> None:
         )
     if last is None:
         raise ScanRejectedError(f"Nothing scanned into order {order.number} is left to undo.")
-    line = _line(order, last.order_line_id)
-    qty = last.qty
-    items = list(
-        s.scalars(
-            select(PackageItem)
-            .where(PackageItem.order_line_id == line.id)
-            .order_by((PackageItem.package_id != last.package_id), PackageItem.id)
-        )
-    )
-    for it in items:
-        take = min(qty, it.qty)
-        it.qty -= take
-        qty -= take
-        if it.qty == 0:
-            s.delete(it)
-    last.undone = True
-    line.qty_packed -= last.qty
+    take_back(s, last, _line(order, last.order_line_id))
     order.version += 1
 
 
