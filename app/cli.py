@@ -205,7 +205,9 @@ def cmd_hub(args: argparse.Namespace) -> int:
     from app.sync.hub import Hub
 
     logging.getLogger("waystation").setLevel(logging.INFO)
-    hub = Hub(_central_url(args), poll_interval=args.poll_interval)
+    hub = Hub(
+        _central_url(args), poll_interval=args.poll_interval, round_deadline=args.round_deadline
+    )
     signal.signal(signal.SIGTERM, lambda *_: hub.stop())
     try:
         hub.run(once=args.once)
@@ -261,6 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     hub = sub.add_parser("hub", help="apply the stations' operations (runs until stopped)")
     hub.add_argument("--once", action="store_true", help="apply what is waiting, then exit")
     hub.add_argument("--poll-interval", type=float, default=1.0, help="seconds between polls")
+    hub.add_argument(
+        "--round-deadline",
+        type=float,
+        default=20.0,
+        help="seconds a round may take before its connections are taken for dead",
+    )
     _add_central_source(hub)
     hub.set_defaults(func=cmd_hub)
     return p

@@ -135,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError:
             continue
         figures += module.run()
+    from bench import sync  # a PostgreSQL of its own (fsync on); its settings go to stderr
+
+    figures += sync.run(args.products)
     if args.json:
         print(
             json.dumps(

@@ -148,13 +148,60 @@ def build_station(
     print_pending: Callable[[], int] | None = None,
 ) -> MainWindow:
     """Bootstrap the station and build its window; the caller shows it (and runs the loop)."""
-    ctx = bootstrap(config)
+    loading = _FirstLoad.needed(config)
+    try:
+        ctx = bootstrap(config, progress=loading.progress if loading else None)
+    finally:
+        if loading is not None:
+            loading.close()
     if demo:
         from app.services.demo import ensure_demo_data
 
         if ensure_demo_data(ctx.engine):
             log.info("demo data created")
     return build_window(ctx, print_pending=print_pending)
+
+
+class _FirstLoad:
+    """A station that syncs and was never loaded downloads the central data before its window
+    can open (up to half a minute): a small window says what it is doing meanwhile."""
+
+    def __init__(self, config: StationConfig) -> None:
+        from PySide6.QtWidgets import QLabel
+
+        self._where = config.central.describe() if config.central else ""
+        self._note = QLabel()
+        self._note.setWindowTitle("Waystation")
+        self._note.setMargin(24)
+        self._note.setMinimumWidth(560)
+        self.progress("…", 0)
+
+    @classmethod
+    def needed(cls, config: StationConfig) -> _FirstLoad | None:
+        if config.central is None:
+            return None
+        from PySide6.QtWidgets import QApplication
+
+        from app.sync.snapshot import is_loaded, local_path
+
+        if QApplication.instance() is None or is_loaded(local_path(config)):
+            return None
+        return cls(config)
+
+    def progress(self, table: str, rows: int) -> None:
+        from PySide6.QtCore import QCoreApplication
+
+        self._note.setText(
+            QCoreApplication.translate(
+                "first_load",
+                "Loading this station from the central database {db}…\n{table}: {rows} rows",
+            ).format(db=self._where, table=table, rows=rows)
+        )
+        self._note.show()
+        QCoreApplication.processEvents()
+
+    def close(self) -> None:
+        self._note.close()
 
 
 def _install_translations(app: QApplication, locale: QLocale) -> None:

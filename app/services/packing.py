@@ -51,6 +51,8 @@ from app.store.models import (
 from app.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from app.scanning.normalize import Scan
 
 WORKFLOW = "pack"
@@ -402,14 +404,34 @@ def undo_last_scan(uow: UnitOfWork, order_id: uuid.UUID) -> OrderView:
     if last is None:
         raise ScanRejectedError(f"Nothing has been scanned into order {order.number} yet.")
     line = s.get(OrderLine, last.order_line_id)
+    assert line is not None
+    take_back(s, last, line)
+    order.version += 1
+    uow.record(
+        "order.pack_undone",
+        {
+            "order_id": str(order.id),
+            "line_id": str(line.id),
+            "unit_id": str(last.id),
+            "units": last.qty,
+            "sku": line.product.sku,
+        },
+        entity="order",
+        entity_id=order.id,
+    )
+    s.flush()
+    return order_view(s, order)
+
+
+def take_back(s: Session, last: PackedUnit, line: OrderLine) -> None:
+    """Undo one accepted scan (the bench and the hub both): its units leave the boxes — from
+    its own box first, then wherever they have since been moved — and the line counts less."""
     item = s.scalar(
         select(PackageItem).where(
             PackageItem.package_id == last.package_id,
             PackageItem.order_line_id == last.order_line_id,
         )
     )
-    assert line is not None
-    # Units may since have moved to another package: take them from wherever they are now.
     qty = last.qty
     items = [item] if item is not None else []
     items += list(
@@ -427,21 +449,6 @@ def undo_last_scan(uow: UnitOfWork, order_id: uuid.UUID) -> OrderView:
             s.delete(it)
     last.undone = True
     line.qty_packed -= last.qty
-    order.version += 1
-    uow.record(
-        "order.pack_undone",
-        {
-            "order_id": str(order.id),
-            "line_id": str(line.id),
-            "unit_id": str(last.id),
-            "units": last.qty,
-            "sku": line.product.sku,
-        },
-        entity="order",
-        entity_id=order.id,
-    )
-    s.flush()
-    return order_view(s, order)
 
 
 def report_missing(

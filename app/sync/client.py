@@ -18,14 +18,13 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sqlalchemy import (
     Connection,
     Engine,
     String,
     Table,
-    and_,
     bindparam,
     case,
     delete,
@@ -39,6 +38,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.clock import utcnow
 from app.config import CentralConfig, database_password
+from app.store.fastexec import FastExecutor
 from app.store.models import OutboxOp, Station, StockMovement, SyncDeferred, SyncState
 from app.sync import feed
 
@@ -57,17 +57,25 @@ _STATION: Table = Station.__table__  # type: ignore[assignment]
 _MOVEMENT: Table = StockMovement.__table__  # type: ignore[assignment]
 _NEVER = float("inf")  # an operation with no result yet covers no position
 
+# Binary parameters (%b): arrays go as they are, with no text escaping of each element.
 _PUSH_SQL = """
 INSERT INTO inbox (op_id, seq, kind, payload, entity, entity_id, created_at)
 SELECT * FROM unnest(
-    %s::uuid[], %s::bigint[], %s::text[], %s::text[]::jsonb[], %s::text[], %s::uuid[],
-    %s::timestamptz[])
+    %b::uuid[], %b::bigint[], %b::text[], %b::text[]::jsonb[], %b::text[], %b::uuid[],
+    %b::timestamptz[])
 ON CONFLICT DO NOTHING
 """
-_RESULTS_SQL = (
-    "SELECT op_id, seq, result, reason, pos FROM op_result "
-    "WHERE station_id = %s AND seq > %s ORDER BY seq LIMIT %s"
-)
+# Results and feed rows in ONE statement: one snapshot (as a REPEATABLE READ transaction would
+# give) in one round trip. Part 0 is results (seq, op_id, result, reason, pos), part 1 feed rows
+# (pos, entity, entity_id, payload).
+_RESULTS_AND_FEED_SQL = """
+(SELECT 0 AS part, seq AS k, op_id, result, reason, pos,
+        NULL::varchar AS entity, NULL::uuid AS entity_id, NULL::jsonb AS payload
+   FROM op_result WHERE station_id = %s AND seq > %s ORDER BY seq LIMIT %s)
+UNION ALL
+(SELECT 1, pos, NULL::uuid, NULL::varchar, NULL::text, NULL::bigint, entity, entity_id, payload
+   FROM change_log WHERE warehouse_id = %s AND pos > %s ORDER BY pos LIMIT %s)
+"""
 _FEED_SQL = (
     "SELECT pos, entity, entity_id, payload FROM change_log "
     "WHERE warehouse_id = %s AND pos > %s ORDER BY pos LIMIT %s"
@@ -95,6 +103,30 @@ _MARK_SENT = (
     )
     .values(status="sent")
 )
+_NOT_DONE = select(_OUT.c.entity, _OUT.c.entity_id, _OUT.c.result, _OUT.c.result_pos).where(
+    _OUT.c.status != "done", _OUT.c.entity_id.is_not(None)
+)
+_MARK_DONE = (
+    update(_OUT)
+    .where(
+        _OUT.c.status != "done",
+        _OUT.c.result.is_not(None),
+        _OUT.c.result_pos <= bindparam("b_cursor"),
+    )
+    .values(status="done")
+)
+_MOVE_CURSOR = (
+    update(_STATE)
+    .where(_STATE.c.id == 1)
+    .values(cursor=bindparam("b_cursor"), last_pull_at=bindparam("b_at"), last_error="")
+)
+_DEFERRED_ROWS = select(
+    _DEFERRED.c.entity, _DEFERRED.c.entity_id, _DEFERRED.c.pos, _DEFERRED.c.payload
+)
+_DROP_DEFERRED = delete(_DEFERRED).where(
+    _DEFERRED.c.entity == bindparam("b_entity"), _DEFERRED.c.entity_id == bindparam("b_id")
+)
+_DROP_OLDER_DEFERRED = _DROP_DEFERRED.where(_DEFERRED.c.pos < bindparam("b_pos"))
 _STORE_RESULT = (
     update(_OUT)
     .where(_OUT.c.op_id == bindparam("b_op_id"))
@@ -190,9 +222,8 @@ def push(local: Engine, central: psycopg.Connection[Any], *, batch: int = PUSH_B
         for op in ops:
             for i, value in enumerate(op):
                 columns[i].append(value)
-        with central.transaction():
-            central.execute(_PUSH_SQL, columns)
-        with local.begin() as conn:
+        central.execute(_PUSH_SQL, columns)  # autocommit: one statement, one transaction
+        with _mirror_connection(local) as conn, conn.begin():
             conn.execute(_MARK_SENT, {"lo": ops[0].seq, "hi": ops[-1].seq})
             conn.execute(update(_STATE).where(_STATE.c.id == 1).values(last_push_at=utcnow()))
         sent += len(ops)
@@ -210,15 +241,22 @@ def pull(
     *,
     limit: int = PULL_LIMIT,
 ) -> Pulled:
-    """Read new results and feed rows in one snapshot; apply them in one local transaction."""
-    with local.connect() as conn:
-        cursor = _cursor(conn)
-        last_seq = conn.scalar(select(func.max(_OUT.c.seq)).where(_OUT.c.result.is_not(None)))
-        conn.rollback()
-    with central.transaction():
-        central.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        results = central.execute(_RESULTS_SQL, (who.station_id, last_seq or 0, limit)).fetchall()
+    """Read new results and feed rows in one snapshot; apply them locally."""
+    cursor, first_open = _where_we_are(local)
+    if first_open is None:
+        # No operation waits for its result: the feed alone, one statement, one snapshot.
+        results: Sequence[Any] = ()
         rows = central.execute(_FEED_SQL, (who.warehouse_id, cursor, limit)).fetchall()
+    else:
+        # Results arrive in seq order, so every operation before the first one without a
+        # result has its result stored already.
+        both = central.execute(
+            _RESULTS_AND_FEED_SQL,
+            (who.station_id, first_open - 1, limit, who.warehouse_id, cursor, limit),
+        ).fetchall()
+        both.sort(key=lambda r: (r[0], r[1]))
+        results = [(r[2], r[1], r[3], r[4], r[5]) for r in both if r[0] == 0]
+        rows = [(r[1], r[6], r[7], r[8]) for r in both if r[0] == 1]
     if not results and not rows:
         return Pulled(0, 0, 0, 0, 0, cursor, more=False)  # nothing new: no local write
     more = len(rows) >= limit or len(results) >= limit
@@ -240,28 +278,45 @@ def pull(
     return Pulled(len(results), len(rows), applied, held, done, cursor, more)
 
 
-def _cursor(conn: Connection) -> int:
-    value = conn.scalar(select(_STATE.c.cursor).where(_STATE.c.id == 1))
-    if value is None:
-        from app.domain.errors import ConfigError
+def _where_we_are(local: Engine) -> tuple[int, int | None]:
+    """(cursor, seq of the first operation still without a result), read outside any
+    transaction: no write lock is taken for it."""
+    with local.connect() as conn:
+        raw: Any = conn.connection.driver_connection
+        state = raw.execute("SELECT cursor FROM sync_state WHERE id = 1").fetchone()
+        first = raw.execute(
+            "SELECT min(seq) FROM outbox WHERE status IN ('pending', 'sent') AND result IS NULL"
+        ).fetchone()
+    if state is None:
+        _never_loaded()
+    return int(state[0]), None if first[0] is None else int(first[0])
 
-        raise ConfigError(
-            "This station's database was never loaded from the central database (it has no "
-            "sync state). Move the database file away and start the station again."
-        )
-    return int(value)
+
+def _never_loaded() -> NoReturn:
+    from app.domain.errors import ConfigError
+
+    raise ConfigError(
+        "This station's database was never loaded from the central database (it has no "
+        "sync state). Move the database file away and start the station again."
+    )
 
 
 class _mirror_connection:  # noqa: N801 - used as a context manager, reads like a function
-    """A local connection with foreign-key checks off: it writes what central holds, and
-    central is the authority (a reference to a row outside this warehouse's feed must not
-    wedge the pull forever). Checks are back on before the connection returns to the pool."""
+    """A local connection for sync's own writes.
+
+    Foreign-key checks are off: it writes what central holds, and central is the authority (a
+    reference to a row outside this warehouse's feed must not wedge the pull forever). Commits
+    are not fsynced (``synchronous=NORMAL``; WAL keeps them atomic and in order): whatever a
+    power cut takes back — a cursor move with its rows, a "sent" mark, stored results — is
+    fetched or sent again, harmlessly. Both are set back before the connection returns to the
+    pool, where the station's own actions commit with ``synchronous=FULL``."""
 
     def __init__(self, engine: Engine) -> None:
         self._conn = engine.connect()
 
     def __enter__(self) -> Connection:
         self._raw().execute("PRAGMA foreign_keys=OFF")
+        self._raw().execute("PRAGMA synchronous=NORMAL")
         return self._conn
 
     def _raw(self) -> Any:
@@ -272,6 +327,7 @@ class _mirror_connection:  # noqa: N801 - used as a context manager, reads like 
             if self._conn.in_transaction():
                 self._conn.rollback()
             self._raw().execute("PRAGMA foreign_keys=ON")
+            self._raw().execute("PRAGMA synchronous=FULL")
         finally:
             self._conn.close()
 
@@ -282,19 +338,17 @@ def _store(
     results: Sequence[Any],
     rows: Sequence[Any],
 ) -> Pulled:
-    if results:
-        conn.execute(
+    fx = FastExecutor(conn)  # a few statements per pull, on every station: keep them cheap
+    for r in results:
+        fx.run(
             _STORE_RESULT,
-            [
-                {"b_op_id": r[0], "b_result": r[2], "b_reason": r[3] or None, "b_pos": r[4]}
-                for r in results
-            ],
+            {"b_op_id": r[0], "b_result": r[2], "b_reason": r[3] or None, "b_pos": r[4]},
         )
     rejected = [r[0] for r in results if r[2] == "rejected"]
     if rejected:
         _take_back_rejected(conn, rejected)
-    covers = _uncovered(conn)
-    applied = _apply_deferred(conn, covers)
+    covers = _uncovered(fx)
+    applied = _apply_deferred(conn, fx, covers)
     held = 0
     for pos, entity, entity_id, payload in rows:
         key = (entity, entity_id)
@@ -304,29 +358,11 @@ def _store(
             continue
         feed.load(conn, entity, entity_id, payload)
         if key in covers:
-            conn.execute(
-                delete(_DEFERRED).where(
-                    _DEFERRED.c.entity == entity,
-                    _DEFERRED.c.entity_id == entity_id,
-                    _DEFERRED.c.pos < pos,
-                )
-            )
+            fx.run(_DROP_OLDER_DEFERRED, {"b_entity": entity, "b_id": entity_id, "b_pos": pos})
         applied += 1
     new_cursor = rows[-1][0] if rows else cursor
-    done = conn.execute(
-        update(_OUT)
-        .where(
-            _OUT.c.status != "done",
-            _OUT.c.result.is_not(None),
-            _OUT.c.result_pos <= new_cursor,
-        )
-        .values(status="done")
-    ).rowcount
-    conn.execute(
-        update(_STATE)
-        .where(_STATE.c.id == 1)
-        .values(cursor=new_cursor, last_pull_at=utcnow(), last_error="")
-    )
+    done = fx.run(_MARK_DONE, {"b_cursor": new_cursor})
+    fx.run(_MOVE_CURSOR, {"b_cursor": new_cursor, "b_at": utcnow()})
     return Pulled(len(results), len(rows), applied, held, done, new_cursor, more=False)
 
 
@@ -354,15 +390,11 @@ def _take_back_rejected(conn: Connection, op_ids: Sequence[uuid.UUID]) -> None:
         log.info("%d ledger row(s) of refused operations taken out of the ledger", len(ids))
 
 
-def _uncovered(conn: Connection) -> dict[tuple[str, uuid.UUID], float]:
+def _uncovered(fx: FastExecutor) -> dict[tuple[str, uuid.UUID], float]:
     """Entity → the position from which pulled rows may be applied: past every one of the
     station's operations on it that is not done (infinite while one has no result)."""
     out: dict[tuple[str, uuid.UUID], float] = {}
-    for entity, entity_id, result, result_pos in conn.execute(
-        select(_OUT.c.entity, _OUT.c.entity_id, _OUT.c.result, _OUT.c.result_pos).where(
-            _OUT.c.status != "done", _OUT.c.entity_id.is_not(None)
-        )
-    ):
+    for entity, entity_id, result, result_pos in fx.rows(_NOT_DONE, {}):
         need = _NEVER if result is None else float(result_pos or 0)
         key = (entity, entity_id)
         out[key] = max(out.get(key, 0.0), need)
@@ -382,20 +414,16 @@ def _hold_back(conn: Connection, entity: str, entity_id: uuid.UUID, pos: int, pa
     )
 
 
-def _apply_deferred(conn: Connection, covers: dict[tuple[str, uuid.UUID], float]) -> int:
+def _apply_deferred(
+    conn: Connection, fx: FastExecutor, covers: dict[tuple[str, uuid.UUID], float]
+) -> int:
     """Write the held-back rows whose entity's operations now all cover them."""
     applied = 0
-    for entity, entity_id, pos, payload in conn.execute(
-        select(_DEFERRED.c.entity, _DEFERRED.c.entity_id, _DEFERRED.c.pos, _DEFERRED.c.payload)
-    ).all():
+    for entity, entity_id, pos, payload in fx.rows(_DEFERRED_ROWS, {}):
         if covers.get((entity, entity_id), 0) > pos:
             continue
         feed.load(conn, entity, entity_id, payload)
-        conn.execute(
-            delete(_DEFERRED).where(
-                and_(_DEFERRED.c.entity == entity, _DEFERRED.c.entity_id == entity_id)
-            )
-        )
+        fx.run(_DROP_DEFERRED, {"b_entity": entity, "b_id": entity_id})
         applied += 1
     return applied
 

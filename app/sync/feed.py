@@ -24,9 +24,7 @@ from app.store.models import (
     ChangeLog,
     Company,
     Customer,
-    EntityVersion,
     ExceptionTask,
-    FeedHead,
     Location,
     Operator,
     Order,
@@ -152,55 +150,104 @@ def _pk(table: Table) -> Any:
 
 def serialise(conn: Connection, entity: str, entity_id: uuid.UUID) -> Row | None:
     """The entity's whole state now, or None when it no longer exists."""
-    if entity == "order":
-        return _serialise_order(conn, entity_id)
-    table = TABLES[entity]
-    row = conn.execute(select(*_columns(table)).where(_pk(table) == entity_id)).first()
-    return None if row is None else encode(table, row)
+    return serialise_many(conn, entity, [entity_id])[entity_id]
 
 
-def _serialise_order(conn: Connection, order_id: uuid.UUID) -> Row | None:
-    row = conn.execute(select(ORDER).where(ORDER.c.id == order_id)).first()
-    if row is None:
-        return None
-    packages = select(PACKAGE.c.id).where(PACKAGE.c.order_id == order_id)
-    where = {
-        "lines": LINE.c.order_id == order_id,
-        "packages": PACKAGE.c.order_id == order_id,
-        "package_items": ITEM.c.package_id.in_(packages),
-        "packed_units": UNIT.c.order_id == order_id,
-    }
-    out: Row = {"order": encode(ORDER, row)}
-    for name, table in _CHILDREN:
-        rows = conn.execute(select(table).where(where[name]).order_by(_pk(table)))
-        out[name] = [encode(table, r) for r in rows]
+def serialise_many(
+    conn: Connection, entity: str, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Row | None]:
+    """Several entities of one kind with a query per table (not per entity)."""
+    out: dict[uuid.UUID, Row | None] = dict.fromkeys(ids)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = list(ids[start : start + _CHUNK])
+        if entity == "order":
+            out.update(_serialise_orders(conn, chunk))
+            continue
+        table = TABLES[entity]
+        pk = _pk(table)
+        for row in conn.execute(select(*_columns(table)).where(pk.in_(chunk))):
+            out[row._mapping[pk.name]] = encode(table, row)
     return out
 
 
-def warehouses_of(conn: Connection, entity: str, payload: Row | None) -> list[uuid.UUID]:
+_CHUNK = 1000
+
+
+def _serialise_orders(conn: Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, Row | None]:
+    out: dict[uuid.UUID, Row | None] = {}
+    for row in conn.execute(select(ORDER).where(ORDER.c.id.in_(ids))):
+        out[row.id] = {"order": encode(ORDER, row), **{name: [] for name, _t in _CHILDREN}}
+    if not out:
+        return out
+    found = list(out)
+    queries = {
+        "lines": select(LINE, LINE.c.order_id.label("of_order")).where(LINE.c.order_id.in_(found)),
+        "packages": select(PACKAGE, PACKAGE.c.order_id.label("of_order")).where(
+            PACKAGE.c.order_id.in_(found)
+        ),
+        "package_items": select(ITEM, PACKAGE.c.order_id.label("of_order"))
+        .join(PACKAGE, PACKAGE.c.id == ITEM.c.package_id)
+        .where(PACKAGE.c.order_id.in_(found)),
+        "packed_units": select(UNIT, UNIT.c.order_id.label("of_order")).where(
+            UNIT.c.order_id.in_(found)
+        ),
+    }
+    for name, table in _CHILDREN:
+        for row in conn.execute(queries[name].order_by(_pk(table))):
+            aggregate = out[row.of_order]
+            assert aggregate is not None
+            aggregate[name].append(encode(table, row))
+    return out
+
+
+class Router:
     """Whose feeds an entity's row goes to: its warehouse's, or every warehouse's."""
-    everyone = list(conn.scalars(select(_t(Warehouse).c.id).order_by(_t(Warehouse).c.id)))
-    if payload is None or entity in SHARED:
-        return everyone
-    wid: str | None = None
-    if entity == "order":
-        wid = payload["order"]["warehouse_id"]
-    elif entity in ("location", "station", "exception_task"):
-        wid = payload.get("warehouse_id")
-    elif entity == "stock_movement" and payload.get("location_id"):
-        loc = _t(Location)
-        found = conn.scalar(
-            select(loc.c.warehouse_id).where(loc.c.id == uuid.UUID(payload["location_id"]))
-        )
-        wid = str(found) if found else None
-    return [uuid.UUID(wid)] if wid else everyone
+
+    def __init__(self, conn: Connection) -> None:
+        wh = _t(Warehouse)
+        self.conn = conn
+        self.everyone = list(conn.scalars(select(wh.c.id).order_by(wh.c.id)))
+        self._bins: dict[str, uuid.UUID | None] = {}
+
+    def warehouses(self, entity: str, payload: Row | None) -> list[uuid.UUID]:
+        if payload is None or entity in SHARED:
+            return self.everyone
+        wid: str | uuid.UUID | None = None
+        if entity == "order":
+            wid = payload["order"]["warehouse_id"]
+        elif entity in ("location", "station", "exception_task"):
+            wid = payload.get("warehouse_id")
+        elif entity == "stock_movement" and payload.get("location_id"):
+            wid = self._bin_warehouse(payload["location_id"])
+        return [uuid.UUID(str(wid))] if wid else self.everyone
+
+    def _bin_warehouse(self, location_id: str) -> uuid.UUID | None:
+        if location_id not in self._bins:
+            loc = _t(Location)
+            self._bins[location_id] = self.conn.scalar(
+                select(loc.c.warehouse_id).where(loc.c.id == uuid.UUID(location_id))
+            )
+        return self._bins[location_id]
+
+
+def warehouses_of(conn: Connection, entity: str, payload: Row | None) -> list[uuid.UUID]:
+    return Router(conn).warehouses(entity, payload)
 
 
 # ----------------------------------------------------------------------------- publish
 
-_VERSION = _t(EntityVersion)
-_HEAD = _t(FeedHead)
 _LOG = _t(ChangeLog)
+_BUMP_VERSIONS = text(
+    "INSERT INTO entity_version (entity, entity_id, version) "
+    "SELECT e, i, 1 FROM unnest(CAST(:entities AS varchar[]), CAST(:ids AS uuid[])) AS t(e, i) "
+    "ON CONFLICT (entity, entity_id) DO UPDATE SET version = entity_version.version + 1 "
+    "RETURNING entity, entity_id, version"
+)
+_TAKE_POSITIONS = text(
+    'INSERT INTO feed_head (warehouse_id, "next") VALUES (:w, :n + 1) '
+    'ON CONFLICT (warehouse_id) DO UPDATE SET "next" = feed_head."next" + :n '
+    'RETURNING "next"'
+)
 
 
 def publish(
@@ -210,53 +257,49 @@ def publish(
 ) -> dict[tuple[str, uuid.UUID, uuid.UUID], int]:
     """Append the touched entities' current state to the feed (central, PostgreSQL).
 
-    Call last in the transaction that changed them: entity versions are bumped in a fixed
-    order, then each warehouse's ``feed_head`` row is updated (locked until commit), so commit
+    Call last in the transaction that changed them: entity versions are bumped (in a fixed
+    order), then each warehouse's ``feed_head`` row is updated (locked until commit), so commit
     order is position order. Returns ``(entity, id, warehouse) → position``. The NOTIFY
-    ``feed_<warehouse hex>`` is sent at commit.
+    ``feed_<warehouse hex>`` is sent at commit. A few statements per call, however many
+    entities: one query per table to serialise, one for the versions, two per warehouse.
     """
     keys = sorted(set(touched), key=lambda k: (k[0], k[1]))
     if not keys:
         return {}
     op_of = op_of or {}
-    rows: list[Row] = []
+    by_entity: dict[str, list[uuid.UUID]] = {}
     for entity, eid in keys:
-        payload = serialise(conn, entity, eid)
-        version = conn.execute(
-            text(
-                "INSERT INTO entity_version (entity, entity_id, version) VALUES (:e, :i, 1) "
-                "ON CONFLICT (entity, entity_id) DO UPDATE "
-                "SET version = entity_version.version + 1 RETURNING version"
-            ),
-            {"e": entity, "i": eid},
-        ).scalar_one()
-        for wid in warehouses_of(conn, entity, payload):
-            rows.append(
+        by_entity.setdefault(entity, []).append(eid)
+    payloads: dict[Key, Row | None] = {}
+    for entity, ids in by_entity.items():
+        for eid, payload in serialise_many(conn, entity, ids).items():
+            payloads[(entity, eid)] = payload
+    versions = {
+        (e, i): v
+        for e, i, v in conn.execute(
+            _BUMP_VERSIONS, {"entities": [e for e, _ in keys], "ids": [i for _, i in keys]}
+        )
+    }
+    router = Router(conn)
+    by_wh: dict[uuid.UUID, list[Row]] = {}
+    for key in keys:
+        payload = payloads[key]
+        for wid in router.warehouses(key[0], payload):
+            by_wh.setdefault(wid, []).append(
                 {
                     "warehouse_id": wid,
-                    "entity": entity,
-                    "entity_id": eid,
-                    "version": version,
-                    "op_id": op_of.get((entity, eid)),
+                    "entity": key[0],
+                    "entity_id": key[1],
+                    "version": versions[key],
+                    "op_id": op_of.get(key),
                     "payload": payload,
                 }
             )
-    by_wh: dict[uuid.UUID, list[Row]] = {}
-    for r in rows:
-        by_wh.setdefault(r["warehouse_id"], []).append(r)
     positions: dict[tuple[str, uuid.UUID, uuid.UUID], int] = {}
     for wid in sorted(by_wh):
         batch = by_wh[wid]
-        n = len(batch)
-        end = conn.execute(
-            text(
-                'INSERT INTO feed_head (warehouse_id, "next") VALUES (:w, :n + 1) '
-                'ON CONFLICT (warehouse_id) DO UPDATE SET "next" = feed_head."next" + :n '
-                'RETURNING "next"'
-            ),
-            {"w": wid, "n": n},
-        ).scalar_one()
-        first = end - n
+        end = conn.execute(_TAKE_POSITIONS, {"w": wid, "n": len(batch)}).scalar_one()
+        first = end - len(batch)
         for i, r in enumerate(batch):
             r["pos"] = first + i
             positions[(r["entity"], r["entity_id"], wid)] = first + i

@@ -31,11 +31,16 @@ from app.domain.errors import WaystationError
 from app.store.db import make_engine
 from app.store.models import InboxOp, OpResult, Station, StationProgress
 from app.sync import appliers, feed
+from app.sync.appliers.orders import LOCKED
+from app.sync.deadline import Deadline
 from app.sync.ops import APPLIED, REJECTED, Op
 
 log = logging.getLogger("waystation.hub")
 
 BATCH = 500
+MIN_ROUND = 10
+ROUND_DEADLINE_S = 20.0  # a round that takes longer has its connections cut (and shrinks)
+LISTENER_CHECK_S = 15.0
 MAX_BACKOFF_S = 30.0
 
 _PICK = text(
@@ -68,6 +73,10 @@ class Round:
         return self.applied + self.rejected
 
 
+def _idle_ms(round_deadline: float) -> int:
+    return int(max(5.0, round_deadline) * 1000)
+
+
 def _transient(error: BaseException) -> bool:
     if isinstance(error, TRANSIENT):
         return True
@@ -88,12 +97,29 @@ class Hub:
         poll_interval: float = 1.0,
         batch: int = BATCH,
         engine: Engine | None = None,
+        round_deadline: float = ROUND_DEADLINE_S,
     ) -> None:
         self.url = url
         self.poll_interval = poll_interval
         self.batch = batch
-        self.engine = engine or make_engine(url, pool_size=2, max_overflow=2)
+        self.round_size = batch  # shrinks while connections keep breaking, grows back after
+        self.engine = engine or make_engine(
+            url,
+            pool_size=2,
+            max_overflow=2,
+            connect_args={
+                "connect_timeout": max(1, int(round_deadline)),
+                # A round whose connection went silent leaves its transaction open on the
+                # server, holding the station's progress row: the server ends it.
+                "options": f"-c idle_in_transaction_session_timeout={_idle_ms(round_deadline)}",
+            },
+        )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # A round (or a check of the LISTEN connection) that overruns has its connections cut.
+        self.deadline = Deadline(round_deadline, "a hub round")
+        self.deadline.watch_engine(self.engine)
+        self.listen_deadline = Deadline(round_deadline, "a check of the LISTEN connection")
+        self._listener_checked = 0.0
         self._stop = threading.Event()
         self.applied_total = 0
 
@@ -128,7 +154,7 @@ class Hub:
                 select(InboxOp)
                 .where(InboxOp.station_id == sid, InboxOp.seq > applied_seq)
                 .order_by(InboxOp.seq)
-                .limit(self.batch)
+                .limit(self.round_size)
             ).all()
             ops: list[Op] = []
             for row in rows:
@@ -224,6 +250,7 @@ class Hub:
                 outcomes += [(c.op, APPLIED, "", list(c.touched)) for c in contexts]
                 break
             savepoint.rollback()
+            s.info.pop(LOCKED, None)  # row locks taken inside the savepoint are gone with it
             n, error = failed
             reason = self._rejection(ops[n], error)  # raises when it is the database's fault
             if contexts:
@@ -264,15 +291,18 @@ class Hub:
 
     def drain(self) -> int:
         """Apply until no station has operations waiting; return how many were applied."""
-        with self.engine.begin() as conn:
+        with self.deadline.guard(), self.engine.begin() as conn:
             conn.execute(_ENSURE_PROGRESS)
         total = 0
         while not self._stop.is_set():
-            done = self.apply_round()
+            with self.deadline.guard():
+                done = self.apply_round()
             if done is None:
                 break
             total += done.ops
-        self.applied_total += total
+            self.applied_total += done.ops
+            # A round that went through earns a bigger next one (after a failure shrank it).
+            self.round_size = min(self.batch, self.round_size * 2)
         return total
 
     def run(self, *, once: bool = False, on_idle: Callable[[], None] | None = None) -> None:
@@ -280,6 +310,7 @@ class Hub:
         log.info("hub started on %s", self.engine.url.render_as_string(hide_password=True))
         delay = 0.5
         listener: Any = None
+        progress = self.applied_total
         while not self._stop.is_set():
             try:
                 if listener is None and not once:
@@ -294,6 +325,10 @@ class Hub:
             except Exception as e:
                 if once or not _transient(e):
                     raise
+                if self.applied_total > progress:  # it got through since the last failure
+                    progress, delay = self.applied_total, 0.5
+                # Smaller rounds finish between drops on a connection that keeps breaking.
+                self.round_size = max(MIN_ROUND, self.round_size // 2)
                 wait = delay * random.uniform(0.75, 1.25)
                 log.warning(
                     "central database unreachable (%s); retrying in %.1f s",
@@ -312,12 +347,24 @@ class Hub:
         import psycopg
 
         url = self.engine.url.set(drivername="postgresql")
-        conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
-        conn.execute("LISTEN inbox")
+        conn = psycopg.connect(
+            url.render_as_string(hide_password=False),
+            autocommit=True,
+            connect_timeout=max(1, int(self.deadline.seconds)),
+        )
+        self.listen_deadline.watch(conn)
+        with self.listen_deadline.guard():
+            conn.execute("LISTEN inbox")
+        self._listener_checked = time.monotonic()
         return conn
 
     def _wait(self, listener: Any) -> None:
         """Until an inbox NOTIFY, the poll interval or a stop, whichever comes first."""
+        if time.monotonic() - self._listener_checked > LISTENER_CHECK_S:
+            # A LISTEN connection gone silent just never hears anything: ask it something.
+            with self.listen_deadline.guard():
+                listener.execute("SELECT 1")
+            self._listener_checked = time.monotonic()
         deadline = time.monotonic() + self.poll_interval
         while not self._stop.is_set():
             left = deadline - time.monotonic()

@@ -109,7 +109,7 @@ _STATION_ROWS = {
     "package": "order_id IN (SELECT id FROM sales_order)",
     "packed_unit": "order_id IN (SELECT id FROM sales_order)",
     "package_item": "package_id IN (SELECT id FROM package)",
-    "exception_task": "warehouse_id = ws_session_warehouse()",
+    "exception_task": "warehouse_id = ws_session_warehouse() OR warehouse_id IS NULL",
 }
 RLS_TABLES = ("inbox", *_STATION_ROWS)
 

@@ -115,6 +115,8 @@ class SyncWorker:
         self._who: client.Identity | None = None
         self._logged_reason = ""
         self._last_sync: datetime | None = None
+        self._cursor = 0  # the feed position after the last pull
+        self._recount_due = False  # a local action happened: re-read the counts
 
     # --- the GUI's side (any thread) ------------------------------------------------------
 
@@ -139,6 +141,7 @@ class SyncWorker:
 
     def wake(self) -> None:
         """The station recorded an operation: push it now (or count it, while offline)."""
+        self._recount_due = True
         with contextlib.suppress(BlockingIOError, OSError):
             self._wake_w.send(b"!")
 
@@ -255,46 +258,67 @@ class SyncWorker:
                 self._conn.close()
             self._conn = None
 
-    def run_round(self) -> client.Pulled:
-        """Push everything, then pull until caught up (on the calling thread)."""
+    def run_round(self) -> bool:
+        """Push everything, then pull until caught up (on the calling thread); True when
+        anything was sent or received."""
         engine, conn, who = self._engine, self._conn, self._who
         assert engine is not None
         assert conn is not None
         assert who is not None
-        client.push(engine, conn)
+        busy = client.push(engine, conn) > 0
         while True:
             pulled = client.pull(engine, conn, who)
+            self._cursor = pulled.cursor
+            busy = busy or pulled.anything
             if pulled.results:
                 with self._results:
                     self._generation += 1
                     self._results.notify_all()
             if not pulled.more:
-                break
-        return pulled
+                return busy
 
     def _round(self) -> None:
-        self.run_round()
-        if not self._status.online:
+        busy = self.run_round()
+        was_online = self._status.online
+        if not was_online:
             log.info("sync online with %s", self._describe_central())
         self._logged_reason = ""
         self._last_sync = utcnow()
-        self._recount(online=True)
+        if busy or not was_online or self._recount_due:
+            self._recount_due = False
+            self._recount(online=True)
+        else:  # nothing changed but the time: no need to read the counts again
+            self._status = replace(self._status, last_sync_at=self._last_sync)
 
     def _describe_central(self) -> str:
         central = self._config.central
         return central.describe() if central else "?"
 
     def _wait_for_work(self) -> None:
+        """Until a local action, a NOTIFY of a feed position past the cursor, or the poll."""
         conn = self._conn
         assert conn is not None
-        if list(conn.notifies(timeout=0)) or self._drain_wake():
+        if self._news(conn) or self._drain_wake():
             return
+        deadline = time.monotonic() + self._poll_s
         pg, wake = conn.fileno(), self._wake_r.fileno()
-        ready, _, _ = select.select([pg, wake], [], [], self._poll_s)
-        if wake in ready:
-            self._drain_wake()
-        if pg in ready:
-            list(conn.notifies(timeout=0))  # consume them; raises if the connection broke
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([pg, wake], [], [], left)
+            if wake in ready and self._drain_wake():
+                return
+            if pg in ready and self._news(conn):
+                return
+
+    def _news(self, conn: psycopg.Connection[Any]) -> bool:
+        """Consume the notifications; True when one names a position this station lacks
+        (a burst of commits it has already pulled wakes nobody)."""
+        news = False
+        for note in conn.notifies(timeout=0):  # raises if the connection broke
+            try:
+                news = news or int(note.payload) > self._cursor
+            except ValueError:
+                news = True
+        return news
 
     def _drain_wake(self) -> bool:
         woke = False

@@ -115,8 +115,11 @@ def test_offline_the_status_says_why_counts_what_waits_and_it_comes_back_by_itse
         assert not worker.status.online
         assert worker.status.unsent == 2
         proxy.calm()
-        wait_until("back online and done", lambda: worker.status.online and _done(b), 40)
-        assert worker.status.waiting == 0
+        wait_until(
+            "back online, done, and the status says so",
+            lambda: worker.status.online and _done(b) and worker.status.waiting == 0,
+            40,
+        )
     finally:
         worker.stop()
         proxy.close()

@@ -268,3 +268,49 @@ def test_every_pack_bench_operation_gives_the_same_boxes_centrally(
     assert _aggregate(central.engine, order.id) == _aggregate(ctx.engine, order.id)
     assert _movements(central.engine, number) == _movements(ctx.engine, number)
     ctx.dispose()
+
+
+def test_a_supervisor_frees_an_order_a_stopped_bench_holds(central: Central) -> None:
+    a, b = _new_station(central), _new_station(central)
+    with central.engine.connect() as conn:
+        order_id = conn.scalar(select(Order.id).where(Order.status == "confirmed").limit(1))
+        packer = conn.scalar(text("SELECT id FROM operator WHERE badge = 'OP-1001'"))
+        supervisor = conn.scalar(text("SELECT id FROM operator WHERE badge = 'OP-9001'"))
+    oid = str(order_id)
+    central.push(
+        a, [make_op(a.station_id, 1, "order.pack_started", {"order_id": oid}, "order", order_id)]
+    )
+    central.push(
+        b,
+        [
+            make_op(
+                b.station_id,
+                1,
+                "order.claim_freed",
+                {"order_id": oid, "supervisor_id": str(packer)},
+                "order",
+                order_id,
+            ),
+            make_op(
+                b.station_id,
+                2,
+                "order.claim_freed",
+                {"order_id": oid, "supervisor_id": str(supervisor)},
+                "order",
+                order_id,
+            ),
+            make_op(b.station_id, 3, "order.pack_started", {"order_id": oid}, "order", order_id),
+        ],
+    )
+    with central.hub() as hub:
+        hub.drain()
+    refused, freed, claimed = central.results(b.station_id)
+    assert refused.result == REJECTED
+    assert refused.reason == (
+        "Only a supervisor's badge can free an order another bench holds — "
+        "ask a supervisor to scan theirs."
+    )
+    assert (freed.result, claimed.result) == (APPLIED, APPLIED)
+    with central.engine.connect() as conn:
+        holder = conn.scalar(select(Order.claimed_by_station).where(Order.id == order_id))
+    assert holder == b.station_id

@@ -309,3 +309,33 @@ def test_a_standalone_station_shows_no_sync(qtbot: QtBot, station: MainWindow) -
     assert station.status.conflicts.isHidden()
     qtbot.waitUntil(lambda: "to print" in station.status.waiting.text(), timeout=5000)
     assert "to sync" not in station.status.waiting.text()
+
+
+def test_the_first_start_of_a_syncing_station_loads_it_and_says_so(
+    qtbot: QtBot, central: Central, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.sync.stationkit import station_config
+    from ui import main as station_main
+
+    login = central.add_station("PACK-NEW")
+    config = station_config(central, login, tmp_path)
+    shown: list[tuple[str, int, str]] = []
+    progress = station_main._FirstLoad.progress
+
+    def watch(self: station_main._FirstLoad, table: str, rows: int) -> None:
+        progress(self, table, rows)
+        shown.append((table, rows, self._note.text()))
+
+    monkeypatch.setattr(station_main._FirstLoad, "progress", watch)
+    window = station_main.build_station(config)
+    qtbot.addWidget(window)
+    try:
+        assert ("product", 120) in [(t, r) for t, r, _ in shown]
+        assert shown[-1][2].startswith("Loading this station from the central database")
+        assert window.ctx.station_id == login.station_id
+        assert window.sync is not None
+        # The second start opens the loaded database: nothing to load, nothing shown.
+        assert station_main._FirstLoad.needed(config) is None
+    finally:
+        window.shutdown()
+        window.ctx.dispose()

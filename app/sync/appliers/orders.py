@@ -29,6 +29,7 @@ from app.domain.errors import (
 from app.domain.orders import OrderStatus, check_packable, check_transition
 from app.domain.roles import Permission, allows, parse_roles
 from app.ids import new_id
+from app.services.packing import take_back
 from app.store.models import (
     ExceptionTask,
     Operator,
@@ -53,19 +54,30 @@ class ClaimedElsewhereError(InvalidTransitionError):
 # ----------------------------------------------------------------------------- helpers
 
 
+LOCKED = "waystation.locked_orders"  # Session.info key: orders this transaction has locked
+
+
 def load(ctx: ApplyContext, op: Op) -> Order:
-    """The operation's order, locked for this transaction."""
-    order = ctx.session.scalar(
-        select(Order)
-        .where(Order.id == op.id_of("order_id"))
-        .options(lazyload(Order.lines), lazyload(Order.customer), lazyload(Order.channel))
-        .with_for_update(of=Order)
-    )
+    """The operation's order, locked for this transaction (once: the next operations on the
+    same order find it in the session; the hub forgets the locks when it rolls back)."""
+    oid = op.id_of("order_id")
+    # Held here, not only in the session's identity map (weak references: a clean object
+    # may be gone by the next operation).
+    locked: dict[uuid.UUID, Order] = ctx.session.info.setdefault(LOCKED, {})
+    order = locked.get(oid)
+    if order is None:
+        order = ctx.session.scalar(
+            select(Order)
+            .where(Order.id == oid)
+            .options(lazyload(Order.lines), lazyload(Order.customer), lazyload(Order.channel))
+            .with_for_update(of=Order)
+        )
     if order is None:
         raise NotFoundError(
             "That order does not exist in the central database — it may have been deleted "
             "there; ask a supervisor."
         )
+    locked[oid] = order
     ctx.touch("order", order.id)
     return order
 
@@ -234,6 +246,20 @@ def pack_started(ctx: ApplyContext, op: Op) -> None:
         ensure_package(ctx, order, op.id_of("package_id"), op.opt_int("package") or 0)
 
 
+@applier("order.claim_freed")
+def claim_freed(ctx: ApplyContext, op: Op) -> None:
+    """A supervisor frees an order a bench holds (that bench stopped, or its packer left):
+    payload ``order_id`` and ``supervisor_id`` (a badge with the override permission)."""
+    order = load(ctx, op)
+    supervisor = _operator(ctx, op, "supervisor_id")
+    if supervisor is None or not allows(parse_roles(supervisor.roles), Permission.OVERRIDE):
+        raise PermissionDeniedError(
+            "Only a supervisor's badge can free an order another bench holds — "
+            "ask a supervisor to scan theirs."
+        )
+    _release_claim(order)
+
+
 @applier("order.set_aside")
 def set_aside(ctx: ApplyContext, op: Op) -> None:
     """The bench leaves the order open at packing for any bench to finish: the claim goes."""
@@ -324,23 +350,7 @@ def pack_undone(ctx: ApplyContext, op: Op) -> None:
         )
     if last is None:
         raise ScanRejectedError(f"Nothing scanned into order {order.number} is left to undo.")
-    line = _line(order, last.order_line_id)
-    qty = last.qty
-    items = list(
-        s.scalars(
-            select(PackageItem)
-            .where(PackageItem.order_line_id == line.id)
-            .order_by((PackageItem.package_id != last.package_id), PackageItem.id)
-        )
-    )
-    for it in items:
-        take = min(qty, it.qty)
-        it.qty -= take
-        qty -= take
-        if it.qty == 0:
-            s.delete(it)
-    last.undone = True
-    line.qty_packed -= last.qty
+    take_back(s, last, _line(order, last.order_line_id))
     order.version += 1
 
 

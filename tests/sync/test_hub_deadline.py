@@ -1,0 +1,66 @@
+"""A connection that stops answering cannot hold the hub: past the round's deadline its socket
+is shut down, the blocked call fails like a lost connection, and the hub carries on."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from app.sync.deadline import Deadline
+from app.sync.ops import APPLIED
+from tests.sync.centralkit import Central, central, make_op, running, wait_for_results
+
+pytestmark = pytest.mark.postgres
+__all__ = ["central"]
+
+
+def test_a_call_that_never_answers_is_cut_at_the_deadline(central: Central) -> None:
+    deadline = Deadline(1.0, "a test query")
+    conn = psycopg.connect(central.url.replace("+psycopg", ""))
+    deadline.watch(conn)
+    started = time.monotonic()
+    with pytest.raises(psycopg.OperationalError), deadline.guard():
+        conn.execute("SELECT pg_sleep(60)")  # the server says nothing for a minute
+    assert time.monotonic() - started < 10
+    assert deadline.cuts == 1
+    conn.close()
+    quick = psycopg.connect(central.url.replace("+psycopg", ""))
+    deadline.watch(quick)
+    with deadline.guard():
+        assert quick.execute("SELECT 1").fetchone() == (1,)
+    time.sleep(1.5)
+    assert deadline.cuts == 1, "a block that ended in time cuts nothing later"
+    quick.close()
+
+
+def test_a_hub_whose_round_hangs_cuts_it_and_goes_on(
+    central: Central, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A lock held elsewhere stands in for a database that stopped answering in the middle of
+    a round: the hub cuts its connection at the deadline, keeps trying, and applies everything
+    once the way is clear — once."""
+    login = central.add_station("HANG")
+    hub = central.hub(poll_interval=0.1, round_deadline=2.0)
+    caplog.set_level(logging.WARNING)
+    blocker = central.engine.connect()
+    tx = blocker.begin()
+    blocker.execute(text("LOCK TABLE op_result IN ACCESS EXCLUSIVE MODE"))
+    with running(hub) as errors:
+        central.push(
+            login, [make_op(login.station_id, s, "print.reprinted", {}, "") for s in (1, 2)]
+        )
+        time.sleep(7)  # several deadlines pass while the round cannot finish
+        tx.rollback()
+        blocker.close()
+        wait_for_results(central, 2, timeout=60)
+    assert errors == []
+    assert hub.deadline.cuts >= 1
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(
+        "A hub round took longer than 2 s" in m and "1 connection(s) cut" in m for m in messages
+    ), messages
+    assert [(r.seq, r.result) for r in central.results()] == [(1, APPLIED), (2, APPLIED)]
