@@ -36,6 +36,7 @@ from app.store.models import (
     SalesChannel,
     Station,
     StockMovement,
+    StoreCreditEntry,
     Tote,
     Warehouse,
 )
@@ -68,12 +69,24 @@ TABLES: dict[str, Table] = {
     "station": _t(Station),
     "stock_movement": _t(StockMovement),
     "exception_task": _t(ExceptionTask),
+    # A card loaded at one till is spent at another: every station holds the whole ledger.
+    "store_credit_entry": _t(StoreCreditEntry),
 }
 _STATION_LOCAL = frozenset({"next_seq", "next_sscc"})
 ENTITIES = frozenset({*TABLES, "order"})
 # Entities a station keeps whatever its warehouse: written to every warehouse's feed.
 SHARED = frozenset(
-    {"company", "warehouse", "sales_channel", "product", "barcode", "operator", "customer", "tote"}
+    {
+        "company",
+        "warehouse",
+        "sales_channel",
+        "product",
+        "barcode",
+        "operator",
+        "customer",
+        "tote",
+        "store_credit_entry",
+    }
 )
 # Parents before children: the order a fresh station database can take every entity in.
 LOAD_ORDER = (
@@ -90,6 +103,7 @@ LOAD_ORDER = (
     "tote",
     "stock_movement",
     "exception_task",
+    "store_credit_entry",
 )
 # Order children, in the order a loader inserts them (parents first).
 _CHILDREN: tuple[tuple[str, Table], ...] = (

@@ -33,6 +33,7 @@ REFERENCE_TABLES = (
     "tote",
     "station",
     "stock_movement",
+    "store_credit_entry",
 )
 INBOX_COLUMNS = "op_id, seq, kind, payload, entity, entity_id, created_at"
 

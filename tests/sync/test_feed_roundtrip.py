@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, insert, select, text
 
+from app.clock import utcnow
 from app.services import packing
 from app.store.db import make_engine
 from app.store.migrate import upgrade
-from app.store.models import ExceptionTask, Package, PackageItem
+from app.store.models import ExceptionTask, Package, PackageItem, StoreCreditEntry
 from app.sync import feed
 from tests.conftest import find_order
 from tests.sync.centralkit import (
@@ -68,6 +69,18 @@ def test_every_entity_round_trips_exactly(central: Central, tmp_path: Path) -> N
         hub.drain()
     a.dispose()
     b.dispose()
+    with central.engine.begin() as conn:  # a gift card loaded at a till
+        conn.execute(
+            insert(StoreCreditEntry).values(
+                id=uuid.uuid4(),
+                account="GC-TILL-1-00001",
+                kind="gift_card",
+                amount_minor=2500,
+                currency="EUR",
+                reason="gift card issued",
+                at=utcnow(),
+            )
+        )
 
     local = _fresh_station_db(tmp_path / "fresh.db")
     with central.engine.connect() as src, local.begin() as dst:

@@ -7,7 +7,9 @@ at a raw printer port and are read back; the cash report agrees with what the te
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,11 +18,17 @@ from escpos_stream import Barcode, Kick, QRCode, parse
 from PySide6.QtWidgets import QApplication
 from pytestqt.exceptions import TimeoutError
 from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
 
-from app.bootstrap import StationContext
+from app.bootstrap import StationContext, bootstrap
+from app.config import PrinterConfig
 from app.domain.cash import CashMoveKind
 from app.services import auth
 from app.services.counter import store_credit
+from app.store.models import CashSession, CounterSale, OpResult, Product
+from tests.sync.centralkit import Central, central
+from tests.sync.harness.proxy import PgProxy
+from tests.sync.stationkit import station_config
 from tests.ui.conftest import save_screenshot
 from tests.ui.counter_station import (
     SUPERVISOR_BADGE,
@@ -41,6 +49,8 @@ pytestmark = [
     pytest.mark.slow,
 ]
 
+__all__ = ["central"]
+SYNC_MS = 60_000
 FLOAT = {2000: 5, 1000: 5, 500: 4, 200: 10, 100: 10}  # € 200.00
 
 
@@ -287,9 +297,110 @@ def test_a_day_at_the_counter(
     assert "-0.50" in text
 
 
-def test_the_day_with_the_network_cut_halfway() -> None:
-    """After the network comes back, central must have every sale exactly once and the cash
-    report must match. This needs the central hub and the station's sync worker, which this
-    station cannot run yet: the sales already carry everything the hub needs (see
-    tests/integration/test_counter_sales.py, which checks the outbox payloads)."""
-    pytest.skip("needs the central hub and the sync worker (not part of this station yet)")
+@pytest.mark.postgres
+def test_the_day_with_the_network_cut_halfway(
+    qtbot: QtBot, central: Central, tmp_path: Path, printer: RawPrinter
+) -> None:
+    """A till on the central database: sales before the network goes, sales while it is away,
+    the till closed once it is back. Central then has every sale exactly once, and its copy of
+    the till's session says what the cash report says."""
+    login = central.add_station("TILL-1")
+    raw = PrinterConfig(kind="socket", host="127.0.0.1", port=printer.port, paper="80mm")
+    config = replace(
+        station_config(central, login, tmp_path), printers={"receipt": raw, "cash_report": raw}
+    )
+    ctx = bootstrap(config)
+    hub = central.hub(poll_interval=0.5)
+    hub_thread = threading.Thread(target=hub.run, name="test-hub", daemon=True)
+    hub_thread.start()
+    proxy = PgProxy(login.central.port)
+    ctx.config = replace(ctx.config, central=replace(login.central, port=proxy.start()))
+    window = show_station(qtbot, ctx)
+    counter, status = window.counter, window.status
+    try:
+        sign_in(qtbot, window)
+        counter.open_button.click()
+        _through_dialog(qtbot, window, FLOAT)
+        with ctx.sessions() as s:
+            products = list(
+                s.scalars(
+                    select(Product)
+                    .where(Product.track_lot.is_(False), Product.gtin.is_not(None))
+                    .order_by(Product.sku)
+                    .limit(6)
+                )
+            )
+        codes = [(p.gtin or "")[1:] for p in products]
+        drawer_cash = 20000
+
+        def sell(n: int) -> None:
+            nonlocal drawer_cash
+            for code in codes[n % len(codes) : n % len(codes) + 1 + n % 2]:
+                scan(qtbot, window, code)
+                assert counter.banner.kind == "good", counter.banner.message
+            basket = counter.basket
+            assert basket is not None
+            done_before = len(counter.completed)
+            if n % 3 == 1:
+                counter.card_button.click()
+                scanner_keys(f"{660000 + n}")
+            else:
+                counter.cash_button.click()
+                drawer_cash += basket.total_minor
+            _complete(qtbot, window, done_before + 1, printer)
+
+        for n in range(4):
+            sell(n)
+        qtbot.waitUntil(lambda: "0 to sync" in status.waiting.text(), timeout=SYNC_MS)
+
+        # The network goes halfway through the day: the till sells on.
+        proxy.offline = True
+        proxy.drop_all()
+        qtbot.waitUntil(lambda: status.sync_state.property("sync") == "offline", timeout=SYNC_MS)
+        for n in range(4, 8):
+            sell(n)
+        assert "0 to sync" not in status.waiting.text()
+
+        # It comes back; the till is closed and everything goes up by itself.
+        proxy.calm()
+        counter.close_till_action.trigger()
+        _through_dialog(qtbot, window, _count(drawer_cash))
+        closed = counter.closed
+        assert closed is not None
+        assert closed.session.expected_minor == drawer_cash
+        qtbot.waitUntil(
+            lambda: (
+                status.sync_state.property("sync") == "online"
+                and "0 to sync" in status.waiting.text()
+            ),
+            timeout=SYNC_MS,
+        )
+    finally:
+        window.shutdown()
+        hub.stop()
+        hub_thread.join(10)
+        proxy.close()
+    numbers = [c.number for c in counter.completed]
+    assert len(numbers) == 8
+    with central.engine.connect() as conn:
+        rows = conn.execute(
+            select(CounterSale.number, CounterSale.total_minor).where(
+                CounterSale.station_id == ctx.station_id, CounterSale.status == "completed"
+            )
+        ).all()
+        session = conn.execute(
+            select(CashSession).where(CashSession.station_id == ctx.station_id)
+        ).one()
+        refused = conn.scalar(
+            select(func.count()).where(
+                OpResult.station_id == ctx.station_id, OpResult.result != "applied"
+            )
+        )
+    assert sorted(n for n, _t in rows) == sorted(numbers), "every sale once, none twice"
+    assert dict(rows) == {c.number: c.basket.total_minor for c in counter.completed}
+    assert refused == 0
+    assert session.status == "closed"
+    assert (session.expected_minor, session.counted_minor) == (drawer_cash, drawer_cash)
+    report = next(parse(job) for job in printer.wait_for(9) if "CASH REPORT" in parse(job).text)
+    assert f"{drawer_cash / 100:.2f}" in report.text
+    ctx.dispose()

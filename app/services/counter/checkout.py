@@ -238,6 +238,8 @@ def complete_sale(uow: UnitOfWork, sale_id: uuid.UUID) -> Completed:
             "tenders": [
                 {
                     "tender_id": str(t.id),
+                    "seq": t.seq,
+                    "at": t.at.isoformat(),
                     "kind": t.kind,
                     "amount_minor": t.amount_minor,
                     "kept_minor": t.kept_minor,
@@ -270,6 +272,7 @@ def line_payload(line: CounterSaleLine) -> dict[str, object]:
         "sku": line.sku,
         "name": line.name,
         "qty": line.qty,
+        "voided": line.voided,
         "grams": line.grams,
         "unit_price_minor": line.unit_price_minor,
         "embedded_price_minor": line.price_minor,
@@ -384,6 +387,8 @@ def void_sale(uow: UnitOfWork, sale_id: uuid.UUID, reason: str = "") -> None:
         )
     sale.status = "voided"
     sale.completed_at = utcnow()
+    if reason.strip():
+        sale.note = reason.strip()[:200]  # kept with the sale: why it was given up
     lines = list(
         uow.session.scalars(select(CounterSaleLine).where(CounterSaleLine.sale_id == sale_id))
     )
@@ -393,8 +398,11 @@ def void_sale(uow: UnitOfWork, sale_id: uuid.UUID, reason: str = "") -> None:
             "sale_id": str(sale_id),
             "station_id": str(uow.actor.station_id),
             "operator_id": str(uow.actor.operator_id) if uow.actor.operator_id else None,
+            "session_id": str(sale.session_id) if sale.session_id else None,
+            "started_at": sale.started_at.isoformat(),
+            "prices_include_tax": sale.basis == "inclusive",
             "voided_at": sale.completed_at.isoformat(),
-            "reason": reason.strip()[:200],
+            "reason": sale.note,
             "total_minor": basket.total_minor,
             "currency": basket.currency,
             "lines": [line_payload(ln) for ln in lines],

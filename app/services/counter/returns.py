@@ -218,8 +218,9 @@ def complete_return(
     if refund <= 0:
         raise ValidationError("Those items were paid nothing — there is no money to give back.")
     parts, credit = _pay_back(uow, ret, sale, refund, refund_to, currency)
+    paid_back = []
     for seq, part in enumerate(parts, start=1):
-        s.add(
+        paid_back.append(
             CounterTender(
                 sale_id=ret.id,
                 seq=seq,
@@ -230,6 +231,7 @@ def complete_return(
                 at=now,
             )
         )
+    s.add_all(paid_back)
     ret.total_minor = -refund
     s.flush()
     job = print_jobs.queue_job(uow, "receipt", ret.id, f"Return {number}")
@@ -242,6 +244,7 @@ def complete_return(
             "original_receipt_number": sale.number if sale else None,
             "station_id": str(uow.actor.station_id),
             "session_id": str(session_id),
+            "operator_id": str(ret.operator_id) if ret.operator_id else None,
             "completed_at": now.isoformat(),
             "currency": currency,
             "approved_by_badge": approver_badge if sale is None else None,
@@ -256,8 +259,14 @@ def complete_return(
             "refund_minor": refund,
             "refund_to": refund_to.value,
             "refunds": [
-                {"kind": p.kind.value, "amount_minor": p.amount_minor, "reference": p.reference}
-                for p in parts
+                {
+                    "tender_id": str(t.id),
+                    "seq": t.seq,
+                    "kind": p.kind.value,
+                    "amount_minor": p.amount_minor,
+                    "reference": p.reference,
+                }
+                for p, t in zip(parts, paid_back, strict=True)
             ],
             "store_credit_account": credit,
             "stock_movements": [movement_payload(m) for m in movements],

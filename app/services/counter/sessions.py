@@ -85,6 +85,7 @@ def open_session(
         {
             "session_id": str(session.id),
             "station_id": str(uow.actor.station_id),
+            "operator_id": str(session.operator_id) if session.operator_id else None,
             "opened_at": session.opened_at.isoformat(),
             "currency": currency,
             "opening_float_minor": float_minor,
@@ -122,6 +123,7 @@ def move_cash(uow: UnitOfWork, kind: CashMoveKind, amount_minor: int, reason: st
             "currency": view.currency,
             "reason": move.reason,
             "at": move.at.isoformat(),
+            "operator_id": str(move.operator_id) if move.operator_id else None,
         },
         entity="cash_session",
         entity_id=sid,
@@ -228,6 +230,7 @@ def close_session(
         {
             "session_id": str(sid),
             "closed_at": session.closed_at.isoformat(),
+            "closed_by": str(session.closed_by) if session.closed_by else None,
             "currency": session.currency,
             "opening_float_minor": view.opening_float_minor,
             "cash_sales_minor": view.cash_sales_minor,

@@ -52,10 +52,16 @@ def apply_return(ctx: ApplyContext, op: Op) -> None:
 
 
 def apply_stock_fact(ctx: ApplyContext, op: Op) -> None:
+    insert_movements(ctx, op, op.list_of("movements"), REASONS[op.kind])
+
+
+def insert_movements(ctx: ApplyContext, op: Op, raws: list[Any], reasons: frozenset[str]) -> None:
+    """Insert the station's ledger rows (checked, same ids) and raise one oversell task when
+    they take a place below zero. Any fact that moves stock goes through here."""
     # Core statements on the session's connection: the same transaction (and savepoint)
     # without the ORM's per-statement bookkeeping, which the hub pays thousands of times.
     s = ctx.session.connection()
-    rows = [_movement(op, raw, ctx.station_id) for raw in op.list_of("movements")]
+    rows = [_movement(op, raw, ctx.station_id, reasons) for raw in raws]
     if not rows:
         raise _malformed(op, "it carries no ledger rows")
     products = sorted({r["product_id"] for r in rows})
@@ -140,7 +146,9 @@ def _on_hand(ctx: ApplyContext, product_id: uuid.UUID, location_id: uuid.UUID | 
     return int(total or 0)
 
 
-def _movement(op: Op, raw: object, station_id: uuid.UUID) -> dict[str, Any]:
+def _movement(
+    op: Op, raw: object, station_id: uuid.UUID, reasons: frozenset[str]
+) -> dict[str, Any]:
     """One ledger row from the payload, checked; the station is the sender, never the
     payload's word."""
     if not isinstance(raw, dict):
@@ -155,7 +163,7 @@ def _movement(op: Op, raw: object, station_id: uuid.UUID) -> dict[str, Any]:
     qty, reason, ref = raw.get("qty"), raw.get("reason"), raw.get("ref", "")
     if isinstance(qty, bool) or not isinstance(qty, int) or qty == 0 or abs(qty) > MAX_QTY:
         raise _malformed(op, f"a ledger row's quantity {qty!r} is not a whole number of units")
-    if reason not in REASONS[op.kind]:
+    if reason not in reasons:
         raise _malformed(op, f"a ledger row's reason {reason!r} does not fit {op.kind}")
     if not isinstance(ref, str) or len(ref) > MAX_REF:
         raise _malformed(op, "a ledger row's reference is not short text")
