@@ -142,6 +142,7 @@ class LiveText(QLabel):
         self._wrap = wrap
         self._elide = elide
         self._align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        self._measured: tuple[str, int, int] = ("", -1, 0)  # words, width, height
         if wrap:
             policy = self.sizePolicy()
             policy.setHeightForWidth(True)
@@ -153,7 +154,15 @@ class LiveText(QLabel):
     def setText(self, text: str) -> None:
         if text == self._text:
             return
-        relayout = self._wrap and self._height(text) != self._height(self._text)
+        if self._wrap:
+            # The height the old words had at this width, measured once.
+            if self._measured[:2] != (self._text, self.width()):
+                self._measured = (self._text, self.width(), self._height(self._text))
+            height = self._height(text)
+            relayout = height != self._measured[2]
+            self._measured = (text, self.width(), height)
+        else:
+            relayout = False
         self._text = text
         self.setAccessibleName(text)
         if relayout:

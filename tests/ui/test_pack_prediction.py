@@ -8,11 +8,13 @@ underneath, the database refused the write), the screen shows what really happen
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QHeaderView, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select, text, update
@@ -22,7 +24,7 @@ from app.services.demo import DEMO_OPERATORS
 from app.services.orders import get_order
 from app.services.views import OrderView
 from app.store.models import Order, PackedUnit, ScanEvent
-from tests.ui.conftest import find_order, scan, type_keys
+from tests.ui.conftest import find_order
 from ui.main_window import MainWindow
 from ui.models.order_lines import SCANNED
 from ui.ops import DbOp
@@ -33,8 +35,30 @@ pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateS
 PACKER = next(op for op in DEMO_OPERATORS if op.name == "Pat Packer")
 
 
+def scanner_keys(code: str) -> None:
+    """The code and Enter as a wedge scanner types them, stamped 1 ms apart the way the
+    windowing system stamps them, however busy this machine is while they are delivered."""
+    stamp = int(time.monotonic() * 1000)
+    keys = [(ord(ch.upper()), ch) for ch in code] + [(int(Qt.Key.Key_Return), "\r")]
+    for key, typed in keys:
+        target = QApplication.focusWidget() or QApplication.activeWindow()
+        assert isinstance(target, QWidget)
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            event = QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, typed)
+            event.setTimestamp(stamp)
+            QApplication.sendEvent(target, event)
+        stamp += 1
+
+
+def scan(qtbot: QtBot, window: MainWindow, code: str) -> None:
+    """A scan; waits until the bench has shown its committed outcome."""
+    before = len(window.pack.feedback_ms)
+    scanner_keys(code)
+    qtbot.waitUntil(lambda: len(window.pack.feedback_ms) > before, timeout=5000)
+
+
 def open_an_order(qtbot: QtBot, window: MainWindow, ctx: StationContext) -> OrderView:
-    type_keys(PACKER.badge)
+    scanner_keys(PACKER.badge)
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.pack, timeout=5000)
     order = find_order(ctx, lines=3, units=5)
     assert order is not None
@@ -88,7 +112,7 @@ def test_an_item_scan_is_shown_before_its_commit_and_the_commit_confirms_it(
     row = pack.model.row_of(line.id)
     before = len(pack.feedback_ms)
     with worker_held(window) as release:
-        type_keys(line.gtin[1:])
+        scanner_keys(line.gtin[1:])
         qtbot.waitUntil(lambda: pack.order is not None and pack.order.units_packed == 1)
         # On screen: the line counted, green, its words; in the database: nothing yet.
         assert pack.banner.kind == "good"
@@ -118,7 +142,7 @@ def test_a_scan_the_commit_refuses_is_corrected_on_screen_and_says_so(
         s.execute(update(Order).where(Order.id == order.id).values(status="cancelled"))
     before = len(pack.feedback_ms)
     with worker_held(window) as release:
-        type_keys(line.gtin[1:])
+        scanner_keys(line.gtin[1:])
         qtbot.waitUntil(lambda: scanned_cell(window, row) == "1")
         assert pack.banner.kind == "good"  # what the bench expected
         release.set()
@@ -155,7 +179,7 @@ def test_a_write_the_database_refuses_puts_the_screen_back(
         )
     before = len(pack.feedback_ms)
     with worker_held(window) as release:
-        type_keys(line.gtin[1:])
+        scanner_keys(line.gtin[1:])
         qtbot.waitUntil(lambda: scanned_cell(window, row) == "1")
         release.set()
         qtbot.waitUntil(lambda: pack.corrections == 1, timeout=5000)

@@ -223,9 +223,11 @@ class PackScreen(QWidget):
 
     def start_session(self, operator: OperatorView) -> None:
         self._bench = self._bench_factory(operator)
-        # What the station built to get here lives as long as it does: out of the collector's
-        # sight, a collection during a scan walks only what scans made, not the whole heap.
-        gc.freeze()
+        if not gc.get_freeze_count():
+            # What the station built to get here (modules, mappings, widgets) lives as long as
+            # it does: out of the collector's sight, a collection during a scan walks only what
+            # scans made, not the whole heap (a full pass took 100+ ms at 1,000,000 products).
+            gc.freeze()
         self._show_order(None)
         self.banner.show_message(
             "info", self.tr("Hello {name} — scan an order to start.").format(name=operator.name)
@@ -282,7 +284,8 @@ class PackScreen(QWidget):
         if guess is None:
             self._show_result(result)
         elif guess.shows_as(result):
-            self._order = result.order  # equal to what is shown: nothing to repaint
+            if self._order is guess.order:  # still on screen (not signed out meanwhile)
+                self._order = result.order  # equal to it: nothing to repaint
         else:
             self._correct(result)
         self.feedback_ms.append((time.perf_counter() - scan.started) * 1000)
