@@ -23,7 +23,7 @@ from app.bootstrap import StationContext
 from app.services.demo import DEMO_OPERATORS
 from app.services.orders import get_order
 from app.services.views import OrderView
-from app.store.models import Order, PackedUnit, ScanEvent
+from app.store.models import Barcode, Order, PackedUnit, ScanEvent
 from tests.ui.conftest import find_order
 from ui.main_window import MainWindow
 from ui.models.order_lines import SCANNED
@@ -161,6 +161,24 @@ def test_a_scan_the_commit_refuses_is_corrected_on_screen_and_says_so(
             .order_by(ScanEvent.at.desc())
         )
     assert outcome == "rejected"
+
+
+def test_a_scan_the_commit_counts_otherwise_is_shown_as_counted(
+    qtbot: QtBot, station: MainWindow, ctx: StationContext
+) -> None:
+    window, pack = station, station.pack
+    order = open_an_order(qtbot, window, ctx)
+    line = max(order.lines, key=lambda ln: ln.ordered)
+    assert line.ordered >= 2
+    row = pack.model.row_of(line.id)
+    with ctx.sessions.begin() as s:  # the item's barcode now stands for a pack of two
+        s.merge(Barcode(code=line.gtin, kind="product", entity_id=line.product_id, units=2))
+    scan(qtbot, window, line.gtin[1:])
+    assert pack.corrections == 1
+    assert pack.banner.kind == "good"
+    assert pack.banner.message.startswith(f"Corrected — {line.sku} ✓ 2 packed")
+    assert scanned_cell(window, row) == "2"
+    assert units_in_db(ctx, order) == 2
 
 
 def test_a_write_the_database_refuses_puts_the_screen_back(

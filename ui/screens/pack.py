@@ -226,7 +226,7 @@ class PackScreen(QWidget):
         if not gc.get_freeze_count():
             # What the station built to get here (modules, mappings, widgets) lives as long as
             # it does: out of the collector's sight, a collection during a scan walks only what
-            # scans made, not the whole heap (a full pass took 100+ ms at 1,000,000 products).
+            # scans made, not the whole heap (a full pass over it took 100-300 ms).
             gc.freeze()
         self._show_order(None)
         self.banner.show_message(
