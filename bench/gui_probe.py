@@ -4,8 +4,10 @@
     python -m bench.gui_probe scan DB N  packs N orders by scanner keystrokes; prints JSON
 
 Scan-to-feedback is timed from the scan's terminating key event (Enter, sent at scanner speed
-after the code's characters 1 ms apart) to the screen updated (the result shown and the pack
-screen repainted) with the scan committed (the worker commits before it answers).
+after the code's characters 1 ms apart) until both the screen is updated (the result shown and
+the pack screen repainted) and the scan is committed (the worker commits before it answers).
+The screen may show a predicted outcome before the commit; the clock stops at whichever of
+the two comes last.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ def _rss_mb() -> tuple[float, float]:
 
 
 def scan(db: Path, n_orders: int) -> None:
-    from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, QTimer
+    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt, QTimer
+    from PySide6.QtGui import QKeyEvent
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
@@ -73,13 +76,25 @@ def scan(db: Path, n_orders: int) -> None:
     pack = window.pack
     numbers = pick_orders(window.ctx.sessions, n_orders, seed=11)
 
-    def type_scan(code: str) -> None:
+    def key(code: int, text: str, stamp: int) -> None:
+        # Stamped as the windowing system stamps a scanner's keys: when the device sent them,
+        # 1 ms apart, however late this process gets to deliver them on a busy machine.
         target = QApplication.focusWidget() or window
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            event = QKeyEvent(kind, code, Qt.KeyboardModifier.NoModifier, text)
+            event.setTimestamp(stamp)
+            QApplication.sendEvent(target, event)
+
+    def type_scan(code: str) -> int:
+        """The code's keys at scanner speed; returns the stamp the terminator gets."""
+        stamp = int(time.monotonic() * 1000)
         for ch in code:
-            QTest.keyClick(target, ch)
+            key(ord(ch.upper()), ch, stamp)
+            stamp += 1
             deadline = time.perf_counter() + 0.001
             while time.perf_counter() < deadline:
                 pass
+        return stamp
 
     def wait_for(predicate, timeout_ms: int = 5000) -> None:  # type: ignore[no-untyped-def]
         loop_deadline = time.perf_counter() + timeout_ms / 1000
@@ -88,48 +103,85 @@ def scan(db: Path, n_orders: int) -> None:
                 raise TimeoutError("the station did not answer the scan")
             QCoreApplication.processEvents()
 
+    class FirstPaint(QObject):
+        """When the banner first starts painting after the key: the feedback reaching the
+        screen (before the commit when the outcome was predicted)."""
+
+        at: float | None = None
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and self.at is None:
+                self.at = time.perf_counter()
+            return False
+
+    painted = FirstPaint()
+    pack.banner.installEventFilter(painted)
+
     def send(code: str) -> float:
-        type_scan(code)
-        target = QApplication.focusWidget() or window
+        enter = type_scan(code)
         loop = QEventLoop()
         pack.scan_shown.connect(loop.quit)
-        QTimer.singleShot(5000, loop.quit)
+        timer = QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(loop.quit)
+        timer.start(10_000)
+        shown = len(pack.feedback_ms)
+        painted.at = None
         t0 = time.perf_counter()
-        QTest.keyClick(target, Qt.Key.Key_Return)
+        key(Qt.Key.Key_Return, "\r", enter)
         loop.exec()  # the GUI thread waits idle, as a station's does, while the worker works
         t1 = time.perf_counter()
+        timer.stop()
         pack.scan_shown.disconnect(loop.quit)
-        # Paint what the result changed (Qt paints dirty regions on the next update request).
+        if len(pack.feedback_ms) != shown + 1:
+            raise RuntimeError(
+                f"scanning {code} showed {len(pack.feedback_ms) - shown} results "
+                f"in {(t1 - t0) * 1000:.0f} ms: {pack.banner.message!r}"
+            )
+        # Paint what is still to paint (Qt paints dirty regions on the next update request).
         QCoreApplication.sendPostedEvents()
         QCoreApplication.processEvents()
         t2 = time.perf_counter()
-        parts.append(((t1 - t0) * 1000, (t2 - t1) * 1000, pack.core_ms[-1]))
+        first = ((painted.at or t2) - t0) * 1000
+        parts.append(((t1 - t0) * 1000, (t2 - t1) * 1000, pack.core_ms[-1], first))
         return (t2 - t0) * 1000
 
-    parts: list[tuple[float, float, float]] = []
+    parts: list[tuple[float, float, float, float]] = []
     badge = next(op.badge for op in DEMO_OPERATORS if op.name == "Pat Packer")
-    type_scan(badge)
-    QTest.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_Return)
+    key(Qt.Key.Key_Return, "\r", type_scan(badge))
     wait_for(lambda: window.stack.currentWidget() is pack)
     times: list[float] = []
-    item_parts: list[tuple[float, float, float]] = []
+    item_parts: list[tuple[float, float, float, float]] = []
+    predicted = 0
     for number in numbers:
         send(number)
         order = pack.order
         if order is None or order.number != number:
-            raise RuntimeError(f"scanning {number} did not open it")
+            raise RuntimeError(f"scanning {number} did not open it: {pack.banner.message!r}")
         for line in order.lines:
             for _ in range(line.ordered):
                 times.append(send(line.gtin[1:]))
                 item_parts.append(parts[-1])
-        assert pack.order is not None
-        assert pack.order.all_packed
+                predicted += pack.predicted[-1]
+                if pack.banner.kind != "good":
+                    raise RuntimeError(f"{line.gtin[1:]} was not packed: {pack.banner.message!r}")
+        if pack.order is None or not pack.order.all_packed:
+            raise RuntimeError(f"{number} was not packed: {pack.banner.message!r}")
     QTimer.singleShot(0, app.quit)
     app.exec()
     rss, peak = _rss_mb()
     window.shutdown()
     print(
-        json.dumps({"parts": item_parts, "scans_ms": times, "rss_mb": rss, "peak_rss_mb": peak}),
+        json.dumps(
+            {
+                "parts": item_parts,
+                "scans_ms": times,
+                "predicted": predicted,
+                "corrections": pack.corrections,
+                "rss_mb": rss,
+                "peak_rss_mb": peak,
+            }
+        ),
         flush=True,
     )
 

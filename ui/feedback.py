@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRect, QRectF, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from ui.theme import RESOURCES
 
@@ -117,6 +117,102 @@ class Banner(QWidget):
                 words, Qt.TextElideMode.ElideRight, text_box.width() * 2 - 40
             )
         painter.drawText(text_box, int(flags | Qt.TextFlag.TextWordWrap), words)
+        painter.end()
+
+
+class LiveText(QLabel):
+    """A label whose words change on every scan, repainted in place.
+
+    ``QLabel.setText`` asks the whole window for a new layout each time (a few hundred
+    microseconds on the scan path); this one asks only when the new words need another height
+    (``wrap``: word-wrapped) and otherwise just repaints itself. On one line it elides what does
+    not fit. Style sheets see it as a QLabel (type and object name); their box is drawn as usual.
+    ``text()`` and ``setText()`` work as a QLabel's do, from Python.
+    """
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        wrap: bool = False,
+        elide: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
+    ) -> None:
+        super().__init__(" ", parent)  # the size hints of one line of text, whatever it says
+        self._text = ""
+        self._wrap = wrap
+        self._elide = elide
+        self._align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        self._measured: tuple[str, int, int] = ("", -1, 0)  # words, width, height
+        if wrap:
+            policy = self.sizePolicy()
+            policy.setHeightForWidth(True)
+            self.setSizePolicy(policy)
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:
+        if text == self._text:
+            return
+        if self._wrap:
+            # The height the old words had at this width, measured once.
+            if self._measured[:2] != (self._text, self.width()):
+                self._measured = (self._text, self.width(), self._height(self._text))
+            height = self._height(text)
+            relayout = height != self._measured[2]
+            self._measured = (text, self.width(), height)
+        else:
+            relayout = False
+        self._text = text
+        self.setAccessibleName(text)
+        if relayout:
+            self.updateGeometry()
+        self.update()
+
+    def hasHeightForWidth(self) -> bool:
+        return self._wrap
+
+    def heightForWidth(self, width: int) -> int:
+        if not self._wrap:
+            return super().heightForWidth(width)
+        return self._height(self._text, width)
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        if self._wrap and self.width() > 0:
+            return QSize(hint.width(), self._height(self._text))
+        return hint
+
+    def _text_rect(self, rect: QRect) -> QRect:
+        # As QLabel: a framed label indents its text by half an "x".
+        if self.indent() < 0 and self.frameWidth() > 0:
+            rect = rect.adjusted(self.fontMetrics().horizontalAdvance("x") // 2, 0, 0, 0)
+        return rect
+
+    def _height(self, text: str, width: int | None = None) -> int:
+        margins = self.contentsMargins()
+        one_line = super().sizeHint().height()
+        if not text:
+            return one_line
+        inner = (self.width() if width is None else width) - margins.left() - margins.right()
+        box = self._text_rect(QRect(0, 0, max(inner, 1), 100_000))
+        used = self.fontMetrics().boundingRect(box, int(Qt.TextFlag.TextWordWrap), text)
+        lines = max(1, round(used.height() / max(self.fontMetrics().lineSpacing(), 1)))
+        return one_line + (lines - 1) * self.fontMetrics().lineSpacing()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        self.drawFrame(painter)
+        rect = self._text_rect(self.contentsRect())
+        if self._wrap:
+            flags = int(self._align | Qt.TextFlag.TextWordWrap)
+            text = self._text
+        else:
+            flags = int(self._align)
+            text = self.fontMetrics().elidedText(self._text, self._elide, rect.width())
+        self.style().drawItemText(
+            painter, rect, flags, self.palette(), self.isEnabled(), text, self.foregroundRole()
+        )
         painter.end()
 
 

@@ -3,7 +3,8 @@
 No order open: a scan opens the order it names. An order open: a product scan packs an item,
 an order or tote scan switches to that order. Every scan is committed with its outcome before
 the result is returned, accepted or not. The screen calls :meth:`PackBench.scan` (on its
-database worker) and shows the :class:`BenchResult`.
+database worker) and shows the :class:`BenchResult`; :meth:`PackBench.predict` lets it show the
+usual outcome of an item scan before that commit is back.
 """
 
 from __future__ import annotations
@@ -15,9 +16,15 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from app.domain.errors import WaystationError
-from app.services import packing, print_jobs
+from app.services import item_scan, packing, print_jobs
 from app.services.resolve import Kind, resolve
-from app.services.views import CompletedOrder, OperatorView, OrderView, ScanOutcome
+from app.services.views import (
+    CompletedOrder,
+    OperatorView,
+    OrderView,
+    PackScanResult,
+    ScanOutcome,
+)
 from app.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -41,6 +48,15 @@ class BenchResult:
     @property
     def ok(self) -> bool:
         return self.outcome is ScanOutcome.ACCEPTED
+
+    def shows_as(self, other: BenchResult) -> bool:
+        """True when the two put the same on screen: outcome, words, order and line."""
+        return (
+            self.outcome is other.outcome
+            and self.message == other.message
+            and self.line_id == other.line_id
+            and self.order == other.order
+        )
 
 
 class PackBench:
@@ -103,13 +119,12 @@ class PackBench:
             if previous is not None and previous.id != order.id:
                 words = f"Order {previous.number} set aside. " + words
             return BenchResult(ScanOutcome.ACCEPTED, words, order, opened=True, claim=claim)
-        cmd = packing.ItemScan(self.order.id, raw, qty, self.gs_replacement)
-        done = packing.pack_resolved(uow, cmd, scan, found)
+        cmd = item_scan.ItemScan(self.order.id, raw, qty, self.gs_replacement)
+        done = item_scan.pack_resolved(uow, cmd, scan, found)
         self.order = done.order
-        message = done.message
+        message = _item_words(done)
         queued = False
         if done.order.all_packed:
-            message += " — all items packed: close the package and complete the order."
             filling = done.order.open_package
             if self.label_on_last_scan and filling is not None:
                 from app.services import packages
@@ -134,6 +149,16 @@ class PackBench:
         with self._uow() as uow:  # the packer has read it here: no conflict left to see
             conflicts.acknowledge(uow, [claim])
         return BenchResult(ScanOutcome.REJECTED, answer.message, None, claim_refused=True)
+
+    def predict(self, order: OrderView, raw: str, qty: int | None = None) -> BenchResult | None:
+        """What :meth:`scan` will most likely answer for an item scan into ``order`` (the order
+        as the screen shows it), worked out without the database; None when only the commit
+        can tell. Reads only ``order`` and the bench's settings: safe on the GUI thread while
+        the worker runs :meth:`scan`, whose result always has the last word."""
+        done = item_scan.predict(order, raw, qty, self.gs_replacement)
+        if done is None:
+            return None
+        return BenchResult(ScanOutcome.ACCEPTED, _item_words(done), done.order, done.line_id)
 
     def _run(self, fn: Callable[[UnitOfWork], OrderView]) -> OrderView:
         with self._uow() as uow:
@@ -215,3 +240,9 @@ def camera_wants(order: OrderView | None) -> Callable[[Scan], bool]:
         return lambda scan: scan.gtin is None
     wanted = frozenset(line.gtin for line in order.lines if not line.complete)
     return lambda scan: scan.gtin is not None and scan.gtin in wanted
+
+
+def _item_words(done: PackScanResult) -> str:
+    if done.order.all_packed:
+        return done.message + " — all items packed: close the package and complete the order."
+    return done.message

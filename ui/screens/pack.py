@@ -2,32 +2,36 @@
 
 Every scan (from the scanner via the main window, or typed into "Type a code") goes to
 :meth:`PackScreen.handle_scan`, which runs :meth:`PackBench.scan` on the database worker; the
-:class:`BenchResult` comes back on the GUI thread and updates the lines model (only the rows
+:class:`BenchResult` comes back on the GUI thread and updates the lines model (only the cells
 that changed), the banner, the sound and the instruction. Nothing here waits on the database.
+
+An item scan whose outcome the open order already tells (:meth:`PackBench.predict`: the
+product of a line with units to go) is shown at once, painted while the worker commits it; when
+the commit's result comes back it is compared, and on the rare disagreement (the order changed
+underneath, the database refused) the screen shows the committed truth and says so.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
     QSpinBox,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -38,16 +42,26 @@ from app.services.packages import parse_weight
 from app.services.views import CompletedOrder, OperatorView, OrderView
 from ui import messages
 from ui.feedback import Banner, Sounds
-from ui.models import format_datetime, format_int, format_kg, status_words
-from ui.models.order_lines import NAME, OrderLinesModel
+from ui.models import format_int, format_kg
+from ui.models.order_lines import OrderLinesModel
 from ui.ops import DbOp, DbWorker
 from ui.screens.pack_dialogs import LineQtyDialog
+from ui.screens.pack_parts import LinesTable, OrderHeader
 from ui.screens.packages_panel import PackagesPanel
 from ui.theme import Colors
-from ui.widgets import ElidedLabel
 
 log = logging.getLogger(__name__)
 MISSING_REASONS = ("Bin empty", "Item damaged", "Wrong item in the bin", "Not found")
+
+
+@dataclass(slots=True)
+class _Scan:
+    """A scan sent to the worker: when it came, the order on screen then, and the outcome
+    shown before its commit (None: the screen waits for the commit)."""
+
+    started: float
+    shown: OrderView | None
+    guess: BenchResult | None = None
 
 
 class PackScreen(QWidget):
@@ -56,7 +70,8 @@ class PackScreen(QWidget):
     journal_requested(): the packer wants the print journal.
     sign_out_requested(): the packer is leaving the bench.
     order_completed(str): an order was packed; its number.
-    scan_shown(): the result of a scan is on screen (committed, model and banner updated).
+    scan_shown(): the result of a scan is on screen and committed (model and banner updated;
+        shown before the commit when predicted, then confirmed or corrected).
     print_queued(): a scan queued a print job (a shipping label on the order's last scan).
     order_shown(object): the order on the bench changed or moved on (an OrderView, or None).
     """
@@ -83,10 +98,14 @@ class PackScreen(QWidget):
         self._bench_factory = bench_factory
         self._bench: PackBench | None = None
         self._order: OrderView | None = None
-        # Scan → screen updated, and the part of it spent in PackBench.scan (benchmarks, tests).
+        self._in_flight = 0  # actions sent to the worker whose result has not come back
+        # Scan → committed result on screen, the part of it spent in PackBench.scan, and
+        # whether the outcome was on screen before the commit (benchmarks, tests).
         self.feedback_ms: list[float] = []
-        self.dialog: QDialog | None = None
         self.core_ms: list[float] = []
+        self.predicted: list[bool] = []
+        self.corrections = 0  # predicted outcomes the commit did not confirm
+        self.dialog: QDialog | None = None
         self.model = OrderLinesModel(colors, self)
         self._build()
         self._declare_shortcuts()
@@ -109,38 +128,13 @@ class PackScreen(QWidget):
 
         self.banner = Banner(self)
 
-        self.order_number = QLabel(self)
-        self.order_number.setObjectName("orderNumber")
-        self.status_chip = QLabel(self)
-        self.status_chip.setObjectName("statusChip")
-        self.order_meta = ElidedLabel(self, mode=Qt.TextElideMode.ElideRight)
-        self.order_meta.setObjectName("orderMeta")
-        header = QHBoxLayout()
-        header.addWidget(self.order_number)
-        header.addWidget(self.status_chip)
-        header.addSpacing(12)
-        header.addWidget(self.order_meta, 1)
+        self.header = OrderHeader(self)
 
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setDefaultSectionSize(50)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        head = self.table.horizontalHeader()
-        head.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        head.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
-        head.setMinimumSectionSize(80)
-        # Sized once per order, not per scan (ResizeToContents re-measures on every change).
-        self.model.modelReset.connect(self._size_columns)
+        self.table = LinesTable(self.model, self)
 
         self.hold_panel = self._build_hold_panel()
         left = QVBoxLayout()
-        left.addLayout(header)
+        left.addWidget(self.header)
         left.addWidget(self.table, 1)
         left.addWidget(self.hold_panel)
 
@@ -231,6 +225,11 @@ class PackScreen(QWidget):
 
     def start_session(self, operator: OperatorView) -> None:
         self._bench = self._bench_factory(operator)
+        if not gc.get_freeze_count():
+            # What the station built to get here (modules, mappings, widgets) lives as long as
+            # it does: out of the collector's sight, a collection during a scan walks only what
+            # scans made, not the whole heap (a full pass over it took 100-300 ms).
+            gc.freeze()
         self._show_order(None)
         self.banner.show_message(
             "info", self.tr("Hello {name} — scan an order to start.").format(name=operator.name)
@@ -266,40 +265,63 @@ class PackScreen(QWidget):
             self._release_hold(code)
             return
         qty = self.qty.value() if self.qty.value() > 1 else None
-        self.qty.setValue(1)
+        if qty is not None:
+            self.qty.setValue(1)  # (setting it when it is 1 already still repaints it)
+        scan = _Scan(started, self._order)
+        up_to_date = self._in_flight == 0
+        self._in_flight += 1
         DbOp(self._worker, lambda: bench.scan(code, qty)).success(
-            lambda result: self._scanned(result, started)
-        ).failure(lambda error: self._failed(error, "scan")).run()
+            lambda result: self._scanned(result, scan)
+        ).failure(lambda error: self._scan_failed(error, scan)).run()
+        # The worker is on its way; meanwhile show what it will most likely answer, painted
+        # while it commits.
+        if scan.shown is not None and up_to_date:
+            scan.guess = bench.predict(scan.shown, code, qty)
+            if scan.guess is not None:
+                self._show_result(scan.guess)
 
-    def _scanned(self, result: BenchResult, started: float) -> None:
-        self._show_order(result.order)
-        if result.line_id is not None:
-            self._highlight(result.line_id)
-        self._feedback("good" if result.ok else "bad", result.message)
-        self.feedback_ms.append((time.perf_counter() - started) * 1000)
+    def _scanned(self, result: BenchResult, scan: _Scan) -> None:
+        self._in_flight -= 1
+        guess = scan.guess
+        if guess is None:
+            self._show_result(result)
+        elif guess.shows_as(result):
+            if self._order is guess.order:  # still on screen (not signed out meanwhile)
+                self._order = result.order  # equal to it: nothing to repaint
+        else:
+            self._correct(result)
+        self.feedback_ms.append((time.perf_counter() - scan.started) * 1000)
         self.core_ms.append(result.elapsed_ms)
+        self.predicted.append(guess is not None)
         self.scan_shown.emit()
         if result.queued_print:
             self.print_queued.emit()
 
-    def _size_columns(self) -> None:
-        for col in range(1, self.model.columnCount()):
-            self.table.resizeColumnToContents(col)
-            width = self.table.columnWidth(col)
-            # The product name (stretching) gets what the short columns leave.
-            self.table.setColumnWidth(col, max(width + 12, 96))
+    def _show_result(self, result: BenchResult) -> None:
+        self._show_order(result.order)
+        if result.line_id is not None:
+            self.table.highlight(result.line_id)
+        self._feedback("good" if result.ok else "bad", result.message)
 
-    def _highlight(self, line_id: uuid.UUID) -> None:
-        row = self.model.row_of(line_id)
-        if row < 0:
-            return
-        index = self.model.index(row, 0)
-        self.table.selectionModel().select(
-            index,
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
-        self.table.scrollTo(index)
+    def _correct(self, result: BenchResult) -> None:
+        """The commit did not do what the screen showed: show what it did, and say so."""
+        self.corrections += 1
+        log.warning("a scan shown before its commit came back otherwise: %s", result.message)
+        self._show_order(result.order)
+        if result.line_id is not None:
+            self.table.highlight(result.line_id)
+        if result.ok:
+            words = self.tr("Corrected — {words}").format(words=result.message)
+        else:
+            words = self.tr("Not counted after all — {words}").format(words=result.message)
+        self._feedback("good" if result.ok else "bad", words)
+
+    def _scan_failed(self, error: BaseException, scan: _Scan) -> None:
+        self._in_flight -= 1
+        if scan.guess is not None:  # nothing was committed: the order is as it was before
+            self.corrections += 1
+            self._show_order(scan.shown)
+        self._failed(error, "scan")
 
     def _feedback(self, kind: str, words: str) -> None:
         self.banner.show_message(kind, words)
@@ -316,12 +338,16 @@ class PackScreen(QWidget):
             return
 
         def done(order: OrderView) -> None:
+            self._in_flight -= 1
             self._show_order(order)
             self._feedback("good", words)
 
-        DbOp(self._worker, lambda: fn(bench)).success(done).failure(
-            lambda error: self._failed(error, "action")
-        ).run()
+        def failed(error: BaseException) -> None:
+            self._in_flight -= 1
+            self._failed(error, "action")
+
+        self._in_flight += 1
+        DbOp(self._worker, lambda: fn(bench)).success(done).failure(failed).run()
 
     def undo_last_scan(self) -> None:
         self._run(lambda b: b.undo(), self.tr("Last scan undone — take that item out again."))
@@ -408,11 +434,16 @@ class PackScreen(QWidget):
         bench = self._bench
         if bench is None or not self.complete_button.isEnabled():
             return
-        DbOp(self._worker, bench.complete).success(self._completed).failure(
-            lambda error: self._failed(error, "action")
-        ).run()
+
+        def failed(error: BaseException) -> None:
+            self._in_flight -= 1
+            self._failed(error, "action")
+
+        self._in_flight += 1
+        DbOp(self._worker, bench.complete).success(self._completed).failure(failed).run()
 
     def _completed(self, done: CompletedOrder) -> None:
+        self._in_flight -= 1
         # The slip is queued with the order in one transaction; the print worker sends it
         # (a printer that is off never holds up the bench — the status bar tells).
         number = done.order.number
@@ -428,33 +459,13 @@ class PackScreen(QWidget):
     # --- showing the order -----------------------------------------------------------------
 
     def _show_order(self, order: OrderView | None) -> None:
+        """Show ``order``; each part touches only what changed (on a scan: the counts)."""
         self._order = order
         self.model.set_order(order)
-        if order is None:
-            self.order_number.setText(self.tr("No order open"))
-            self.order_meta.setText("")
-            self.status_chip.setProperty("state", "")
-            self.status_chip.hide()
-        else:
-            self.order_number.setText(order.number)
-            if self.status_chip.property("state") != order.status:
-                self.status_chip.setText(status_words(order.status))
-                self.status_chip.setProperty("state", order.status)
-                self.status_chip.style().unpolish(self.status_chip)
-                self.status_chip.style().polish(self.status_chip)
-            self.status_chip.show()
-            meta = self.tr("{packed} of {units} units · {customer} · {channel} · placed {placed}")
-            meta = meta.format(
-                customer=order.customer,
-                channel=order.channel,
-                placed=format_datetime(order.placed_at),
-                packed=format_int(order.units_packed),
-                units=format_int(order.units_ordered),
-            )
-            self.order_meta.setText(meta)
-            self.order_meta.setToolTip(meta)
+        self.header.show_order(order)
         on_hold = order is not None and order.status == "on_hold"
-        self.hold_panel.setVisible(on_hold)
+        if on_hold != self.hold_panel.isVisibleTo(self):
+            self.hold_panel.setVisible(on_hold)
         if on_hold and order is not None:
             self.hold_reason.setText(self.tr("On hold: {why}").format(why=order.hold_reason))
         self.packages.show_order(order)

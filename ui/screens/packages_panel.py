@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from app.services.packages import BOX_TYPES
 from app.services.views import OrderView, PackageView
+from ui.feedback import LiveText
 from ui.models import format_int, format_kg
 
 PANEL_WIDTH = 400
@@ -31,7 +32,7 @@ class PackagesPanel(QFrame):
         self.setObjectName("panel")
         self.setFixedWidth(PANEL_WIDTH)
         self._shown: tuple[PackageView, ...] = ()
-        self._labels: list[QLabel] = []
+        self._labels: list[LiveText] = []
         title = QLabel(self.tr("Packages"), self)
         title.setObjectName("sectionTitle")
         self.rows = QVBoxLayout()
@@ -80,6 +81,9 @@ class PackagesPanel(QFrame):
         packing = order is not None and order.status == "packing"
         newest_open = order.open_package if order else None
         to_close = self.to_close(order)
+        packages = order.packages if order else ()
+        if packages == self._shown and packing == self.move_button.isEnabled():
+            return  # a scan changes the packages; most other updates do not
         self.move_button.setEnabled(packing)
         # A new box once the one being filled has something in it (or every box is closed).
         self.new_button.setEnabled(
@@ -97,7 +101,8 @@ class PackagesPanel(QFrame):
         self._show_rows(order)
 
     def _show_rows(self, order: OrderView | None) -> None:
-        # On the scan path: reuse the row labels, restyle one only when it closes or opens.
+        # On the scan path: reuse the row labels (they repaint in place), restyle one only
+        # when it closes or opens.
         packages = order.packages if order else ()
         if packages == self._shown:
             return
@@ -105,9 +110,8 @@ class PackagesPanel(QFrame):
         while len(self._labels) > len(packages):
             self._labels.pop().deleteLater()
         while len(self._labels) < len(packages):
-            row = QLabel(self)
+            row = LiveText(self, wrap=True)
             row.setObjectName("packageRow")
-            row.setWordWrap(True)
             self.rows.addWidget(row)
             self._labels.append(row)
         newest_open = order.open_package if order else None

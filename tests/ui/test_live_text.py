@@ -1,0 +1,73 @@
+"""LiveText: words that change on every scan repaint in place; a new layout only when the
+words need another height."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+from pytestqt.qtbot import QtBot
+
+from ui.feedback import LiveText
+
+pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
+
+
+class _Layouts(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.count += 1
+        return False
+
+
+def panel(qtbot: QtBot, *, wrap: bool) -> tuple[QWidget, LiveText]:
+    page = QWidget()
+    qtbot.addWidget(page)
+    box = QVBoxLayout(page)
+    label = LiveText(page, wrap=wrap)
+    box.addWidget(label)
+    box.addStretch(1)
+    page.resize(300, 300)
+    page.show()
+    qtbot.waitExposed(page)
+    label.setText("Package 1 · 1 unit · filling now")
+    QApplication.processEvents()
+    return page, label
+
+
+def test_new_words_of_the_same_height_repaint_without_a_new_layout(qtbot: QtBot) -> None:
+    page, label = panel(qtbot, wrap=True)
+    one_line = label.height()
+    layouts = _Layouts()
+    page.installEventFilter(layouts)
+    label.setText("Package 1 · 2 units · filling now")
+    QApplication.processEvents()
+    assert layouts.count == 0
+    assert label.text() == "Package 1 · 2 units · filling now"
+    assert label.accessibleName() == label.text()
+    assert label.height() == one_line
+
+
+def test_words_that_need_two_lines_get_them(qtbot: QtBot) -> None:
+    _page, label = panel(qtbot, wrap=True)
+    one_line = label.height()
+    label.setText("Package 1 · 12 units · Medium box · 12.50 kg · closed ✓ and then some more")
+    qtbot.waitUntil(lambda: label.height() > one_line)
+    assert label.height() < 3 * one_line
+    label.setText("Package 1 · 1 unit")
+    qtbot.waitUntil(lambda: label.height() == one_line)
+
+
+def test_one_line_elides_what_does_not_fit(qtbot: QtBot) -> None:
+    page, label = panel(qtbot, wrap=False)
+    height, width = label.height(), page.width()
+    words = "3 of 5 units · " + "a very long customer name " * 10
+    label.setText(words)
+    QApplication.processEvents()
+    assert (label.height(), page.width()) == (height, width)  # the window does not grow
+    assert label.sizeHint().width() < width
+    assert label.text() == words  # all of it, for whoever reads it; the screen elides
