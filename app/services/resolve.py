@@ -1,5 +1,5 @@
 """What a scanned code names: a product (and how many units), a bin, a tote, an order, a
-package, an RMA or an operator badge. One indexed look-up on the scan path."""
+package, an RMA, an operator badge or a pick list. One indexed look-up on the scan path."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.store.fastexec import FastExecutor
-from app.store.models import Barcode, Order, Tote
+from app.store.models import Barcode, Order, PickList, Tote
 
 if TYPE_CHECKING:
     from app.scanning.normalize import Scan
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 _BARCODE: Table = Barcode.__table__  # type: ignore[assignment]
 _ORDER: Table = Order.__table__  # type: ignore[assignment]
 _TOTE: Table = Tote.__table__  # type: ignore[assignment]
+_PICK_LIST: Table = PickList.__table__  # type: ignore[assignment]
 
 
 class Kind(StrEnum):
@@ -30,6 +31,7 @@ class Kind(StrEnum):
     PACKAGE = "package"
     RMA = "rma"
     OPERATOR = "operator"
+    PICK_LIST = "pick_list"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,7 @@ _BY_CODE = select(_BARCODE.c.code, _BARCODE.c.kind, _BARCODE.c.entity_id, _BARCO
 )
 _ORDER_BY_NUMBER = select(_ORDER.c.id).where(_ORDER.c.number == bindparam("code"))
 _TOTE_BY_CODE = select(_TOTE.c.id).where(_TOTE.c.code == bindparam("code"))
+_LIST_BY_NUMBER = select(_PICK_LIST.c.id).where(_PICK_LIST.c.number == bindparam("code"))
 
 
 def resolve(session: Session, scan: Scan) -> Resolved | None:
@@ -60,7 +63,8 @@ def resolve(session: Session, scan: Scan) -> Resolved | None:
         row = rows.get(key)
         if row is not None:
             return Resolved(Kind(row[1]), row[2], row[3])
-    # Codes with no barcode row of their own: order numbers and totes by their own column.
+    # Codes with no barcode row of their own: order numbers, totes and pick lists by their
+    # own column.
     code = {"code": scan.text.upper()}
     order_id = fx.scalar(_ORDER_BY_NUMBER, code)
     if order_id is not None:
@@ -68,4 +72,7 @@ def resolve(session: Session, scan: Scan) -> Resolved | None:
     tote_id = fx.scalar(_TOTE_BY_CODE, code)
     if tote_id is not None:
         return Resolved(Kind.TOTE, tote_id)
+    list_id = fx.scalar(_LIST_BY_NUMBER, code)
+    if list_id is not None:
+        return Resolved(Kind.PICK_LIST, list_id)
     return None

@@ -72,7 +72,8 @@ TABLES: dict[str, Table] = {
     "exception_task": _t(ExceptionTask),
 }
 _STATION_LOCAL = frozenset({"next_seq", "next_sscc"})
-ENTITIES = frozenset({*TABLES, "order"})
+# Aggregates with a codec of their own module: app/sync/pick_feed.py.
+ENTITIES = frozenset({*TABLES, "order", "pick_list"})
 # Entities a station keeps whatever its warehouse: written to every warehouse's feed.
 SHARED = frozenset(
     {"company", "warehouse", "sales_channel", "product", "barcode", "operator", "customer", "tote"}
@@ -138,6 +139,10 @@ def serialise(conn: Connection, entity: str, entity_id: uuid.UUID) -> Row | None
     """The entity's whole state now, or None when it no longer exists."""
     if entity == "order":
         return _serialise_order(conn, entity_id)
+    if entity == "pick_list":
+        from app.sync import pick_feed
+
+        return pick_feed.serialise(conn, entity_id)
     table = TABLES[entity]
     row = conn.execute(select(*_columns(table)).where(_pk(table) == entity_id)).first()
     return None if row is None else encode(table, row)
@@ -169,6 +174,8 @@ def warehouses_of(conn: Connection, entity: str, payload: Row | None) -> list[uu
     wid: str | None = None
     if entity == "order":
         wid = payload["order"]["warehouse_id"]
+    elif entity == "pick_list":
+        wid = payload["pick_list"]["warehouse_id"]
     elif entity in ("location", "station", "exception_task"):
         wid = payload.get("warehouse_id")
     elif entity == "stock_movement" and payload.get("location_id"):
@@ -279,6 +286,11 @@ def load(conn: Connection, entity: str, entity_id: uuid.UUID, payload: Row | Non
     """Write one feed row into a station's database (inside the caller's transaction)."""
     if entity == "order":
         _load_order(conn, entity_id, payload)
+        return
+    if entity == "pick_list":
+        from app.sync import pick_feed
+
+        pick_feed.load(conn, entity_id, payload)
         return
     table = TABLES[entity]
     if payload is None:

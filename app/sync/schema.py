@@ -110,6 +110,8 @@ _STATION_ROWS = {
     "packed_unit": "order_id IN (SELECT id FROM sales_order)",
     "package_item": "package_id IN (SELECT id FROM package)",
     "exception_task": "warehouse_id = ws_session_warehouse()",
+    "pick_list": "warehouse_id = ws_session_warehouse()",
+    "allocation": "pick_list_id IN (SELECT id FROM pick_list)",
 }
 RLS_TABLES = ("inbox", *_STATION_ROWS)
 
