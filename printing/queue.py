@@ -78,9 +78,22 @@ def _render_shipping_label(
     return render_shipping_label(label, company, dpi=printer.dpi), "application/pdf"
 
 
+def _render_pick_list(
+    ctx: StationContext, job: JobView, printer: PrinterConfig
+) -> tuple[bytes, str]:
+    from app.services.picking.docs import pick_list_doc
+    from printing.pick_list import render_pick_list
+
+    with ctx.uow() as uow:
+        pick_list = pick_list_doc(uow, job.ref_id)
+        company = print_jobs.company_profile(uow)
+    return render_pick_list(pick_list, company, paper=printer.paper), "application/pdf"
+
+
 RENDERERS: dict[str, Renderer] = {
     "packing_slip": _render_packing_slip,
     "shipping_label": _render_shipping_label,
+    "pick_list": _render_pick_list,
 }
 
 

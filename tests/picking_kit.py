@@ -110,7 +110,10 @@ ORDERS = (
 )
 
 
-def build(engine: Engine, orders: tuple[tuple[str, list[tuple[str, int]]], ...] = ORDERS) -> Scene:
+OrderSpec = tuple[tuple[str, list[tuple[str, int]]], ...]
+
+
+def build(engine: Engine, orders: OrderSpec = ORDERS) -> Scene:
     scene = Scene()
     now = datetime.now(UTC)
     with engine.begin() as conn:
@@ -169,11 +172,22 @@ def build(engine: Engine, orders: tuple[tuple[str, list[tuple[str, int]]], ...] 
                 for role, qty, lot, expiry in stock
             ],
         )
+    add_orders(engine, scene, orders)
+    return scene
+
+
+def add_orders(engine: Engine, scene: Scene, orders: OrderSpec) -> list[tuple[uuid.UUID, str]]:
+    """Confirmed orders of the scene's items (number, [(sku, qty)]), oldest first."""
+    now = datetime.now(UTC)
+    made: list[tuple[uuid.UUID, str]] = []
+    wh = scene.warehouse_id
+    with engine.begin() as conn:
         channel = conn.scalar(select(SalesChannel.id).where(SalesChannel.code == "WEB"))
         customer, address = conn.execute(select(Customer.id, Customer.address).limit(1)).one()
         for i, (number, lines) in enumerate(orders):
             oid = new_id()
             scene.orders.append((oid, number))
+            made.append((oid, number))
             conn.execute(
                 insert(Order),
                 [
@@ -208,4 +222,41 @@ def build(engine: Engine, orders: tuple[tuple[str, list[tuple[str, int]]], ...] 
                     for n, (sku, qty) in enumerate(lines, start=1)
                 ],
             )
-    return scene
+    return made
+
+
+def code_for(scene: Scene, sku: str, lot: str | None, expiry: str | None) -> str:
+    """What a picker scans for one unit of the item (the GS1 code when it carries a lot)."""
+    item = scene.items[sku]
+    return gs1(item, lot, expiry or "2099-12-31") if lot else item.ean
+
+
+def walk(session: object, scene: Scene, *, short_bin: str | None = None, found: int = 1) -> int:
+    """Pick the open list to the end the way a picker does (bin, each unit, tote); at
+    ``short_bin`` only ``found`` units are there and the rest is reported short. Returns
+    the stops recorded."""
+    from app.services.picking.session import PickSession, Step
+
+    assert isinstance(session, PickSession)
+    recorded = 0
+    while session.stop is not None and session.step is not Step.DONE:
+        stop = session.stop
+        assert session.view is not None
+        assert session.scan(stop.bin).ok
+        code = code_for(scene, stop.sku, stop.lot, stop.expiry)
+        if stop.bin == short_bin:
+            for _ in range(found):
+                assert session.scan(code).ok
+            result = session.report_short()
+            if found:
+                result = session.scan(session.view.tote_of(stop.slot) or "")
+            assert result.ok, result.message
+            short_bin = None
+        else:
+            for _ in range(stop.remaining):
+                r = session.scan(code)
+                assert r.ok, r.message
+            result = session.scan(session.view.tote_of(stop.slot) or "")
+            assert result.ok, result.message
+        recorded += 1
+    return recorded
