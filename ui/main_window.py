@@ -1,5 +1,5 @@
-"""The station's main window: it only assembles the screens (sign-in, pack, search), the
-status bar and the one database worker, and routes scans to the screen that is active."""
+"""The station's main window: it only assembles the screens (sign-in, pack, pick, search),
+the status bar and the one database worker, and routes scans to the screen that is active."""
 
 from __future__ import annotations
 
@@ -9,17 +9,21 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
 from app.bootstrap import StationContext
+from app.domain.roles import Permission, Role, allows
 from app.services import outbox, print_jobs, settings
 from app.services.bench import PackBench
+from app.services.picking.session import PickSession
+from app.services.picking.sorting import SortingBench
 from app.services.views import OperatorView
 from ui.feedback import Sounds
 from ui.ops import DbOp, DbWorker
 from ui.print_runner import PrintRunner
 from ui.screens.pack import PackScreen
+from ui.screens.pick import PickScreen
 from ui.screens.print_journal import PrintJournalScreen
 from ui.screens.printer_setup import PrinterSetupScreen
 from ui.screens.search import SearchScreen
@@ -75,7 +79,8 @@ class MainWindow(QMainWindow):
         def bench_for(operator: OperatorView) -> PackBench:
             conf = ctx.config
             label = conf.printers.get("shipping_label")
-            return PackBench(
+            # The pack bench, with batch totes from picking sorted to their orders.
+            return SortingBench(
                 ctx.uow,
                 operator,
                 conf.scanner.gs_replacement,
@@ -105,6 +110,13 @@ class MainWindow(QMainWindow):
         )
         self.search = SearchScreen(uow, self.worker, parent=self)
 
+        def pick_for(operator: OperatorView) -> PickSession:
+            return PickSession(ctx.uow, operator, ctx.config.scanner.gs_replacement)
+
+        self.pick = PickScreen(
+            self.worker, self.sounds, pick_for, colors(config.theme), parent=self
+        )
+
         def render_pdf(job: print_jobs.JobView) -> bytes:
             from printing.queue import render_pdf as render
 
@@ -114,7 +126,14 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         self.printer = PrintRunner(print_due, recover_prints, self)
         self.printers = PrinterSetupScreen(self.printer.run, ctx.station_name, parent=self)
-        for screen in (self.signin, self.pack, self.search, self.journal, self.printers):
+        for screen in (
+            self.signin,
+            self.pack,
+            self.pick,
+            self.search,
+            self.journal,
+            self.printers,
+        ):
             self.stack.addWidget(screen)
         self.setCentralWidget(self.stack)
         self.status = StationStatusBar(
@@ -129,6 +148,11 @@ class MainWindow(QMainWindow):
 
         self.signin.signed_in.connect(self._signed_in)
         self.pack.sign_out_requested.connect(self.sign_out)
+        self.pick.sign_out_requested.connect(self.sign_out)
+        self.pick.pack_requested.connect(self.show_pack)
+        to_pick = QShortcut(QKeySequence("F9"), self)
+        to_pick.setAutoRepeat(False)
+        to_pick.activated.connect(self.show_pick)
         self.pack.search_requested.connect(self.show_search)
         self.printer.ran.connect(lambda _printed: self.status.refresh())
         self.pack.order_completed.connect(lambda _number: self.printer.kick())
@@ -158,6 +182,9 @@ class MainWindow(QMainWindow):
         if current is self.signin:
             self.signin.handle_scan(code)
             return
+        if current is self.pick:
+            self.pick.handle_scan(code)
+            return
         if current is not self.pack:
             self.show_pack()  # a scan on the search screen is meant for the bench
         self.pack.handle_scan(code)
@@ -168,15 +195,33 @@ class MainWindow(QMainWindow):
         self._operator = operator
         self.status.set_operator(operator.name)
         self.pack.start_session(operator)
+        roles = {Role(r) for r in operator.roles}
+        if allows(roles, Permission.PICK):
+            self.pick.start_session(operator)
+        if allows(roles, Permission.PICK) and not allows(roles, Permission.PACK):
+            self.show_pick()
+            return
         self.stack.setCurrentWidget(self.pack)
         self.pack.code.setFocus()
 
     def sign_out(self) -> None:
         self._operator = None
         self.pack.end_session()
+        self.pick.end_session()
         self.status.set_operator(None)
         self.signin.reset()
         self.stack.setCurrentWidget(self.signin)
+
+    def show_pick(self) -> None:
+        if self._operator is None:
+            return
+        if not allows({Role(r) for r in self._operator.roles}, Permission.PICK):
+            self.pack.banner.show_message(
+                "bad", self.tr("{name} may not pick orders.").format(name=self._operator.name)
+            )
+            return
+        self.stack.setCurrentWidget(self.pick)
+        self.pick.code.setFocus()
 
     def show_search(self) -> None:
         if self._operator is None:

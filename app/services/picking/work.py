@@ -41,7 +41,7 @@ from app.domain.roles import Permission
 from app.ids import new_id
 from app.services import auth
 from app.services.picking import CREATED, ENTITY, ledger
-from app.store.models import SalesChannel, Station
+from app.store.models import SalesChannel, Station, Warehouse
 from app.store.uow import UnitOfWork
 
 MAX_LISTS = 1000
@@ -125,6 +125,9 @@ def create_pick_work(uow: UnitOfWork, req: PickWorkRequest) -> PickWork:
     warehouse_id = conn.scalar(
         select(Station.warehouse_id).where(Station.id == uow.actor.station_id)
     )
+    if warehouse_id is None:  # a standalone station made before its company: the only one
+        only = conn.execute(select(Warehouse.id).limit(2)).scalars().all()
+        warehouse_id = only[0] if len(only) == 1 else None
     if warehouse_id is None:
         raise ValidationError(
             "This station belongs to no warehouse, so it cannot hand out pick work — set its "
