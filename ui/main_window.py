@@ -18,12 +18,14 @@ from app.services import outbox, print_jobs, settings
 from app.services.bench import PackBench
 from app.services.picking.session import PickSession
 from app.services.picking.sorting import SortingBench
+from app.services.picking.work import PickWork, PickWorkRequest, create_pick_work
 from app.services.views import OperatorView
 from ui.feedback import Sounds
 from ui.ops import DbOp, DbWorker
 from ui.print_runner import PrintRunner
 from ui.screens.pack import PackScreen
 from ui.screens.pick import PickScreen
+from ui.screens.pick_work import PickWorkScreen
 from ui.screens.print_journal import PrintJournalScreen
 from ui.screens.printer_setup import PrinterSetupScreen
 from ui.screens.search import SearchScreen
@@ -117,6 +119,12 @@ class MainWindow(QMainWindow):
             self.worker, self.sounds, pick_for, colors(config.theme), parent=self
         )
 
+        def release(req: PickWorkRequest) -> PickWork:
+            with ctx.uow(self._operator) as u:
+                return create_pick_work(u, req)
+
+        self.pick_work = PickWorkScreen(self.worker, release, parent=self)
+
         def render_pdf(job: print_jobs.JobView) -> bytes:
             from printing.queue import render_pdf as render
 
@@ -130,6 +138,7 @@ class MainWindow(QMainWindow):
             self.signin,
             self.pack,
             self.pick,
+            self.pick_work,
             self.search,
             self.journal,
             self.printers,
@@ -150,6 +159,9 @@ class MainWindow(QMainWindow):
         self.pack.sign_out_requested.connect(self.sign_out)
         self.pick.sign_out_requested.connect(self.sign_out)
         self.pick.pack_requested.connect(self.show_pack)
+        self.pick.work_requested.connect(self.show_pick_work)
+        self.pick_work.back_requested.connect(self.show_pick)
+        self.pick_work.released.connect(lambda _n: self.printer.kick())
         to_pick = QShortcut(QKeySequence("F9"), self)
         to_pick.setAutoRepeat(False)
         to_pick.activated.connect(self.show_pick)
@@ -182,7 +194,9 @@ class MainWindow(QMainWindow):
         if current is self.signin:
             self.signin.handle_scan(code)
             return
-        if current is self.pick:
+        if current in (self.pick, self.pick_work):
+            if current is self.pick_work:
+                self.show_pick()  # a scan means picking: the form is left as it is
             self.pick.handle_scan(code)
             return
         if current is not self.pack:
@@ -222,6 +236,12 @@ class MainWindow(QMainWindow):
             return
         self.stack.setCurrentWidget(self.pick)
         self.pick.code.setFocus()
+
+    def show_pick_work(self) -> None:
+        if self._operator is None:
+            return
+        self.stack.setCurrentWidget(self.pick_work)
+        self.pick_work.activate()
 
     def show_search(self) -> None:
         if self._operator is None:

@@ -193,3 +193,34 @@ def test_a_picker_walks_a_cart_of_four_totes_over_twelve_stops_to_the_pack_bench
     pack.complete_button.click()
     qtbot.waitUntil(lambda: pack.order is None)
     assert "Order SO-9004 packed" in pack.banner.message
+
+
+def test_a_supervisor_releases_a_cluster_list_from_the_picker_screen(
+    qtbot: QtBot, station: MainWindow, ctx: StationContext
+) -> None:
+    window = station
+    supervisor = next(op for op in DEMO_OPERATORS if op.name == "Sam Supervisor")
+    scanner_types(supervisor.badge)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.pack, timeout=5000)
+    window.show_pick()
+    assert window.pick.work_button.isVisible()
+    window.pick.work_button.click()
+    form = window.pick_work
+    assert window.stack.currentWidget() is form
+    form.kind.setCurrentIndex(0)  # cluster
+    form.orders.setValue(4)
+    form.weight.setValue(0)
+    form.lists.setValue(2)
+    form.print_lists.setChecked(False)
+    form.release_button.click()
+    qtbot.waitUntil(lambda: form.banner.kind in ("good", "warn", "bad"), timeout=10000)
+    assert form.banner.kind == "good", form.banner.message
+    assert form.banner.message.startswith("2 pick lists made for 8 orders")
+    assert form.outcome.text().count("PL-") == 2
+    save_screenshot(window, "pick-work.png")
+    # A pick list's scan takes the supervisor back to picking, and opens it.
+    number = form.outcome.text().split(":")[0]
+    pick_scan(qtbot, window, number)
+    assert window.stack.currentWidget() is window.pick
+    assert window.pick.banner.kind == "good", window.pick.banner.message
+    assert window.pick.step is Step.TOTES

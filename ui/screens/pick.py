@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.roles import Permission, Role, allows
 from app.services.picking.session import PickResult, PickSession, Step
 from app.services.picking.views import PickListView, StopView
 from app.services.views import OperatorView
@@ -69,11 +70,13 @@ QLabel#stepChip[state="done"] {{ color: {c.done_text}; background: {c.done_bg};
 class PickScreen(QWidget):
     """Signals:
     pack_requested(): the picker (or a supervisor) wants the pack bench.
+    work_requested(): a supervisor wants to release pick work.
     sign_out_requested(): the picker is leaving the station.
     scan_shown(): the result of a scan is on screen.
     """
 
     pack_requested = Signal()
+    work_requested = Signal()
     sign_out_requested = Signal()
     scan_shown = Signal()
 
@@ -108,10 +111,13 @@ class PickScreen(QWidget):
         self.instruction = QLabel(self)
         self.instruction.setObjectName("instruction")
         self.instruction.setWordWrap(True)
+        self.work_button = self._button(self.tr("Release work (F10)"), self._ask_work)
+        self.work_button.hide()
         self.pack_button = self._button(self.tr("Packing (F5)"), self.pack_requested.emit)
         self.sign_out_button = self._button(self.tr("Sign out"), self.sign_out_requested.emit)
         top = QHBoxLayout()
         top.addWidget(self.instruction, 1)
+        top.addWidget(self.work_button)
         top.addWidget(self.pack_button)
         top.addWidget(self.sign_out_button)
         self.banner = Banner(self)
@@ -242,6 +248,7 @@ class PickScreen(QWidget):
             ("F6", self.skip),
             ("F7", self.report_short),
             ("F8", self.pause),
+            ("F10", self._ask_work),
         ):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setAutoRepeat(False)
@@ -253,6 +260,7 @@ class PickScreen(QWidget):
         """A picker signed in: carry on with the list they had open here, if any."""
         session = self._session_factory(operator)
         self._session = session
+        self.work_button.setVisible(allows({Role(r) for r in operator.roles}, Permission.OVERRIDE))
         self._show(None, Step.LIST, 0)
         self.banner.show_message(
             "info", self.tr("Hello {name} — scan a pick list to start.").format(name=operator.name)
@@ -262,6 +270,10 @@ class PickScreen(QWidget):
     def _resumed(self, result: PickResult | None) -> None:
         if result is not None:
             self._shown(result, time.perf_counter())
+
+    def _ask_work(self) -> None:
+        if self.work_button.isVisible():
+            self.work_requested.emit()
 
     def end_session(self) -> None:
         self._session = None
