@@ -134,22 +134,31 @@ def create_pick_work(uow: UnitOfWork, req: PickWorkRequest) -> PickWork:
             "warehouse in the station settings."
         )
     wanted = req.max_lists * (1 if req.kind is PickKind.SINGLE else req.limits.max_orders)
-    orders = _candidates(uow, req, warehouse_id, limit=max(wanted * 3, wanted + 200))
-    _load_lines(uow, orders)
-    by_product = ledger.places(
-        conn, warehouse_id, {ln.product_id for o in orders for ln in o.lines}, zones=req.zones
-    )
-    free = ledger.free_of(by_product)
+    by_product: dict[uuid.UUID, list[Place]] = {}
+    free: dict[PlaceKey, int] = {}
     skipped: list[tuple[str, str]] = []
     allocated: list[_Order] = []
-    for order in orders:
-        if len(allocated) >= wanted:
+    seen = 0
+    # Candidates a page at a time: a few more than wanted, as some may lack stock.
+    while len(allocated) < wanted:
+        page = _candidates(uow, req, warehouse_id, limit=wanted - len(allocated) + 20, offset=seen)
+        if not page:
             break
-        why = _allocate(order, by_product, free)
-        if why:
-            skipped.append((order.number, why))
-        else:
-            allocated.append(order)
+        seen += len(page)
+        _load_lines(uow, page)
+        new = {ln.product_id for o in page for ln in o.lines} - by_product.keys()
+        more = ledger.places(conn, warehouse_id, new, zones=req.zones)
+        for pid in new:
+            by_product[pid] = more.get(pid, [])
+        free.update(ledger.free_of(more))
+        for order in page:
+            if len(allocated) >= wanted:
+                break
+            why = _allocate(order, by_product, free)
+            if why:
+                skipped.append((order.number, why))
+            else:
+                allocated.append(order)
     groups = group(
         [
             Candidate(
@@ -183,7 +192,7 @@ def create_pick_work(uow: UnitOfWork, req: PickWorkRequest) -> PickWork:
 
 
 def _candidates(
-    uow: UnitOfWork, req: PickWorkRequest, warehouse_id: uuid.UUID, limit: int
+    uow: UnitOfWork, req: PickWorkRequest, warehouse_id: uuid.UUID, limit: int, offset: int
 ) -> list[_Order]:
     o, a, c = ledger.ORDER, ledger.ALLOC, SalesChannel.__table__
     q = (
@@ -202,6 +211,7 @@ def _candidates(
             o.c.number,
         )
         .limit(limit)
+        .offset(offset)
     )
     if req.channels:
         q = q.where(c.c.code.in_([x.upper() for x in req.channels]))
@@ -217,35 +227,35 @@ def _candidates(
         _Order(oid, number, OrderRank(priority or 0, cutoff, placed))
         for oid, number, priority, cutoff, placed in uow.session.connection().execute(q)
     ]
-    out.sort(key=lambda x: rank_key(x.rank))  # the same order whatever the database's NULLs
+    out.sort(key=lambda x: rank_key(x.rank))  # as the query sorts, whatever its NULLs do
     return out
 
 
+_LINES_SQL = (
+    "SELECT l.order_id, l.id, l.product_id, l.qty_ordered - l.qty_packed - l.qty_missing, "
+    "p.weight_g, p.track_lot, p.track_expiry, p.sku FROM order_line l "
+    "JOIN product p ON p.id = l.product_id WHERE l.order_id IN ({ids}) "
+    "ORDER BY l.order_id, l.line_no"
+)
+
+
 def _load_lines(uow: UnitOfWork, orders: list[_Order]) -> None:
-    line, product = ledger.LINE, ledger.PRODUCT
     by_id = {o.id: o for o in orders}
-    conn = uow.session.connection()
+    reader = ledger.Reader(uow.session.connection())
     ids = list(by_id)
     for i in range(0, len(ids), ledger.CHUNK):
-        rows = conn.execute(
-            select(
-                line.c.order_id,
-                line.c.id,
-                line.c.product_id,
-                line.c.qty_ordered - line.c.qty_packed - line.c.qty_missing,
-                product.c.weight_g,
-                product.c.track_lot,
-                product.c.track_expiry,
-                product.c.sku,
-            )
-            .join(product, product.c.id == line.c.product_id)
-            .where(line.c.order_id.in_(ids[i : i + ledger.CHUNK]))
-            .order_by(line.c.order_id, line.c.line_no)
-        )
+        rows = reader.rows(_LINES_SQL, ids[i : i + ledger.CHUNK])
         for oid, lid, pid, need, weight, lot, expiry, sku in rows:
             if need > 0:
-                by_id[oid].lines.append(
-                    _Line(lid, pid, need, weight or 0, bool(lot or expiry), sku)
+                by_id[reader.uid(oid)].lines.append(
+                    _Line(
+                        reader.uid(lid),
+                        reader.uid(pid),
+                        need,
+                        weight or 0,
+                        bool(lot or expiry),
+                        sku,
+                    )
                 )
 
 
@@ -255,7 +265,11 @@ def _allocate(
     """Take stock for every line of the order, or none; '' when it worked, else why not."""
     if not order.lines:
         return "it has nothing left to pick"
-    scratch = dict(free)
+    # Only this order's places: copying the whole map per order would cost more than all
+    # the rest of an allocation run.
+    scratch = {
+        p.key: free.get(p.key, 0) for ln in order.lines for p in by_product.get(ln.product_id, [])
+    }
     taken: list[tuple[_Line, Place, int]] = []
     for ln in order.lines:
         got = take(ln.need, by_product.get(ln.product_id, []), scratch, fefo=ln.fefo)
