@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     figures += start_to_ready(args.products, args.orders)
     figures += slips.run()
     figures += print_latency.run()
-    for optional in ("bench.labels", "bench.receipts", "bench.picking"):
+    for optional in ("bench.labels", "bench.receipts", "bench.picking"):  # figure groups
         try:
             module = __import__(optional, fromlist=["run"])
         except ImportError:

@@ -23,6 +23,7 @@ from app.domain.picking import Limits
 from app.services import auth, packages, picking
 from app.services.picking import ledger
 from app.services.picking.session import PickSession, Step
+from app.services.picking.views import read_list
 from app.services.picking.work import PickWorkRequest, create_pick_work
 from app.services.views import OperatorView
 from app.store.models import (
@@ -275,6 +276,8 @@ def test_a_walk_records_each_stop_once_and_the_ledger_balances(
     assert recorded == 13  # twelve stops, plus the one the short re-allocated
     assert session.step is Step.DONE
     view = session.view
+    with station.engine.connect() as conn:
+        assert view == read_list(conn, made.id)  # the view kept in step is what is stored
     assert view is not None and view.status == "done"
     assert view.units_picked == 17
     assert view.units_short == 2

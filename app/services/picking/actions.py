@@ -10,7 +10,7 @@ marked short for the supervisor (the hub raises a count task for the bin).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Table, insert, select, update
@@ -325,7 +325,26 @@ def finish_stop(
             entity_id=view.id,
         )
     codes = tuple(dict.fromkeys(_bin_code(conn, r["location_id"]) for r in moved))
-    return StopDone(_list(uow, view.id), picked, missing, codes, finished)
+    # A short may have added stops: then the list is read again.
+    after = _list(uow, view.id) if missing else _after_pick(view, stop, picked, tote, finished)
+    return StopDone(after, picked, missing, codes, finished)
+
+
+def _after_pick(
+    view: PickListView, stop: StopView, picked: int, tote: str | None, finished: bool
+) -> PickListView:
+    """The list as it stands after a stop's pick (saves reading it all back on the scan
+    path; a test checks it equals a fresh read)."""
+    done = stop.picked + picked + stop.short >= stop.qty
+    changed = replace(
+        stop, picked=stop.picked + picked, tote=tote, status="done" if done else stop.status
+    )
+    return replace(
+        view,
+        stops=tuple(changed if s.id == stop.id else s for s in view.stops),
+        status=ListStatus.DONE.value if finished else view.status,
+        version=view.version + 1,
+    )
 
 
 def _bin_code(conn: Any, location_id: uuid.UUID) -> str:
