@@ -24,7 +24,14 @@ from app.domain.picking import Limits
 from app.services import picking
 from app.services.picking.session import PickSession, Step
 from app.services.picking.work import PickWorkRequest, create_pick_work
-from app.store.models import Allocation, ExceptionTask, OutboxOp, PickList, StockMovement
+from app.store.models import (
+    Allocation,
+    ExceptionTask,
+    Order,
+    OutboxOp,
+    PickList,
+    StockMovement,
+)
 from app.sync import checksum
 from app.sync.worker import SyncWorker
 from tests.picking_kit import EARLY_LOT, Scene, add_orders, build, walk
@@ -283,3 +290,115 @@ def _converged(c: Central, bench: Bench) -> bool:
     mine = checksum.station_view(bench.ctx.engine)
     theirs = checksum.central_view(c.engine, bench.who.warehouse_id)
     return mine.position == theirs.position and mine.digest == theirs.digest
+
+
+def test_a_list_that_loses_every_order_is_refused_with_words_and_leaves_the_station(
+    central: Central, scene: Scene, tmp_path: Path
+) -> None:
+    a = add_bench(central, "PICK-A", tmp_path)
+    try:
+        who = a.sign_in("OP-9001")
+        req = PickWorkRequest(kind=PickKind.SINGLE, limits=Limits(1), order_ids=scene.order_ids[:1])
+        with a.ctx.uow(who) as uow:
+            made = create_pick_work(uow, req).lists[0]
+        # Meanwhile the order was cancelled centrally.
+        with central.engine.begin() as conn:
+            conn.execute(
+                Order.__table__.update()
+                .where(Order.id == scene.order_ids[0])
+                .values(status="cancelled")
+            )
+        a.push()
+        central.hub().drain()
+        a.sync()
+        with a.ctx.engine.connect() as conn:
+            result, reason = conn.execute(
+                select(OutboxOp.result, OutboxOp.reason).where(OutboxOp.kind == picking.CREATED)
+            ).one()
+            left = conn.scalar(select(func.count()).select_from(PickList))
+            stops = conn.scalar(select(func.count()).select_from(Allocation))
+        assert result == "rejected"
+        assert reason == (
+            f"Pick list {made.number} was not accepted centrally: SO-9001 left the list: it is "
+            "cancelled centrally. Create pick work again for the orders still open."
+        )
+        assert (left, stops) == (0, 0)  # the station's list is gone, as central has none
+    finally:
+        a.close()
+
+
+def test_picking_operations_central_cannot_use_are_refused_and_facts_kept(
+    central: Central, scene: Scene
+) -> None:
+    from app.ids import new_id
+    from tests.sync.centralkit import make_op
+
+    login = central.add_station("ODD-1")
+    sid = login.station_id
+    unknown = new_id()
+    at = "2026-12-01T09:00:00+00:00"
+    item, where = scene.items["PK-1"], scene.bins["b1"]
+    moves = [
+        {
+            "id": str(new_id()),
+            "product_id": str(item.id),
+            "location_id": str(where.id),
+            "qty": -1,
+            "reason": "pick",
+            "ref": "T-0005",
+            "at": at,
+        },
+        {
+            "id": str(new_id()),
+            "product_id": str(item.id),
+            "location_id": None,
+            "qty": 1,
+            "reason": "pick",
+            "ref": "T-0005",
+            "at": at,
+        },
+    ]
+    ops = [
+        make_op(
+            sid, 1, picking.CREATED, {"pick_list": "x", "allocations": []}, "pick_list", unknown
+        ),
+        make_op(sid, 2, picking.STARTED, {"pick_list_id": str(unknown)}, "pick_list", unknown),
+        make_op(
+            sid,
+            3,
+            picking.STOP_PICKED,
+            {
+                "pick_list_id": str(unknown),
+                "allocation_id": str(new_id()),
+                "order_id": str(scene.order_ids[0]),
+                "line_id": str(new_id()),
+                "sku": "PK-1",
+                "qty": 1,
+                "tote": "T-0005",
+                "movements": moves,
+            },
+            "pick_list",
+            unknown,
+        ),
+    ]
+    central.push(login, ops)
+    central.hub().drain()
+    results = [(r.result, r.reason) for r in central.results(sid)]
+    assert results[0] == (
+        "rejected",
+        "Picking operation picklist.created (#1) was not recorded centrally: a pick_list row is "
+        "not a record. Tell support; the station keeps what it did.",
+    )
+    assert results[1][0] == "rejected"
+    assert results[1][1].startswith("That pick list is not in the central database")
+    assert results[2] == ("applied", "")  # the units are in a tote: a fact, kept
+    with central.engine.connect() as conn:
+        kept = set(conn.scalars(select(StockMovement.id).where(StockMovement.ref == "T-0005")))
+        task = conn.execute(
+            select(ExceptionTask.kind, ExceptionTask.details).where(
+                ExceptionTask.kind == "pick_conflict"
+            )
+        ).one()
+    assert kept == {uuid.UUID(m["id"]) for m in moves}
+    assert task.details["why"] == "its pick list was not accepted centrally"
+    assert task.details["sku"] == "PK-1"

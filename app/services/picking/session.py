@@ -412,8 +412,8 @@ class PickSession:
             assert self.view is not None
             if self.in_hand:
                 raise ValidationError(
-                    f"{self.in_hand} × {stop.sku} are in hand — put them back in {stop.bin} "
-                    "before skipping the stop."
+                    f"{self.in_hand} × {stop.sku} in hand — put them back in {stop.bin} before "
+                    "skipping the stop."
                 )
             if sum(1 for s in self.view.stops if s.open) == 1:
                 raise ValidationError(
@@ -457,9 +457,9 @@ class PickSession:
         if self.view is None or not self.view.live:
             raise ValidationError("No pick list is open.")
         if self.in_hand:
+            units = "1 unit is" if self.in_hand == 1 else f"{self.in_hand} units are"
             raise ValidationError(
-                f"{self.in_hand} units are in hand — put them in the tote or back on the shelf "
-                "first."
+                f"{units} in hand — put them in the tote or back on the shelf first."
             )
         return self.view
 
