@@ -260,3 +260,35 @@ def walk(session: object, scene: Scene, *, short_bin: str | None = None, found: 
             assert result.ok, result.message
         recorded += 1
     return recorded
+
+
+def overpromised(engine: Engine) -> list[str]:
+    """Places where open allocations promise more than the ledger holds, in words (none is
+    the rule: reservations never exceed stock)."""
+    from sqlalchemy import func
+
+    from app.store.models import Allocation
+
+    out = []
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                Allocation.product_id,
+                Allocation.location_id,
+                Allocation.lot,
+                func.sum(Allocation.qty - Allocation.picked - Allocation.short),
+            )
+            .where(Allocation.status == "open")
+            .group_by(Allocation.product_id, Allocation.location_id, Allocation.lot)
+        ).all()
+        for product_id, location_id, lot, promised in rows:
+            held = conn.scalar(
+                select(func.coalesce(func.sum(StockMovement.qty), 0)).where(
+                    StockMovement.product_id == product_id,
+                    StockMovement.location_id == location_id,
+                    StockMovement.lot.is_(None) if lot is None else StockMovement.lot == lot,
+                )
+            )
+            if promised > held:
+                out.append(f"{promised} promised of {held} ({product_id} at {location_id}, {lot})")
+    return out
