@@ -129,7 +129,10 @@ def run(db: Path, lists: int) -> None:
     QTimer.singleShot(0, app.quit)
     app.exec()
     window.shutdown()
-    print(json.dumps({"scans": scans, "core_ms": pick.core_ms}), flush=True)
+    print(
+        json.dumps({"scans": scans, "core_ms": pick.core_ms, "shown_ms": pick.feedback_ms}),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

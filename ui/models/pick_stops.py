@@ -62,7 +62,11 @@ class PickStopsModel(QAbstractTableModel):
         for row, (a, b) in enumerate(zip(old, new, strict=True)):
             if a != b or b.id in (old_next, nxt):
                 self._cells[row] = self._row_cells(b)
-                self.dataChanged.emit(self.index(row, 0), self.index(row, len(_HEADERS) - 1))
+                # One signal per cell: a multi-cell range makes QTableView repaint its whole
+                # viewport.
+                for col in range(len(_HEADERS)):
+                    cell = self.index(row, col)
+                    self.dataChanged.emit(cell, cell)
 
     def stop_at(self, row: int) -> StopView:
         return self._stops[row]

@@ -40,6 +40,7 @@ from ui.feedback import Banner, Sounds
 from ui.models import format_int
 from ui.models.pick_stops import ITEM, STATE, PickStopsModel
 from ui.ops import DbOp, DbWorker
+from ui.screens.pick_widgets import StepChips
 from ui.theme import Colors
 
 log = logging.getLogger(__name__)
@@ -59,11 +60,6 @@ QLabel#stopSlot {{ font-size: 40px; font-weight: 800; color: {c.text}; }}
 QLabel#cardCaption {{ font-size: 17px; font-weight: 700; color: {c.muted}; }}
 QLabel#listTitle {{ font-size: 24px; font-weight: 700; color: {c.accent}; }}
 QLabel#listMeta {{ font-size: 18px; color: {c.muted}; }}
-QLabel#stepChip {{ font-size: 20px; font-weight: 700; border-radius: 8px; padding: 6px 14px;
-    color: {c.muted}; background: {c.alt_base}; border: 1px solid {c.muted}; }}
-QLabel#stepChip[state="now"] {{ color: #ffffff; background: {c.accent}; border-color: {c.accent}; }}
-QLabel#stepChip[state="done"] {{ color: {c.done_text}; background: {c.done_bg};
-    border-color: {c.done_text}; }}
 """
 
 
@@ -99,6 +95,7 @@ class PickScreen(QWidget):
         self._handing_over = False
         self.feedback_ms: list[float] = []  # scan → screen updated (benchmarks, tests)
         self.core_ms: list[float] = []  # of which PickSession.scan
+        self._colors = colors
         self.model = PickStopsModel(colors, self)
         self.setStyleSheet(_style(colors))
         self._build()
@@ -212,16 +209,9 @@ class PickScreen(QWidget):
         self.lot_label.setObjectName("stopLot")
         self.slot_label = QLabel(card)
         self.slot_label.setObjectName("stopSlot")
-        self.steps = {step: QLabel(card) for step in _STEPS}
-        for step, words in zip(
-            _STEPS, (self.tr("1 Bin"), self.tr("2 Item"), self.tr("3 Tote")), strict=True
-        ):
-            self.steps[step].setText(words)
-            self.steps[step].setObjectName("stepChip")
-        chips = QHBoxLayout()
-        for chip in self.steps.values():
-            chips.addWidget(chip)
-        chips.addStretch(1)
+        self.steps = StepChips(
+            (self.tr("1 Bin"), self.tr("2 Item"), self.tr("3 Tote")), self._colors, card
+        )
         grid.addWidget(caption(self.tr("BIN")), 0, 0)
         grid.addWidget(caption(self.tr("QUANTITY")), 0, 1, Qt.AlignmentFlag.AlignRight)
         grid.addWidget(self.bin_label, 1, 0)
@@ -232,7 +222,7 @@ class PickScreen(QWidget):
         grid.addWidget(self.lot_label, 5, 0, 1, 2)
         grid.addWidget(caption(self.tr("TOTE SLOT")), 6, 0)
         grid.addWidget(self.slot_label, 7, 0, 1, 2)
-        grid.addLayout(chips, 8, 0, 1, 2)
+        grid.addWidget(self.steps, 8, 0, 1, 2)
         grid.setRowStretch(9, 1)
         return card
 
@@ -375,21 +365,17 @@ class PickScreen(QWidget):
             self.table.scrollTo(self.model.index(self.model.row_of(stop.id), 0))
         self._show_stop(view, stop)
         self.instruction.setText(self._instruction(view, stop))
-        for s, chip in self.steps.items():
-            state = ""
-            if stop is not None:
-                state = (
-                    "now" if s is step else ("done" if _STEPS.index(s) < _STEPS.index(step) else "")
-                )
-            if chip.property("state") != state:
-                chip.setProperty("state", state)
-                chip.style().unpolish(chip)
-                chip.style().polish(chip)
+        self.steps.set_current(_STEPS.index(step) if stop is not None else -1)
         working = stop is not None
-        for button in (self.skip_button, self.short_button):
-            button.setEnabled(working)
-        for button in (self.pause_button, self.hand_button):
-            button.setEnabled(view is not None and view.live)
+        live = view is not None and view.live
+        for button, on in (
+            (self.skip_button, working),
+            (self.short_button, working),
+            (self.pause_button, live),
+            (self.hand_button, live),
+        ):
+            if button.isEnabled() != on:  # a change re-polishes the button's style
+                button.setEnabled(on)
         if view is None:
             self.list_title.setText(self.tr("No pick list open"))
             self.list_meta.setText("")
