@@ -126,13 +126,39 @@ def run(db: Path, lists: int) -> None:
                 scans.append((send(view.tote_of(stop.slot) or ""), "tote", True))
             if pick.banner.kind != "good":
                 raise RuntimeError(f"a scan was refused: {pick.banner.message}")
+    hops = _worker_round_trips(window.worker)
     QTimer.singleShot(0, app.quit)
     app.exec()
     window.shutdown()
     print(
-        json.dumps({"scans": scans, "core_ms": pick.core_ms, "shown_ms": pick.feedback_ms}),
+        json.dumps(
+            {
+                "scans": scans,
+                "core_ms": pick.core_ms,
+                "shown_ms": pick.feedback_ms,
+                "worker_hop_ms": hops,
+            }
+        ),
         flush=True,
     )
+
+
+def _worker_round_trips(worker: Any, n: int = 300) -> list[float]:
+    """A floor for any scan on a screen: a job that does nothing, sent to the database worker
+    and its result delivered back on the GUI thread (two thread hand-offs on this machine)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from ui.ops import DbOp
+
+    out: list[float] = []
+    for _ in range(n):
+        loop = QEventLoop()
+        QTimer.singleShot(5000, loop.quit)
+        t0 = time.perf_counter()
+        DbOp(worker, lambda: None).success(lambda _r, quit=loop.quit: quit()).run()
+        loop.exec()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
 
 
 if __name__ == "__main__":

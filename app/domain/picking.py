@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -50,10 +50,11 @@ class Place:
     zone: str
     code: str
     available: int  # on hand minus open reservations
+    key: PlaceKey = field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> PlaceKey:
-        return (self.product_id, self.location_id, self.lot)
+    def __post_init__(self) -> None:
+        # Looked up hundreds of thousands of times in an allocation run: made once.
+        object.__setattr__(self, "key", (self.product_id, self.location_id, self.lot))
 
 
 def walk_order(places: Iterable[Place], *, fefo: bool) -> list[Place]:
@@ -73,9 +74,11 @@ def take(
     *,
     fefo: bool,
     exclude: frozenset[PlaceKey] = frozenset(),
+    ordered: bool = False,
 ) -> list[tuple[Place, int]] | None:
     """Where ``need`` units come from, given what is ``free`` at each place; None when there
-    are not enough. ``places`` are the product's places (any order); nothing is changed.
+    are not enough. ``places`` are the product's places (already in :func:`walk_order` when
+    ``ordered``); nothing is changed.
 
     FEFO products take the earliest expiry first, whatever the walk. Other products take the
     whole quantity from one bin when a bin has it (the first such bin on the walk), otherwise
@@ -83,7 +86,8 @@ def take(
     """
     if need <= 0:
         return []
-    usable = [p for p in walk_order(places, fefo=fefo) if p.key not in exclude]
+    walk = places if ordered else walk_order(places, fefo=fefo)
+    usable = [p for p in walk if p.key not in exclude] if exclude else list(walk)
     if not fefo:
         whole = next((p for p in usable if free.get(p.key, 0) >= need), None)
         if whole is not None:

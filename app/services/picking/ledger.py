@@ -150,7 +150,7 @@ def places(
     """Every bin (and lot) of the warehouse holding the products, with what is free there:
     on hand in the ledger minus what open allocations promise. Places with nothing free are
     left out."""
-    ids = sorted(set(product_ids))
+    ids = list(set(product_ids))
     reader = Reader(conn)
     keep = set(zones)
     on_hand: dict[tuple[Any, Any, Any], list[Any]] = {}

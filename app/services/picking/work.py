@@ -36,6 +36,7 @@ from app.domain.picking import (
     path_key,
     rank_key,
     take,
+    walk_order,
 )
 from app.domain.roles import Permission
 from app.ids import new_id
@@ -148,8 +149,10 @@ def create_pick_work(uow: UnitOfWork, req: PickWorkRequest) -> PickWork:
         _load_lines(uow, page)
         new = {ln.product_id for o in page for ln in o.lines} - by_product.keys()
         more = ledger.places(conn, warehouse_id, new, zones=req.zones)
+        fefo = {ln.product_id: ln.fefo for o in page for ln in o.lines}
         for pid in new:
-            by_product[pid] = more.get(pid, [])
+            # In walk order once: FEFO or not is the product's, the same for every line.
+            by_product[pid] = walk_order(more.get(pid, []), fefo=fefo[pid])
         free.update(ledger.free_of(more))
         for order in page:
             if len(allocated) >= wanted:
@@ -272,7 +275,7 @@ def _allocate(
     }
     taken: list[tuple[_Line, Place, int]] = []
     for ln in order.lines:
-        got = take(ln.need, by_product.get(ln.product_id, []), scratch, fefo=ln.fefo)
+        got = take(ln.need, by_product.get(ln.product_id, []), scratch, fefo=ln.fefo, ordered=True)
         if got is None:
             have = sum(scratch.get(p.key, 0) for p in by_product.get(ln.product_id, []))
             return f"{ln.need} × {ln.sku} wanted, {have} free to promise"
