@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     figures += slips.run()
     figures += print_latency.run()
     # documents that print on labels/receipts; camera and decoders
-    for optional in ("bench.labels", "bench.receipts", "bench.camera"):
+    for optional in ("bench.labels", "bench.receipts", "bench.camera", "bench.picking"):
         try:
             module = __import__(optional, fromlist=["run"])
         except ImportError:

@@ -116,11 +116,24 @@ def _render_cash_report(
     return render_cash_report(report, company), "application/pdf"
 
 
+def _render_pick_list(
+    ctx: StationContext, job: JobView, printer: PrinterConfig
+) -> tuple[bytes, str]:
+    from app.services.picking.docs import pick_list_doc
+    from printing.pick_list import render_pick_list
+
+    with ctx.uow() as uow:
+        pick_list = pick_list_doc(uow, job.ref_id)
+        company = print_jobs.company_profile(uow)
+    return render_pick_list(pick_list, company, paper=printer.paper), "application/pdf"
+
+
 RENDERERS: dict[str, Renderer] = {
     "packing_slip": _render_packing_slip,
     "shipping_label": _render_shipping_label,
     "receipt": _render_receipt,
     "cash_report": _render_cash_report,
+    "pick_list": _render_pick_list,
 }
 
 

@@ -1,4 +1,4 @@
-"""The station's main window: it only assembles the screens (sign-in, pack, counter, search,
+"""The station's main window: it only assembles the screens (sign-in, pack, pick, counter, search,
 print jobs, scanner check, sync conflicts, exceptions), the status bar, the one database worker
 and — with a central database — the sync worker, and routes scans to the screen that is active."""
 
@@ -27,6 +27,9 @@ from app.scanning.rules import StationCodes
 from app.services import outbox, print_jobs, settings
 from app.services.bench import PackBench
 from app.services.counter.till import Till
+from app.services.picking.session import PickSession
+from app.services.picking.sorting import SortingBench
+from app.services.picking.work import PickWork, PickWorkRequest, create_pick_work
 from app.services.scan_check import CheckResult, check_scan
 from app.services.views import OperatorView
 from ui.camera_preview import CameraFeed, CameraPreview
@@ -37,6 +40,8 @@ from ui.screens.conflicts import ConflictsScreen
 from ui.screens.counter import CounterScreen
 from ui.screens.exceptions import ExceptionsScreen
 from ui.screens.pack import PackScreen
+from ui.screens.pick import PickScreen
+from ui.screens.pick_work import PickWorkScreen
 from ui.screens.print_journal import PrintJournalScreen
 from ui.screens.printer_setup import PrinterSetupScreen
 from ui.screens.scanner_check import ScannerCheckScreen
@@ -103,7 +108,8 @@ class MainWindow(QMainWindow):
         def bench_for(operator: OperatorView) -> PackBench:
             conf = ctx.config
             label = conf.printers.get("shipping_label")
-            return PackBench(
+            # The pack bench, with batch totes from picking sorted to their orders.
+            return SortingBench(
                 ctx.uow,
                 operator,
                 conf.scanner.gs_replacement,
@@ -144,6 +150,19 @@ class MainWindow(QMainWindow):
             self.worker, self.sounds, till_for, colors(config.theme), parent=self
         )
 
+        def pick_for(operator: OperatorView) -> PickSession:
+            return PickSession(ctx.uow, operator, ctx.config.scanner.gs_replacement)
+
+        self.pick = PickScreen(
+            self.worker, self.sounds, pick_for, colors(config.theme), parent=self
+        )
+
+        def release(req: PickWorkRequest) -> PickWork:
+            with ctx.uow(self._operator) as u:
+                return create_pick_work(u, req)
+
+        self.pick_work = PickWorkScreen(self.worker, release, parent=self)
+
         def render_pdf(job: print_jobs.JobView) -> bytes:
             from printing.queue import render_pdf as render
 
@@ -165,6 +184,8 @@ class MainWindow(QMainWindow):
         for screen in (
             self.signin,
             self.pack,
+            self.pick,
+            self.pick_work,
             self.search,
             self.journal,
             self.printers,
@@ -197,6 +218,14 @@ class MainWindow(QMainWindow):
 
         self.signin.signed_in.connect(self._signed_in)
         self.pack.sign_out_requested.connect(self.sign_out)
+        self.pick.sign_out_requested.connect(self.sign_out)
+        self.pick.pack_requested.connect(self.show_pack)
+        self.pick.work_requested.connect(self.show_pick_work)
+        self.pick_work.back_requested.connect(self.show_pick)
+        self.pick_work.released.connect(lambda _n: self.printer.kick())
+        to_pick = QShortcut(QKeySequence("F2"), self)
+        to_pick.setAutoRepeat(False)
+        to_pick.activated.connect(self.show_pick)
         self.pack.search_requested.connect(self.show_search)
         self.printer.ran.connect(lambda _printed: self.status.refresh())
         self.pack.order_completed.connect(lambda _number: self.printer.kick())
@@ -213,7 +242,7 @@ class MainWindow(QMainWindow):
         self.status.exceptions_requested.connect(self.show_exceptions)
         for screen in (self.conflicts, self.exceptions):
             screen.back_requested.connect(self.show_pack)
-        for keys, slot in (("F6", self.show_conflicts), ("F7", self.show_exceptions)):
+        for keys, slot in (("F12", self.show_conflicts), ("Ctrl+F12", self.show_exceptions)):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setAutoRepeat(False)
             shortcut.activated.connect(slot)
@@ -226,7 +255,7 @@ class MainWindow(QMainWindow):
             self.conflicts.acknowledged.connect(sync.wake)
         self.counter.sign_out_requested.connect(self.sign_out)
         self.counter.print_queued.connect(self.printer.kick)
-        counter_key = QShortcut(QKeySequence("F10"), self)
+        counter_key = QShortcut(QKeySequence("F11"), self)
         counter_key.setAutoRepeat(False)
         counter_key.activated.connect(self.show_counter)
 
@@ -308,6 +337,11 @@ class MainWindow(QMainWindow):
         if current is self.counter:
             self.counter.handle_scan(code)
             return
+        if current in (self.pick, self.pick_work):
+            if current is self.pick_work:
+                self.show_pick()  # a scan means picking: the form is left as it is
+            self.pick.handle_scan(code)
+            return
         if current is not self.pack:
             self.show_pack()  # a scan on the search screen is meant for the bench
         self.pack.handle_scan(code)
@@ -318,15 +352,19 @@ class MainWindow(QMainWindow):
         self._operator = operator
         self.status.set_operator(operator.name)
         self.pack.start_session(operator)
-        roles = [Role(r) for r in operator.roles]
+        roles = {Role(r) for r in operator.roles}
+        if allows(roles, Permission.PICK):
+            self.pick.start_session(operator)
         if Role.COUNTER_CLERK in roles and not allows(roles, Permission.PACK):
             self.show_counter()  # a counter clerk's station is the till
+        elif allows(roles, Permission.PICK) and not allows(roles, Permission.PACK):
+            self.show_pick()
             return
         self.stack.setCurrentWidget(self.pack)
         self.pack.code.setFocus()
 
     def show_counter(self) -> None:
-        """The shop counter, for operators who may sell (F10 from the pack screen)."""
+        """The shop counter, for operators who may sell (F11 from any screen)."""
         operator = self._operator
         if operator is None or not allows([Role(r) for r in operator.roles], Permission.SELL):
             return
@@ -339,9 +377,27 @@ class MainWindow(QMainWindow):
         self._operator = None
         self.counter.end_session()
         self.pack.end_session()
+        self.pick.end_session()
         self.status.set_operator(None)
         self.signin.reset()
         self.stack.setCurrentWidget(self.signin)
+
+    def show_pick(self) -> None:
+        if self._operator is None:
+            return
+        if not allows({Role(r) for r in self._operator.roles}, Permission.PICK):
+            self.pack.banner.show_message(
+                "bad", self.tr("{name} may not pick orders.").format(name=self._operator.name)
+            )
+            return
+        self.stack.setCurrentWidget(self.pick)
+        self.pick.code.setFocus()
+
+    def show_pick_work(self) -> None:
+        if self._operator is None:
+            return
+        self.stack.setCurrentWidget(self.pick_work)
+        self.pick_work.activate()
 
     def show_search(self) -> None:
         if self._operator is None:

@@ -38,6 +38,7 @@ DOCUMENT_WORDS = {
     "packing_slip": ("packing slip", "packing slips"),
     "shipping_label": ("label", "labels"),
     "receipt": ("receipt", "receipts"),
+    "pick_list": ("pick list", "pick lists"),
 }
 
 

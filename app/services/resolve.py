@@ -1,5 +1,5 @@
 """What a scanned code names: a product (and how many units), a bin, a tote, a cart, an order,
-a package, an RMA or an operator badge. One indexed look-up on the scan path.
+a package, an RMA, an operator badge or a pick list. One indexed look-up on the scan path.
 
 A code that is no GTIN (and no GS1 data) is first matched against the company's own code rules
 (``app.scanning.rules``, ``[codes]`` in the station settings): one that fits none is refused
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.errors import UnknownBarcodeError
 from app.store.fastexec import FastExecutor
-from app.store.models import Barcode, Operator, Order, Tote
+from app.store.models import Barcode, Operator, Order, PickList, Tote
 
 if TYPE_CHECKING:
     from app.scanning.normalize import Scan
@@ -28,6 +28,7 @@ _BARCODE: Table = Barcode.__table__  # type: ignore[assignment]
 _ORDER: Table = Order.__table__  # type: ignore[assignment]
 _TOTE: Table = Tote.__table__  # type: ignore[assignment]
 _OPERATOR: Table = Operator.__table__  # type: ignore[assignment]
+_PICK_LIST: Table = PickList.__table__  # type: ignore[assignment]
 
 
 class Kind(StrEnum):
@@ -39,6 +40,7 @@ class Kind(StrEnum):
     PACKAGE = "package"
     RMA = "rma"
     OPERATOR = "operator"
+    PICK_LIST = "pick_list"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,7 @@ _BY_CODE = select(_BARCODE.c.code, _BARCODE.c.kind, _BARCODE.c.entity_id, _BARCO
 _ORDER_BY_NUMBER = select(_ORDER.c.id).where(_ORDER.c.number == bindparam("code"))
 _TOTE_BY_CODE = select(_TOTE.c.id).where(_TOTE.c.code == bindparam("code"))
 _OPERATOR_BY_BADGE = select(_OPERATOR.c.id).where(_OPERATOR.c.badge == bindparam("code"))
+_LIST_BY_NUMBER = select(_PICK_LIST.c.id).where(_PICK_LIST.c.number == bindparam("code"))
 
 
 def kind_of(scan: Scan, rules: CodeRules | None = None) -> str | None:
@@ -108,6 +111,10 @@ def resolve(session: Session, scan: Scan, rules: CodeRules | None = None) -> Res
         tote_id = fx.scalar(_TOTE_BY_CODE, code)
         if tote_id is not None:
             return Resolved(Kind.TOTE, tote_id)
+    if kind in (None, "order"):  # pick lists are numbered like orders (PL-...)
+        list_id = fx.scalar(_LIST_BY_NUMBER, code)
+        if list_id is not None:
+            return Resolved(Kind.PICK_LIST, list_id)
     if kind == "operator":
         operator_id = fx.scalar(_OPERATOR_BY_BADGE, code)
         if operator_id is not None:

@@ -149,6 +149,9 @@ class Order(Base):
     claimed_by_station: Mapped[uuid.UUID | None] = mapped_column()
     claimed_by_operator: Mapped[str | None] = mapped_column(String(100))
     claimed_at: Mapped[datetime | None]
+    # For picking: higher goes first; the carrier's collection the order must make.
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    cutoff_at: Mapped[datetime | None]
 
     lines: Mapped[list["OrderLine"]] = relationship(
         back_populates="order", order_by="OrderLine.line_no", lazy="selectin"
@@ -264,6 +267,9 @@ class StockMovement(Base):
     reason: Mapped[str] = mapped_column(String(20))  # receipt / pack / adjust / count / return
     ref: Mapped[str] = mapped_column(String(60), default="")
     station_id: Mapped[uuid.UUID | None] = mapped_column()
+    # The lot and its expiry (ISO date) for lot/expiry-tracked products; None for the rest.
+    lot: Mapped[str | None] = mapped_column(String(40))
+    expiry: Mapped[str | None] = mapped_column(String(10))
 
 
 class PrintJob(Base):
@@ -361,6 +367,58 @@ class ExceptionTask(Base):
     raised_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class PickList(Base):
+    """Pick work: one walk through the warehouse for one order (single), several orders into
+    one tote (batch) or one tote slot per order on a cart (cluster). Its stops are its
+    allocations; ``totes`` maps each slot ("1", "2"...) to the tote code put there."""
+
+    __tablename__ = "pick_list"
+    id: Mapped[uuid.UUID] = _id()
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    warehouse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warehouse.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # single / batch / cluster
+    # open → in_progress ⇄ paused → done; cancelled (its orders went to another list)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    wave: Mapped[str] = mapped_column(String(40), default="")
+    zone: Mapped[str] = mapped_column(String(20), default="")
+    picker_id: Mapped[uuid.UUID | None] = mapped_column()
+    picker_name: Mapped[str] = mapped_column(String(100), default="")
+    picker_station: Mapped[uuid.UUID | None] = mapped_column()
+    totes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    notes: Mapped[str] = mapped_column(Text, default="")  # what the central side changed
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    station_id: Mapped[uuid.UUID | None] = mapped_column()  # the station that made it
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Allocation(Base):
+    """Units of an order line promised from one bin (and lot): the reservation, and the stop
+    a picker walks to. Reserved while open: ``qty - picked - short`` units."""
+
+    __tablename__ = "allocation"
+    __table_args__ = (Index("ix_allocation_product_location", "product_id", "location_id"),)
+    id: Mapped[uuid.UUID] = _id()
+    pick_list_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pick_list.id"), index=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    order_line_id: Mapped[uuid.UUID] = mapped_column()
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("product.id"))
+    location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("location.id"))
+    lot: Mapped[str | None] = mapped_column(String(40))
+    expiry: Mapped[str | None] = mapped_column(String(10))
+    qty: Mapped[int] = mapped_column(Integer)
+    picked: Mapped[int] = mapped_column(Integer, default=0)
+    short: Mapped[int] = mapped_column(Integer, default=0)
+    seq: Mapped[int] = mapped_column(Integer)  # the stop's place in the walk
+    slot: Mapped[int] = mapped_column(Integer, default=1)  # the cart's tote slot
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open / done / cancelled
+    tote_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    picked_at: Mapped[datetime | None]
+    picked_by: Mapped[str] = mapped_column(String(100), default="")
 
 
 # ----------------------------------------------------------------------------- central only

@@ -73,7 +73,8 @@ TABLES: dict[str, Table] = {
     "store_credit_entry": _t(StoreCreditEntry),
 }
 _STATION_LOCAL = frozenset({"next_seq", "next_sscc"})
-ENTITIES = frozenset({*TABLES, "order"})
+# Aggregates with a codec of their own module: app/sync/pick_feed.py.
+ENTITIES = frozenset({*TABLES, "order", "pick_list"})
 # Entities a station keeps whatever its warehouse: written to every warehouse's feed.
 SHARED = frozenset(
     {
@@ -164,6 +165,10 @@ def _pk(table: Table) -> Any:
 
 def serialise(conn: Connection, entity: str, entity_id: uuid.UUID) -> Row | None:
     """The entity's whole state now, or None when it no longer exists."""
+    if entity == "pick_list":
+        from app.sync import pick_feed
+
+        return pick_feed.serialise(conn, entity_id)
     return serialise_many(conn, entity, [entity_id])[entity_id]
 
 
@@ -176,6 +181,11 @@ def serialise_many(
         chunk = list(ids[start : start + _CHUNK])
         if entity == "order":
             out.update(_serialise_orders(conn, chunk))
+            continue
+        if entity == "pick_list":
+            from app.sync import pick_feed
+
+            out.update({i: pick_feed.serialise(conn, i) for i in chunk})
             continue
         table = TABLES[entity]
         pk = _pk(table)
@@ -229,6 +239,8 @@ class Router:
         wid: str | uuid.UUID | None = None
         if entity == "order":
             wid = payload["order"]["warehouse_id"]
+        elif entity == "pick_list":
+            wid = payload["pick_list"]["warehouse_id"]
         elif entity in ("location", "station", "exception_task"):
             wid = payload.get("warehouse_id")
         elif entity == "stock_movement" and payload.get("location_id"):
@@ -352,6 +364,11 @@ def load(conn: Connection, entity: str, entity_id: uuid.UUID, payload: Row | Non
     """Write one feed row into a station's database (inside the caller's transaction)."""
     if entity == "order":
         _load_order(conn, entity_id, payload)
+        return
+    if entity == "pick_list":
+        from app.sync import pick_feed
+
+        pick_feed.load(conn, entity_id, payload)
         return
     table = TABLES[entity]
     if payload is None:

@@ -111,6 +111,8 @@ _STATION_ROWS = {
     "packed_unit": "order_id IN (SELECT id FROM sales_order)",
     "package_item": "package_id IN (SELECT id FROM package)",
     "exception_task": "warehouse_id = ws_session_warehouse() OR warehouse_id IS NULL",
+    "pick_list": "warehouse_id = ws_session_warehouse()",
+    "allocation": "pick_list_id IN (SELECT id FROM pick_list)",
 }
 RLS_TABLES = ("inbox", *_STATION_ROWS)
 

@@ -67,6 +67,8 @@ ROWS: dict[str, str] = {
     ),
     "exception_task": "t.warehouse_id = {w} OR t.warehouse_id IS NULL",
     "store_credit_entry": "",
+    "pick_list": _IN_WAREHOUSE,
+    "allocation": "t.pick_list_id IN (SELECT id FROM pick_list WHERE warehouse_id = {w})",
 }
 # The station's own counters are its alone; a new station starts them at 1.
 _LOCAL_COUNTERS = frozenset({"next_seq", "next_sscc"})

@@ -1,0 +1,386 @@
+"""Picking across stations on a real central PostgreSQL with the hub.
+
+Two stations that allocate while apart may promise the same units, or put the same order on
+two lists: once both have synced, the hub's decision holds at all three places and no unit is
+promised twice. A picker whose network goes away carries on; once it is back, central shows
+every pick exactly once and the station's view equals central's.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from app.domain.pick_docs import PickKind
+from app.domain.picking import Limits
+from app.services import picking
+from app.services.picking.session import PickSession, Step
+from app.services.picking.work import PickWorkRequest, create_pick_work
+from app.store.models import (
+    Allocation,
+    ExceptionTask,
+    Order,
+    OutboxOp,
+    PickList,
+    StockMovement,
+)
+from app.sync import checksum
+from app.sync.worker import SyncWorker
+from tests.picking_kit import EARLY_LOT, Scene, add_orders, build, overpromised, walk
+from tests.sync.centralkit import Central, central
+from tests.sync.harness.proxy import PgProxy
+from tests.sync.stationkit import Bench, add_bench
+
+pytestmark = pytest.mark.postgres
+__all__ = ["central"]
+
+
+def wait_until(what: str, check: Any, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout:g} s: {what}")
+
+
+@pytest.fixture
+def scene(central: Central) -> Scene:
+    return build(central.engine)
+
+
+def allocations(engine: Engine) -> set[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                Allocation.id,
+                Allocation.pick_list_id,
+                Allocation.order_id,
+                Allocation.location_id,
+                Allocation.lot,
+                Allocation.qty,
+                Allocation.picked,
+                Allocation.short,
+                Allocation.status,
+            )
+        ).all()
+    return {tuple(r) for r in rows}
+
+
+def release(b: Bench, orders: list[uuid.UUID]) -> picking.work.PickWork:
+    who = b.sign_in("OP-9001")
+    req = PickWorkRequest(
+        kind=PickKind.CLUSTER, limits=Limits(max_orders=6), order_ids=tuple(orders)
+    )
+    with b.ctx.uow(who) as uow:
+        return create_pick_work(uow, req)
+
+
+def drain_with_two_hubs(c: Central) -> None:
+    """Two hubs at once: each takes a station; their decisions on stock wait for each other."""
+    hubs = [c.hub(), c.hub()]
+    threads = [threading.Thread(target=h.drain) for h in hubs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    hubs[0].drain()  # anything one hub skipped while the other held its station
+
+
+def test_two_stations_allocating_apart_never_promise_the_same_units(
+    central: Central, scene: Scene, tmp_path: Path
+) -> None:
+    # Six orders of 3 × the lot item: 13 units exist (3 of the early lot, 10 of the late).
+    extra = add_orders(
+        central.engine, scene, tuple((f"SO-93{i:02d}", [("PK-LOT", 3)]) for i in range(6))
+    )
+    shared = scene.order_ids[0]  # SO-9001: both stations put it on their list
+    a = add_bench(central, "PICK-A", tmp_path)
+    b = add_bench(central, "PICK-B", tmp_path)
+    try:
+        made_a = release(a, [shared, *(o for o, _n in extra[:3])]).lists[0]
+        made_b = release(b, [shared, *(o for o, _n in extra[3:])]).lists[0]
+        # Apart, each promised the early lot and most of the late one to its own orders.
+        for bench in (a, b):
+            with bench.ctx.engine.connect() as conn:
+                lots = conn.execute(
+                    select(Allocation.lot, func.sum(Allocation.qty))
+                    .where(Allocation.product_id == scene.items["PK-LOT"].id)
+                    .group_by(Allocation.lot)
+                ).all()
+            assert dict(lots)[EARLY_LOT] == 3
+        a.push()
+        b.push()
+        drain_with_two_hubs(central)
+        a.sync()
+        b.sync()
+
+        # Central: no place promised beyond what it holds, no order on two live lists.
+        assert overpromised(central.engine) == []
+        with central.engine.connect() as conn:
+            lists_of_shared = conn.scalars(
+                select(func.count(func.distinct(Allocation.pick_list_id))).where(
+                    Allocation.order_id == shared
+                )
+            ).one()
+            lot_total = conn.scalar(
+                select(func.sum(Allocation.qty)).where(
+                    Allocation.product_id == scene.items["PK-LOT"].id
+                )
+            )
+            notes = dict(conn.execute(select(PickList.number, PickList.notes)).all())
+        assert lists_of_shared == 1
+        assert lot_total <= 13
+        # The hub's answer is at both stations: the same allocations as central.
+        assert allocations(a.ctx.engine) == allocations(central.engine)
+        assert allocations(b.ctx.engine) == allocations(central.engine)
+        # The list that came second says what it lost, in words (or was refused with them).
+        results = {}
+        for bench, made in ((a, made_a), (b, made_b)):
+            with bench.ctx.engine.connect() as conn:
+                results[made.number] = conn.execute(
+                    select(OutboxOp.result, OutboxOp.reason).where(OutboxOp.kind == picking.CREATED)
+                ).one()
+        losers = [n for n in (made_a.number, made_b.number) if "left the list" in notes.get(n, "")]
+        refused = [n for n, (result, _r) in results.items() if result == "rejected"]
+        assert len(losers) + len(refused) == 1, (notes, results)
+        loser = (losers or refused)[0]
+        words = notes.get(loser) or results[loser][1]
+        assert "SO-9001 left the list: it is on pick list" in words
+        for number, (result, reason) in results.items():
+            if result == "rejected":
+                assert reason.startswith(f"Pick list {number} was not accepted centrally")
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.fixture
+def hub_running(central: Central) -> Iterator[None]:
+    hub = central.hub(poll_interval=0.3)
+    thread = threading.Thread(target=hub.run, name="test-hub", daemon=True)
+    thread.start()
+    yield
+    hub.stop()
+    thread.join(10)
+
+
+def test_a_picker_carries_on_offline_and_central_shows_every_pick_once(
+    central: Central, scene: Scene, tmp_path: Path, hub_running: None
+) -> None:
+    bench = add_bench(central, "PICK-01", tmp_path)
+    proxy = PgProxy(bench.login.central.port)
+    port = proxy.start()
+    config = replace(bench.ctx.config, central=replace(bench.login.central, port=port))
+    worker = SyncWorker(config, poll_s=0.3)
+    worker.start()
+    try:
+        wait_until("online", lambda: worker.status.online)
+        made = release(bench, list(scene.order_ids)).lists[0]
+        worker.wake()
+        wait_until("the list is accepted", lambda: _all_done(bench.ctx.engine))
+        session = PickSession(bench.ctx.uow, bench.sign_in("OP-1002"))
+        assert session.scan(made.number).ok
+        for n in range(1, 5):
+            assert session.scan(f"T-000{n}").ok
+        # Two stops online...
+        for _ in range(2):
+            _one_stop(session, scene)
+            worker.wake()
+        # ...then the network goes, and the picker carries on to the end (with a short).
+        proxy.offline = True
+        proxy.drop_all()
+        wait_until("offline", lambda: not worker.status.online)
+        recorded = walk(session, scene, short_bin=scene.bins["short_a"].code, found=1)
+        assert recorded == 11
+        assert session.step is Step.DONE
+        worker.wake()
+        time.sleep(0.5)
+        assert not worker.status.online
+        assert worker.status.unsent > 0
+        proxy.calm()
+        wait_until(
+            "back and everything done",
+            lambda: worker.status.online and _all_done(bench.ctx.engine),
+            60,
+        )
+        wait_until("caught up", lambda: _converged(central, bench))
+
+        # Every pick once centrally: the same ledger rows, by id, as the station wrote.
+        with bench.ctx.engine.connect() as conn:
+            local = set(
+                conn.scalars(select(StockMovement.id).where(StockMovement.reason == "pick"))
+            )
+            local_ops = conn.scalar(select(func.count()).select_from(OutboxOp))
+        with central.engine.connect() as conn:
+            central_picks = list(
+                conn.scalars(select(StockMovement.id).where(StockMovement.reason == "pick"))
+            )
+            results = conn.scalar(
+                select(func.count())
+                .select_from(central_results_table())
+                .where(central_results_table().c.station_id == bench.ctx.station_id)
+            )
+            listed = conn.execute(
+                select(PickList.status).where(PickList.id == made.id)
+            ).scalar_one()
+            tasks = set(conn.scalars(select(ExceptionTask.kind)))
+        assert len(local) == 2 * 13  # bin out and tote in, for 13 stops (one re-allocated)
+        assert len(central_picks) == len(set(central_picks)) == len(local)
+        assert set(central_picks) == local
+        assert results == local_ops  # each operation applied once
+        assert listed == "done"
+        assert "recount" in tasks  # the short bin gets counted
+        assert allocations(bench.ctx.engine) == allocations(central.engine)
+    finally:
+        worker.stop()
+        proxy.close()
+        bench.close()
+
+
+def central_results_table() -> Any:
+    from app.store.models import OpResult
+
+    return OpResult.__table__
+
+
+def _one_stop(session: PickSession, scene: Scene) -> None:
+    from tests.picking_kit import code_for
+
+    stop = session.stop
+    assert stop is not None and session.view is not None
+    assert session.scan(stop.bin).ok
+    for _ in range(stop.remaining):
+        assert session.scan(code_for(scene, stop.sku, stop.lot, stop.expiry)).ok
+    assert session.scan(session.view.tote_of(stop.slot) or "").stop_recorded
+
+
+def _all_done(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return set(conn.scalars(select(OutboxOp.status))) <= {"done"}
+
+
+def _converged(c: Central, bench: Bench) -> bool:
+    mine = checksum.station_view(bench.ctx.engine)
+    theirs = checksum.central_view(c.engine, bench.who.warehouse_id)
+    return mine.position == theirs.position and mine.digest == theirs.digest
+
+
+def test_a_list_that_loses_every_order_is_refused_with_words_and_leaves_the_station(
+    central: Central, scene: Scene, tmp_path: Path
+) -> None:
+    a = add_bench(central, "PICK-A", tmp_path)
+    try:
+        who = a.sign_in("OP-9001")
+        req = PickWorkRequest(kind=PickKind.SINGLE, limits=Limits(1), order_ids=scene.order_ids[:1])
+        with a.ctx.uow(who) as uow:
+            made = create_pick_work(uow, req).lists[0]
+        # Meanwhile the order was cancelled centrally.
+        with central.engine.begin() as conn:
+            conn.execute(
+                Order.__table__.update()
+                .where(Order.id == scene.order_ids[0])
+                .values(status="cancelled")
+            )
+        a.push()
+        central.hub().drain()
+        a.sync()
+        with a.ctx.engine.connect() as conn:
+            result, reason = conn.execute(
+                select(OutboxOp.result, OutboxOp.reason).where(OutboxOp.kind == picking.CREATED)
+            ).one()
+            left = conn.scalar(select(func.count()).select_from(PickList))
+            stops = conn.scalar(select(func.count()).select_from(Allocation))
+        assert result == "rejected"
+        assert reason == (
+            f"Pick list {made.number} was not accepted centrally: SO-9001 left the list: it is "
+            "cancelled centrally. Create pick work again for the orders still open."
+        )
+        assert (left, stops) == (0, 0)  # the station's list is gone, as central has none
+    finally:
+        a.close()
+
+
+def test_picking_operations_central_cannot_use_are_refused_and_facts_kept(
+    central: Central, scene: Scene
+) -> None:
+    from app.ids import new_id
+    from tests.sync.centralkit import make_op
+
+    login = central.add_station("ODD-1")
+    sid = login.station_id
+    unknown = new_id()
+    at = "2026-12-01T09:00:00+00:00"
+    item, where = scene.items["PK-1"], scene.bins["b1"]
+    moves = [
+        {
+            "id": str(new_id()),
+            "product_id": str(item.id),
+            "location_id": str(where.id),
+            "qty": -1,
+            "reason": "pick",
+            "ref": "T-0005",
+            "at": at,
+        },
+        {
+            "id": str(new_id()),
+            "product_id": str(item.id),
+            "location_id": None,
+            "qty": 1,
+            "reason": "pick",
+            "ref": "T-0005",
+            "at": at,
+        },
+    ]
+    ops = [
+        make_op(
+            sid, 1, picking.CREATED, {"pick_list": "x", "allocations": []}, "pick_list", unknown
+        ),
+        make_op(sid, 2, picking.STARTED, {"pick_list_id": str(unknown)}, "pick_list", unknown),
+        make_op(
+            sid,
+            3,
+            picking.STOP_PICKED,
+            {
+                "pick_list_id": str(unknown),
+                "allocation_id": str(new_id()),
+                "order_id": str(scene.order_ids[0]),
+                "line_id": str(new_id()),
+                "sku": "PK-1",
+                "qty": 1,
+                "tote": "T-0005",
+                "movements": moves,
+            },
+            "pick_list",
+            unknown,
+        ),
+    ]
+    central.push(login, ops)
+    central.hub().drain()
+    results = [(r.result, r.reason) for r in central.results(sid)]
+    assert results[0] == (
+        "rejected",
+        "Picking operation picklist.created (#1) was not recorded centrally: a pick_list row is "
+        "not a record. Tell support; the station keeps what it did.",
+    )
+    assert results[1][0] == "rejected"
+    assert results[1][1].startswith("That pick list is not in the central database")
+    assert results[2] == ("applied", "")  # the units are in a tote: a fact, kept
+    with central.engine.connect() as conn:
+        kept = set(conn.scalars(select(StockMovement.id).where(StockMovement.ref == "T-0005")))
+        task = conn.execute(
+            select(ExceptionTask.kind, ExceptionTask.details).where(
+                ExceptionTask.kind == "pick_conflict"
+            )
+        ).one()
+    assert kept == {uuid.UUID(m["id"]) for m in moves}
+    assert task.details["why"] == "its pick list was not accepted centrally"
+    assert task.details["sku"] == "PK-1"

@@ -1,0 +1,238 @@
+"""Releasing pick work (a supervisor): which orders, as what kind of list, within which limits.
+
+The form builds a :class:`PickWorkRequest`; :func:`create_pick_work` runs on the database
+worker and the lists it made (and the orders it left, with why) come back as words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.clock import utcnow
+from app.domain.errors import WaystationError
+from app.domain.pick_docs import PickKind
+from app.domain.picking import Limits
+from app.services.picking.work import CLUSTER_SLOTS, PickWork, PickWorkRequest
+from ui import messages
+from ui.feedback import Banner
+from ui.models import format_int
+from ui.ops import DbOp, DbWorker
+
+_KINDS = (
+    (PickKind.CLUSTER, "Cluster — a cart of totes, one order per tote"),
+    (PickKind.BATCH, "Batch — orders picked together, sorted at the bench"),
+    (PickKind.SINGLE, "Single order — one list per order"),
+)
+
+
+class PickWorkScreen(QWidget):
+    """Signals:
+    back_requested(): back to the picker screen.
+    released(int): pick lists were made; how many (the print queue may have work).
+    """
+
+    back_requested = Signal()
+    released = Signal(int)
+
+    def __init__(
+        self,
+        worker: DbWorker,
+        release: Callable[[PickWorkRequest], PickWork],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._worker = worker
+        self._release = release
+        self._build()
+
+    def _build(self) -> None:
+        title = QLabel(self.tr("Release pick work"), self)
+        title.setObjectName("screenTitle")
+        back = QPushButton(self.tr("Back to picking"), self)
+        back.clicked.connect(self.back_requested.emit)
+        top = QHBoxLayout()
+        top.addWidget(title, 1)
+        top.addWidget(back)
+        self.banner = Banner(self)
+
+        panel = QFrame(self)
+        panel.setObjectName("panel")
+        forms = QHBoxLayout(panel)
+        forms.setContentsMargins(16, 12, 16, 12)
+        what, which = QFormLayout(), QFormLayout()
+        forms.addLayout(what, 1)
+        forms.addSpacing(24)
+        forms.addLayout(which, 1)
+        self.kind = QComboBox(panel)
+        self.kind.setMinimumContentsLength(18)
+        self.kind.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        for kind, words in _KINDS:
+            self.kind.addItem(self.tr(words), kind)
+        self.orders = self._spin(1, 50, 4, self.tr(" orders"))
+        self.units = self._spin(0, 9999, 0, self.tr(" units"), self.tr("no limit"))
+        self.weight = self._spin(0, 1000, 0, self.tr(" kg"), self.tr("no limit"))
+        self.lists = self._spin(1, 200, 1, self.tr(" lists"))
+        self.channels = QLineEdit(panel)
+        self.channels.setPlaceholderText(self.tr("all channels (or codes: WEB, AMZ)"))
+        self.cutoff = self._spin(0, 48, 0, self.tr(" h"), self.tr("any time"))
+        self.priority = self._spin(0, 99, 0, "", self.tr("any"))
+        self.age = self._spin(0, 10_000, 0, self.tr(" min"), self.tr("any age"))
+        self.zone = QLineEdit(panel)
+        self.zone.setPlaceholderText(self.tr("all zones (or: A, B)"))
+        self.wave = QLineEdit(panel)
+        self.wave.setMaxLength(40)
+        self.wave.setPlaceholderText(self.tr("named after the time"))
+        self.print_lists = QCheckBox(self.tr("Print the pick lists"), panel)
+        self.print_lists.setChecked(True)
+        for form, rows in (
+            (
+                what,
+                (
+                    (self.tr("Kind"), self.kind),
+                    (self.tr("Per list at most"), self.orders),
+                    (self.tr("Units per list"), self.units),
+                    (self.tr("Weight per list"), self.weight),
+                    (self.tr("Lists to make"), self.lists),
+                    ("", self.print_lists),
+                ),
+            ),
+            (
+                which,
+                (
+                    (self.tr("Channels"), self.channels),
+                    (self.tr("Carrier leaves within"), self.cutoff),
+                    (self.tr("Priority at least"), self.priority),
+                    (self.tr("Placed at least"), self.age),
+                    (self.tr("Zones"), self.zone),
+                    (self.tr("Wave"), self.wave),
+                ),
+            ),
+        ):
+            for label, widget in rows:
+                form.addRow(label, widget)
+        self.release_button = QPushButton(self.tr("Release pick work"), self)
+        self.release_button.setObjectName("primary")
+        self.release_button.clicked.connect(self.release)
+        self.outcome = QLabel(self)
+        self.outcome.setWordWrap(True)
+        self.outcome.setContentsMargins(10, 8, 10, 8)
+        self.outcome.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.outcome)
+        bottom = QHBoxLayout()
+        bottom.addWidget(scroll, 1)
+        bottom.addWidget(self.release_button, 0, Qt.AlignmentFlag.AlignTop)
+        page = QVBoxLayout(self)
+        page.setContentsMargins(16, 10, 16, 8)
+        page.addLayout(top)
+        page.addWidget(self.banner)
+        page.addWidget(panel)
+        page.addLayout(bottom, 1)
+
+    def _spin(self, low: int, high: int, value: int, suffix: str, none: str = "") -> QSpinBox:
+        spin = QSpinBox(self)
+        spin.setRange(low, high)
+        spin.setValue(value)
+        spin.setSuffix(suffix)
+        if none:
+            spin.setSpecialValueText(none)
+        return spin
+
+    def request(self) -> PickWorkRequest:
+        """The form as a request (raises ValidationError with words for impossible limits)."""
+        kind = PickKind(self.kind.currentData())
+        codes = tuple(c.strip().upper() for c in self.channels.text().split(",") if c.strip())
+        zones = tuple(z.strip().upper() for z in self.zone.text().split(",") if z.strip())
+        now = utcnow()
+        orders = (
+            min(self.orders.value(), CLUSTER_SLOTS)
+            if kind is PickKind.CLUSTER
+            else (self.orders.value())
+        )
+        return PickWorkRequest(
+            kind=kind,
+            limits=Limits(
+                max_orders=orders,
+                max_units=self.units.value() or None,
+                max_weight_g=self.weight.value() * 1000 or None,
+            ),
+            max_lists=self.lists.value(),
+            channels=codes,
+            cutoff_before=now + timedelta(hours=self.cutoff.value())
+            if self.cutoff.value()
+            else None,
+            min_priority=self.priority.value() or None,
+            placed_before=now - timedelta(minutes=self.age.value()) if self.age.value() else None,
+            zones=zones,
+            wave=self.wave.text().strip(),
+            print_lists=self.print_lists.isChecked(),
+        )
+
+    def release(self) -> None:
+        try:
+            req = self.request()
+        except WaystationError as e:
+            self.banner.show_message("bad", e.message)
+            return
+        self.release_button.setEnabled(False)
+        DbOp(self._worker, lambda: self._release(req)).success(self._done).failure(
+            self._failed
+        ).run()
+
+    def _done(self, work: PickWork) -> None:
+        self.release_button.setEnabled(True)
+        if not work.lists:
+            self.banner.show_message(
+                "warn", self.tr("No pick list was made: no open order fits these choices.")
+            )
+        else:
+            self.banner.show_message(
+                "good",
+                self.tr("{lists} pick lists made for {orders} orders (wave {wave}).").format(
+                    lists=format_int(len(work.lists)),
+                    orders=format_int(work.orders),
+                    wave=work.wave,
+                ),
+            )
+            self.released.emit(len(work.lists))
+        lines: list[str] = []
+        for made in work.lists:
+            lines.append(
+                self.tr("{number}: {orders} — {stops} stops, {units} units").format(
+                    number=made.number,
+                    orders=", ".join(made.orders),
+                    stops=format_int(made.stops),
+                    units=format_int(made.units),
+                )
+            )
+        for number, why in work.skipped[:50]:
+            lines.append(self.tr("{number} not released: {why}").format(number=number, why=why))
+        self.outcome.setText("\n".join(lines))
+
+    def _failed(self, error: BaseException) -> None:
+        self.release_button.setEnabled(True)
+        self.banner.show_message("bad", messages.describe(error, action="action"))
+
+    def activate(self, *_args: Any) -> None:
+        self.release_button.setFocus()
