@@ -27,7 +27,6 @@ from app.domain.receipts import TenderKind
 from app.services import auth
 from app.services.counter import catalog, checkout, documents, returns, sessions, store_credit
 from app.services.counter.returns import Disposition, RefundTo, ReturnItem
-from app.services.counter.scale_codes import item_code, make_variable_measure
 from app.services.counter.till import Till
 from app.services.demo import create_demo_data
 from app.store.models import Barcode as BarcodeRow
@@ -149,10 +148,13 @@ def test_bad_inputs_say_what_happened_and_what_to_do(shop: StationContext) -> No
     assert not closed.ok
     assert "No cash session is open" in closed.message
     till.open_session({1000: 1})
-    unknown = till.scan("ZZ-NOT-A-CODE-42")
+    unknown = till.scan("4006381333931")  # a real GTIN this shop does not sell
     assert not unknown.ok
-    assert "is not a product this till knows" in unknown.message
+    assert "4006381333931 is not a product this till knows" in unknown.message
     assert "F3" in unknown.message
+    shapeless = till.scan("ZZ-NOT-A-CODE-42")  # no GTIN, and none of the company's own codes
+    assert not shapeless.ok
+    assert "ZZ-NOT-A-CODE-42 is not a product number (GTIN)" in shapeless.message
     bad_digit = till.scan("4006381333932")
     assert "wrong check digit" in bad_digit.message
     till.scan(_code(p))
@@ -172,7 +174,7 @@ def test_bad_inputs_say_what_happened_and_what_to_do(shop: StationContext) -> No
     with shop.uow(packer) as uow, pytest.raises(PermissionDeniedError, match="sell at the counter"):
         checkout.add_payment(uow, till.sale_id or uuid.uuid4(), TenderKind.CASH, 100)
     # Every rejected scan is kept, with its outcome.
-    assert len(_ops(shop, "scan.rejected")) == 3
+    assert len(_ops(shop, "scan.rejected")) == 4
 
 
 def test_a_supervisor_approves_a_discount_over_the_clerks_limit(shop: StationContext) -> None:
@@ -215,26 +217,28 @@ def test_tax_exclusive_prices_add_the_tax_per_rate(shop: StationContext) -> None
 
 
 def test_weighed_and_price_embedded_labels(shop: StationContext) -> None:
+    """Scale labels as the station's default layouts read them: 28 weight, 22 price."""
     cheese, olives = _products(shop, 2)
     with shop.engine.begin() as conn:
         conn.execute(
             insert(BarcodeRow),
-            [
-                {"code": item_code("21", 5), "kind": "product", "entity_id": cheese.id, "units": 1},
-                {"code": item_code("28", 6), "kind": "product", "entity_id": olives.id, "units": 1},
+            [  # the items' own codes: the labels with their values zeroed
+                {"code": "02812340000002", "kind": "product", "entity_id": cheese.id, "units": 1},
+                {"code": "02247110000003", "kind": "product", "entity_id": olives.id, "units": 1},
             ],
         )
     till = _clerk(shop)
     _open(till)
-    weighed = till.scan(make_variable_measure("21", 5, 1250))  # 1.250 kg
+    weighed = till.scan("2812345012550")  # PLU 1234, 1.255 kg
     assert weighed.ok, weighed.message
-    priced = till.scan(make_variable_measure("28", 6, 399))  # € 3.99 printed by the scale
+    priced = till.scan("2247118004997")  # PLU 4711, € 4.99 printed by the scale
+    assert priced.ok, priced.message
     basket = priced.basket
     assert basket is not None
     cheese_line, olive_line = basket.lines
-    assert cheese_line.grams == 1250
-    assert cheese_line.amount_minor == round(cheese.price_minor * 1.25 + 1e-9)
-    assert olive_line.amount_minor == 399
+    assert cheese_line.grams == 1255
+    assert cheese_line.amount_minor == round(cheese.price_minor * 1.255 + 1e-9)
+    assert olive_line.amount_minor == 499
     with pytest.raises(ValidationError, match="was weighed"):
         till.set_qty(cheese_line.id, 2)
 

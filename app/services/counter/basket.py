@@ -279,6 +279,11 @@ def scan_item(
     open_sale(fx, sale_id)
     found = resolve(uow.session, scan)
     grams = price = None
+    # A scale label read by the station's layouts ([codes.scale]) or a GS1 net weight.
+    if scan.price_minor is not None:
+        price = scan.price_minor
+    elif scan.weight_kg is not None:
+        grams = int(scan.weight_kg * 1000)
     if found is None:
         measured = read_variable_measure(scan.gtin)
         if measured is not None:
