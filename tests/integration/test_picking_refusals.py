@@ -64,9 +64,12 @@ def test_nothing_is_picked_before_a_list_is_scanned(station: StationContext, sce
     r = session.scan(scene.bins["b1"].code)
     assert not r.ok
     assert r.message == f"{scene.bins['b1'].code} is a bin — scan a pick list first."
-    r = session.scan("ZZ-NOT-A-CODE")
+    r = session.scan("4006381333931")  # a real GTIN this warehouse does not stock
     assert r.outcome.value == "unknown"
-    assert "is not a bin, item, tote or pick list this station knows" in r.message
+    assert "4006381333931 is not a bin, item, tote or pick list this station knows" in r.message
+    r = session.scan("ZZ-NOT-A-CODE")  # no GTIN, and none of the company's own codes
+    assert not r.ok
+    assert "ZZ-NOT-A-CODE is not a product number (GTIN)" in r.message
     r = session.report_short()
     assert r.message == "No stop is open — scan a pick list first."
 
