@@ -357,7 +357,8 @@ class MainWindow(QMainWindow):
             self.pick.start_session(operator)
         if Role.COUNTER_CLERK in roles and not allows(roles, Permission.PACK):
             self.show_counter()  # a counter clerk's station is the till
-        elif allows(roles, Permission.PICK) and not allows(roles, Permission.PACK):
+            return
+        if allows(roles, Permission.PICK) and not allows(roles, Permission.PACK):
             self.show_pick()
             return
         self.stack.setCurrentWidget(self.pack)
