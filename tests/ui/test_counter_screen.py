@@ -175,9 +175,12 @@ def test_unknown_codes_and_empty_baskets_say_what_to_do(
 ) -> None:
     window, _goods, _ctx = till
     counter = window.counter
-    scan(qtbot, window, "ZZ-NOT-A-CODE-42")
+    scan(qtbot, window, "4006381333931")  # a real GTIN this shop does not sell
     assert counter.banner.kind == "bad"
-    assert "ZZ-NOT-A-CODE-42 is not a product this till knows" in counter.banner.message
+    assert "4006381333931 is not a product this till knows" in counter.banner.message
+    scan(qtbot, window, "ZZ-NOT-A-CODE-42")  # no GTIN, and none of the company's own codes
+    assert counter.banner.kind == "bad"
+    assert "ZZ-NOT-A-CODE-42 is not a product number (GTIN)" in counter.banner.message
     counter.pay(counter_kind("cash"))
     assert counter.banner.kind == "bad"
     assert counter.banner.message == "The basket is empty — scan the first item."
