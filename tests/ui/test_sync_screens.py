@@ -30,7 +30,6 @@ pytestmark = [
 ]
 __all__ = ["central", "hub_running"]
 WAIT_MS = 30_000
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def open_window(qtbot: QtBot, bench: Bench, *, port: int | None = None) -> MainWindow:
@@ -60,10 +59,8 @@ def sign_in(qtbot: QtBot, window: MainWindow, badge: str = "OP-1001") -> None:
 
 
 def shot(widget: object, name: str) -> None:
-    """Into test-artifacts/ and docs/screenshots/ (the pictures the docs show)."""
-    import os
-
-    os.environ.setdefault("WAYSTATION_SCREENSHOTS", str(SCREENSHOTS))
+    """Into test-artifacts/ (and docs/screenshots/ with WAYSTATION_SCREENSHOTS=docs/screenshots,
+    how the pictures in the docs are made)."""
     save_screenshot(widget, name)  # type: ignore[arg-type]
 
 
