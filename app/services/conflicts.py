@@ -103,7 +103,7 @@ def acknowledge(uow: UnitOfWork, op_ids: Iterable[uuid.UUID]) -> int:
     if not ids:
         return 0
     now = utcnow()
-    done = uow.session.connection().execute(
+    seen = (
         update(OutboxOp)
         .where(
             OutboxOp.op_id.in_(ids),
@@ -111,7 +111,8 @@ def acknowledge(uow: UnitOfWork, op_ids: Iterable[uuid.UUID]) -> int:
             OutboxOp.acknowledged_at.is_(None),
         )
         .values(acknowledged_at=now)
-    ).rowcount
+    )
+    done = uow.session.connection().execute(seen).rowcount
     if done:
         uow.session.add(
             AuditEvent(
