@@ -22,8 +22,8 @@ from tests.sync.harness.stockplay import Stockroom, read_ledger
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 STATIONS = 3
-OPERATIONS = int(os.environ.get("WAYSTATION_CHAOS_OPERATIONS", "6000"))  # over all stations
-KILLS = int(os.environ.get("WAYSTATION_CHAOS_KILLS", "20"))
+OPERATIONS = int(os.environ.get("WAYSTATION_CHAOS_OPERATIONS", "3000"))  # over all stations
+KILLS = int(os.environ.get("WAYSTATION_CHAOS_KILLS", "15"))
 SEED = int(os.environ.get("WAYSTATION_CHAOS_SEED", "20261127"))
 
 

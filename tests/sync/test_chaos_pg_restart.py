@@ -22,7 +22,7 @@ from tests.sync.harness.stockplay import Stockroom, read_ledger
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 STATIONS = 3
-OPERATIONS = int(os.environ.get("WAYSTATION_CHAOS_OPERATIONS", "2400"))  # over all stations
+OPERATIONS = int(os.environ.get("WAYSTATION_CHAOS_OPERATIONS", "1200"))  # over all stations
 SEED = int(os.environ.get("WAYSTATION_CHAOS_SEED", "20261127"))
 # (how far the hub has got when the server goes down, how, for how long)
 RESTARTS = ((0.2, "fast", 0.5), (0.5, "immediate", 1.5), (0.75, "fast", 3.0))
