@@ -125,10 +125,11 @@ def test_connections_dropped_even_after_a_commit(company: Company, proxies: list
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "the hub (app/sync/hub.py) puts no deadline on a round, nor the station worker "
-        "(app/sync/worker.py): a connection that takes bytes and never answers (a stalled TCP "
-        "proxy or pooler, a middlebox that lost its state) wedges them for good while they "
-        "report online; TCP keepalives cannot see it, the middlebox's kernel answers them"
+        "the station's sync worker (app/sync/worker.py) puts no deadline on a round: a "
+        "connection that takes bytes and never answers (a stalled TCP proxy or pooler, a "
+        "middlebox that lost its state) wedges it for good while it reports online; TCP "
+        "keepalives cannot see it, the middlebox's kernel answers them (the hub has a round "
+        "deadline, app/sync/deadline.py)"
     ),
 )
 def test_a_silent_network_does_not_wedge_the_sync(company: Company, proxies: list[PgProxy]) -> None:
