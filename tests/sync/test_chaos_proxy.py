@@ -9,14 +9,18 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.sync.harness.checks import Played, all_done, assert_exactly_once, outbox_states
+from tests.sync.harness.checks import (
+    Played,
+    assert_exactly_once,
+    outbox_states,
+    wait_until_done,
+)
 from tests.sync.harness.company import Company, Site
 from tests.sync.harness.pgcluster import PgCluster
-from tests.sync.harness.procs import Runner, wait_for
+from tests.sync.harness.procs import wait_for
 from tests.sync.harness.proxy import PgProxy
 from tests.sync.harness.stockplay import Stockroom, read_ledger
 
@@ -25,12 +29,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 STATIONS = 2
 OPERATIONS = int(os.environ.get("WAYSTATION_CHAOS_OPERATIONS", "1200"))  # over all stations
 SEED = int(os.environ.get("WAYSTATION_CHAOS_SEED", "20261127"))
-
-
-@pytest.fixture
-def company(chaos_cluster: PgCluster, tmp_path: Path) -> Iterator[Company]:
-    with Runner(tmp_path / "logs") as runner, Company(chaos_cluster.url(), tmp_path, runner) as co:
-        yield co
 
 
 @pytest.fixture
@@ -103,13 +101,7 @@ def test_connections_dropped_even_after_a_commit(company: Company, proxies: list
     for p in proxies:
         p.calm()
 
-    wait_for(
-        "every station to have every operation done",
-        lambda: all(all_done(s, each) for s in sites),
-        timeout=600,
-        alive=programs,
-        context=lambda: f"{[outbox_states(s) for s in sites]}\n{co.runner.logs()}",
-    )
+    wait_until_done(co, played, programs, timeout=600)
     for proc in programs:
         assert proc.starts == 1
         assert proc.stop() == 0, proc.log_tail()
@@ -160,13 +152,7 @@ def test_a_silent_network_does_not_wedge_the_sync(company: Company, proxies: lis
         p.heal()
     played.ops += site.play(room.random_actions(rng, 20))
 
-    wait_for(
-        "the station to have every operation done",
-        lambda: all_done(site, len(played.ops)),
-        timeout=45,
-        alive=[hub, station],
-        context=lambda: f"{outbox_states(site)}\n{co.runner.logs()}",
-    )
+    wait_until_done(co, [played], [hub, station], timeout=45)
     assert station_proxy.stats["severed"] >= 1
     assert hub_proxy.stats["severed"] >= 1
     for proc in (hub, station):
