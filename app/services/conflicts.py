@@ -103,19 +103,16 @@ def acknowledge(uow: UnitOfWork, op_ids: Iterable[uuid.UUID]) -> int:
     if not ids:
         return 0
     now = utcnow()
-    done = (
-        uow.session.connection()
-        .execute(
-            update(OutboxOp)
-            .where(
-                OutboxOp.op_id.in_(ids),
-                OutboxOp.result == "rejected",
-                OutboxOp.acknowledged_at.is_(None),
-            )
-            .values(acknowledged_at=now)
+    seen = (
+        update(OutboxOp)
+        .where(
+            OutboxOp.op_id.in_(ids),
+            OutboxOp.result == "rejected",
+            OutboxOp.acknowledged_at.is_(None),
         )
-        .rowcount
+        .values(acknowledged_at=now)
     )
+    done = uow.session.connection().execute(seen).rowcount
     if done:
         uow.session.add(
             AuditEvent(

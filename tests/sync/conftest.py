@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.sync.harness.company import Company
 from tests.sync.harness.pgcluster import PgCluster
+from tests.sync.harness.procs import Runner
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -45,3 +48,13 @@ def chaos_db(chaos_cluster: PgCluster) -> Iterator[str]:
             chaos_cluster.start()
         with psycopg.connect(chaos_cluster.conninfo(), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def company(chaos_cluster: PgCluster, tmp_path: Path) -> Iterator[Company]:
+    """A central database of its own on the chaos cluster (demo company, ``central init``);
+    the programs the test starts are killed at the end, the database and roles dropped."""
+    with Runner(tmp_path / "logs") as runner, Company(chaos_cluster.url(), tmp_path, runner) as co:
+        yield co
+    if not chaos_cluster.is_running():
+        chaos_cluster.start()

@@ -1,16 +1,19 @@
 """Stations on a test's central database, as a company runs them: added with ``station add``,
 loaded from central with their own login, pushing and pulling through it.
 
-Used with ``tests.sync.centralkit.central`` (import both into a test module).
+Used with ``tests.sync.centralkit.central`` (import both into a test module); the
+``hub_running`` fixture runs a hub on it for the test.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, text
 
 from app.bootstrap import StationContext, bootstrap
@@ -20,7 +23,7 @@ from app.services.views import OperatorView
 from app.store.models import Barcode, OrderLine
 from app.sync import client
 from app.sync.admin import StationLogin
-from tests.sync.centralkit import Central
+from tests.sync.centralkit import Central, running
 
 
 @dataclass
@@ -108,3 +111,11 @@ def confirmed_orders(ctx: StationContext, n: int) -> list[str]:
         ).all()
     assert len(rows) == n, f"the demo company has fewer than {n} plain confirmed orders"
     return [r[0] for r in rows]
+
+
+@pytest.fixture
+def hub_running(central: Central) -> Iterator[None]:
+    """A hub applying the test's central inbox in a thread (woken by NOTIFY, polling 0.5 s)."""
+    with running(central.hub(poll_interval=0.5)) as errors:
+        yield
+    assert not errors, errors

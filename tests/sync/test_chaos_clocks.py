@@ -11,27 +11,18 @@ Every action and every sync runs in a station process of its own with its clock 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-from tests.sync.harness.checks import Played, all_done, assert_exactly_once, outbox_states
+from tests.sync.harness.checks import Played, assert_exactly_once, wait_until_done
 from tests.sync.harness.company import Company, Site
-from tests.sync.harness.pgcluster import PgCluster
-from tests.sync.harness.procs import Runner, wait_for
+from tests.sync.harness.procs import wait_for
 from tests.sync.harness.stockplay import Action, Stockroom, read_ledger
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 DAY = 24 * 3600.0
-
-
-@pytest.fixture
-def company(chaos_cluster: PgCluster, tmp_path: Path) -> Iterator[Company]:
-    with Runner(tmp_path / "logs") as runner, Company(chaos_cluster.url(), tmp_path, runner) as co:
-        yield co
 
 
 def push(co: Company, site: Site, phase: str) -> None:
@@ -92,13 +83,7 @@ def test_station_clocks_a_day_off(company: Company) -> None:
     hub = co.hub().start()
     stations = [co.station(s).start() for s in (fast, slow, jumpy)]
     played = [Played(fast, fast_ops), Played(slow, slow_ops), Played(jumpy, first + later)]
-    wait_for(
-        "every station to have every operation done",
-        lambda: all(all_done(p.site, len(p.ops)) for p in played),
-        timeout=300,
-        alive=[hub, *stations],
-        context=lambda: f"{[outbox_states(p.site) for p in played]}\n{co.runner.logs()}",
-    )
+    wait_until_done(co, played, [hub, *stations], timeout=300)
     for proc in [hub, *stations]:
         assert proc.stop() == 0, proc.log_tail()
 

@@ -97,6 +97,33 @@ def test_commit_answer_lost_after_the_server_committed(
     assert proxy.stats["commit_answers_lost"] == 1
 
 
+def test_an_autocommit_write_is_a_commit_too(
+    chaos_cluster: PgCluster, table: str, proxy: PgProxy
+) -> None:
+    proxy.commit_drop = 1.0
+    conn = psycopg.connect(via(proxy, table), autocommit=True)
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)  # a read passes
+    with pytest.raises(psycopg.OperationalError):
+        conn.execute("INSERT INTO t VALUES (9)")  # one statement, its own transaction
+    conn.close()
+    assert rows(chaos_cluster, table) == [9]
+    assert proxy.stats["commit_answers_lost"] == 1
+
+
+def test_writes_inside_a_transaction_wait_for_its_commit(
+    chaos_cluster: PgCluster, table: str, proxy: PgProxy
+) -> None:
+    proxy.commit_drop = 1.0
+    conn = psycopg.connect(via(proxy, table))
+    conn.execute("INSERT INTO t VALUES (10)")  # the transaction is still open: answered
+    conn.execute("UPDATE t SET id = 11")
+    with pytest.raises(psycopg.OperationalError):
+        conn.commit()
+    conn.close()
+    assert rows(chaos_cluster, table) == [11]
+    assert proxy.stats["commit_answers_lost"] == 1
+
+
 def test_rolled_back_transactions_are_not_taken_for_commits(
     chaos_cluster: PgCluster, table: str, proxy: PgProxy
 ) -> None:

@@ -8,32 +8,22 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.sync.harness.checks import Played, all_done, assert_exactly_once, outbox_states
+from tests.sync.harness.checks import Played, assert_exactly_once, wait_until_done
 from tests.sync.harness.company import Company
 from tests.sync.harness.pgcluster import PgCluster
-from tests.sync.harness.procs import Runner, wait_for
+from tests.sync.harness.procs import wait_for
 from tests.sync.harness.stockplay import Stockroom, read_ledger
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 STATIONS = 3
-OPERATIONS = int(os.environ.get("WAYSTATION_CHAOS_OPERATIONS", "2400"))  # over all stations
+OPERATIONS = int(os.environ.get("WAYSTATION_CHAOS_OPERATIONS", "1200"))  # over all stations
 SEED = int(os.environ.get("WAYSTATION_CHAOS_SEED", "20261127"))
 # (how far the hub has got when the server goes down, how, for how long)
 RESTARTS = ((0.2, "fast", 0.5), (0.5, "immediate", 1.5), (0.75, "fast", 3.0))
-
-
-@pytest.fixture
-def company(chaos_cluster: PgCluster, tmp_path: Path) -> Iterator[Company]:
-    with Runner(tmp_path / "logs") as runner, Company(chaos_cluster.url(), tmp_path, runner) as co:
-        yield co
-    if not chaos_cluster.is_running():
-        chaos_cluster.start()
 
 
 def test_postgres_restarts_mid_sync(chaos_cluster: PgCluster, company: Company) -> None:
@@ -67,13 +57,7 @@ def test_postgres_restarts_mid_sync(chaos_cluster: PgCluster, company: Company) 
         chaos_cluster.start()
         co.engine.dispose()  # the test's own pooled connections died with the server
 
-    wait_for(
-        "every station to have every operation done",
-        lambda: all(all_done(p.site, len(p.ops)) for p in played),
-        timeout=600,
-        alive=[hub, *stations],
-        context=lambda: f"{[outbox_states(s) for s in sites]}\n{co.runner.logs()}",
-    )
+    wait_until_done(co, played, [hub, *stations], timeout=600)
     assert sum(len(p.ops) for p in played) == total
     for proc in [*stations, hub]:
         assert proc.starts == 1  # nobody restarted anything

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.sync.harness.checks import Played, all_done, assert_exactly_once, outbox_states
+from tests.sync.harness.checks import (
+    Played,
+    all_done,
+    assert_exactly_once,
+    outbox_states,
+    wait_until_done,
+)
 from tests.sync.harness.company import Company
-from tests.sync.harness.pgcluster import PgCluster
-from tests.sync.harness.procs import Runner, kill_repeatedly, wait_for
+from tests.sync.harness.procs import kill_repeatedly
 from tests.sync.harness.stockplay import Stockroom, read_ledger
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -28,12 +31,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 OPERATIONS = int(os.environ.get("WAYSTATION_CHAOS_OPERATIONS", "10000"))
 KILLS = int(os.environ.get("WAYSTATION_CHAOS_KILLS", "50"))
 SEED = int(os.environ.get("WAYSTATION_CHAOS_SEED", "20261127"))
-
-
-@pytest.fixture
-def company(chaos_cluster: PgCluster, tmp_path: Path) -> Iterator[Company]:
-    with Runner(tmp_path / "logs") as runner, Company(chaos_cluster.url(), tmp_path, runner) as co:
-        yield co
 
 
 def test_station_killed_at_50_points_during_a_push_of_10000(company: Company) -> None:
@@ -66,13 +63,7 @@ def test_station_killed_at_50_points_during_a_push_of_10000(company: Company) ->
     assert not all_done(site, OPERATIONS), "the sync finished before the last kill"
 
     station.start()
-    wait_for(
-        "the station to have every operation done",
-        lambda: all_done(site, OPERATIONS),
-        timeout=600,
-        alive=[station, hub],
-        context=lambda: f"outbox {outbox_states(site)}\n{co.runner.logs()}",
-    )
+    wait_until_done(co, [played], [station, hub], timeout=600)
     assert station.stop() == 0
     hub.check_alive()
 

@@ -7,9 +7,7 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -24,23 +22,13 @@ from app.store.models import Order
 from app.sync import claims
 from app.sync.worker import SyncWorker
 from tests.sync.centralkit import Central, central
-from tests.sync.stationkit import Bench, add_bench, confirmed_orders, station_config
+from tests.sync.stationkit import Bench, add_bench, confirmed_orders, hub_running, station_config
 
 pytestmark = pytest.mark.postgres
-__all__ = ["central"]
+__all__ = ["central", "hub_running"]
 ROOT = Path(__file__).resolve().parents[2]
 STATIONS = 20
 RACE_WAIT_S = 90.0
-
-
-@pytest.fixture
-def hub_running(central: Central) -> Iterator[None]:
-    hub = central.hub(poll_interval=0.5)
-    thread = threading.Thread(target=hub.run, name="test-hub", daemon=True)
-    thread.start()
-    yield
-    hub.stop()
-    thread.join(10)
 
 
 def _online(bench: Bench) -> SyncWorker:

@@ -6,9 +6,7 @@ position."""
 from __future__ import annotations
 
 import random
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,21 +19,11 @@ from app.sync.checksum import central_view, station_view
 from app.sync.ops import APPLIED
 from app.sync.worker import SyncWorker
 from tests.sync.centralkit import Central, central
-from tests.sync.stationkit import Bench, add_bench, confirmed_orders, unit_codes
+from tests.sync.stationkit import Bench, add_bench, confirmed_orders, hub_running, unit_codes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-__all__ = ["central"]
+__all__ = ["central", "hub_running"]
 OFFLINE_OPS = 5000
-
-
-@pytest.fixture
-def hub_running(central: Central) -> Iterator[None]:
-    hub = central.hub(poll_interval=0.5)
-    thread = threading.Thread(target=hub.run, name="test-hub", daemon=True)
-    thread.start()
-    yield
-    hub.stop()
-    thread.join(10)
 
 
 def _ops(b: Bench) -> int:

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,10 +18,10 @@ from app.services import packing
 from app.sync.worker import SyncWorker, backoff_delays
 from tests.sync.centralkit import Central, central
 from tests.sync.harness.proxy import PgProxy
-from tests.sync.stationkit import add_bench, confirmed_orders, station_config
+from tests.sync.stationkit import add_bench, confirmed_orders, hub_running, station_config
 
 pytestmark = pytest.mark.postgres
-__all__ = ["central"]
+__all__ = ["central", "hub_running"]
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -33,16 +32,6 @@ def wait_until(what: str, check: object, timeout: float = 20.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"not within {timeout:g} s: {what}")
-
-
-@pytest.fixture
-def hub_running(central: Central) -> Iterator[None]:
-    hub = central.hub(poll_interval=0.5)
-    thread = threading.Thread(target=hub.run, name="test-hub", daemon=True)
-    thread.start()
-    yield
-    hub.stop()
-    thread.join(10)
 
 
 def test_backoff_doubles_from_half_a_second_to_thirty_with_jitter() -> None:

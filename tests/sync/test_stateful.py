@@ -47,7 +47,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 STATIONS = 3
 PLACES = 4  # (product, bin) pairs the people work on, each with a little stock
-EXAMPLES = int(os.environ.get("WAYSTATION_STATEFUL_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("WAYSTATION_STATEFUL_EXAMPLES", "10"))
 STEPS = int(os.environ.get("WAYSTATION_STATEFUL_STEPS", "30"))
 
 

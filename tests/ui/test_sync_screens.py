@@ -5,9 +5,8 @@ screen telling a packer who has the order — on a real central PostgreSQL with 
 from __future__ import annotations
 
 import re
-import threading
 import time
-from collections.abc import Iterator
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from app.services import packing
 from app.store.models import ExceptionTask
 from tests.sync.centralkit import Central, central
 from tests.sync.harness.proxy import PgProxy
-from tests.sync.stationkit import Bench, add_bench, confirmed_orders, unit_codes
+from tests.sync.stationkit import Bench, add_bench, confirmed_orders, hub_running, unit_codes
 from tests.ui.conftest import save_screenshot
 from ui.main_window import MainWindow
 
@@ -29,19 +28,8 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)"),
 ]
-__all__ = ["central"]
+__all__ = ["central", "hub_running"]
 WAIT_MS = 30_000
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-@pytest.fixture
-def hub_running(central: Central) -> Iterator[None]:
-    hub = central.hub(poll_interval=0.5)
-    thread = threading.Thread(target=hub.run, name="test-hub", daemon=True)
-    thread.start()
-    yield
-    hub.stop()
-    thread.join(10)
 
 
 def open_window(qtbot: QtBot, bench: Bench, *, port: int | None = None) -> MainWindow:
@@ -71,10 +59,8 @@ def sign_in(qtbot: QtBot, window: MainWindow, badge: str = "OP-1001") -> None:
 
 
 def shot(widget: object, name: str) -> None:
-    """Into test-artifacts/ and docs/screenshots/ (the pictures the docs show)."""
-    import os
-
-    os.environ.setdefault("WAYSTATION_SCREENSHOTS", str(SCREENSHOTS))
+    """Into test-artifacts/ (and docs/screenshots/ with WAYSTATION_SCREENSHOTS=docs/screenshots,
+    how the pictures in the docs are made)."""
     save_screenshot(widget, name)  # type: ignore[arg-type]
 
 
@@ -182,21 +168,27 @@ def test_a_bench_is_told_who_has_the_order(
         bench.close()
 
 
-def test_conflicts_list_shows_each_refusal_with_why_and_what_to_do(
-    qtbot: QtBot, central: Central, tmp_path: Path, hub_running: None
-) -> None:
-    holder = add_bench(central, "BENCH-A", tmp_path)
+def packed_while_held(central: Central, folder: Path) -> tuple[Bench, Bench, str, uuid.UUID]:
+    """Bench A holds an order centrally; bench B, offline, opened it too and packed a unit:
+    B's claim will be refused and its unit kept as a disputed claim."""
+    holder = add_bench(central, "BENCH-A", folder)
     number = confirmed_orders(holder.ctx, 1)[0]
     with holder.ctx.uow(holder.sign_in()) as uow:
         packing.open_order(uow, number)
     holder.sync()
-    # Bench B worked offline: it opened the same order and packed a unit into it.
-    bench = add_bench(central, "BENCH-B", tmp_path)
+    bench = add_bench(central, "BENCH-B", folder)
     who = bench.sign_in()
     with bench.ctx.uow(who) as uow:
         order_id = packing.open_order(uow, number).id
     with bench.ctx.uow(who) as uow:
         packing.scan_item(uow, packing.ItemScan(order_id, unit_codes(bench.ctx, order_id)[0]))
+    return holder, bench, number, order_id
+
+
+def test_conflicts_list_shows_each_refusal_with_why_and_what_to_do(
+    qtbot: QtBot, central: Central, tmp_path: Path, hub_running: None
+) -> None:
+    holder, bench, number, _order_id = packed_while_held(central, tmp_path)
     window = open_window(qtbot, bench)  # online again
     status = window.status
     try:
@@ -230,17 +222,7 @@ def test_conflicts_list_shows_each_refusal_with_why_and_what_to_do(
 def test_a_supervisor_resolves_an_exception_and_a_packer_cannot(
     qtbot: QtBot, central: Central, tmp_path: Path, hub_running: None
 ) -> None:
-    holder = add_bench(central, "BENCH-A", tmp_path)
-    number = confirmed_orders(holder.ctx, 1)[0]
-    with holder.ctx.uow(holder.sign_in()) as uow:
-        packing.open_order(uow, number)
-    holder.sync()
-    bench = add_bench(central, "BENCH-B", tmp_path)
-    who = bench.sign_in()
-    with bench.ctx.uow(who) as uow:
-        order_id = packing.open_order(uow, number).id
-    with bench.ctx.uow(who) as uow:
-        packing.scan_item(uow, packing.ItemScan(order_id, unit_codes(bench.ctx, order_id)[0]))
+    holder, bench, number, order_id = packed_while_held(central, tmp_path)
     window = open_window(qtbot, bench)
     try:
         sign_in(qtbot, window)

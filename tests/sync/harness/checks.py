@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select, text
 
 from app.store.models import OutboxOp
 from tests.sync.harness.company import Company, Site
+from tests.sync.harness.procs import Proc, wait_for
 from tests.sync.harness.stockplay import Action, Ledger, intended, read_ledger, replay
 
 
@@ -32,23 +33,32 @@ class Played:
 
 
 def outbox_states(site: Site) -> dict[str, int]:
-    engine = site.engine()
-    try:
-        with engine.connect() as conn:
-            return {
-                f"{status}/{result}": n
-                for status, result, n in conn.execute(
-                    select(OutboxOp.status, OutboxOp.result, func.count()).group_by(
-                        OutboxOp.status, OutboxOp.result
-                    )
+    with site.engine().connect() as conn:
+        return {
+            f"{status}/{result}": n
+            for status, result, n in conn.execute(
+                select(OutboxOp.status, OutboxOp.result, func.count()).group_by(
+                    OutboxOp.status, OutboxOp.result
                 )
-            }
-    finally:
-        engine.dispose()
+            )
+        }
 
 
 def all_done(site: Site, total: int) -> bool:
     return outbox_states(site) == {"done/applied": total}
+
+
+def wait_until_done(
+    co: Company, played: Sequence[Played], programs: Sequence[Proc], timeout: float = 600
+) -> None:
+    """Until every station has every operation it recorded done (while ``programs`` run)."""
+    wait_for(
+        "every station to have every operation done",
+        lambda: all(all_done(p.site, len(p.ops)) for p in played),
+        timeout,
+        alive=programs,
+        context=lambda: f"{[outbox_states(p.site) for p in played]}\n{co.runner.logs()}",
+    )
 
 
 def assert_exactly_once(co: Company, played: Sequence[Played], start: Ledger) -> None:
@@ -88,11 +98,7 @@ def assert_exactly_once(co: Company, played: Sequence[Played], start: Ledger) ->
             everything[place] += qty
     assert central.nonzero() == everything.nonzero(), "central ledger is not start + all done"
     for p in played:
-        engine = p.site.engine()
-        try:
-            local = read_ledger(engine)
-        finally:
-            engine.dispose()
+        local = read_ledger(p.site.engine())
         assert local.nonzero() == central.nonzero(), f"{p.site.name}'s ledger differs from central"
     assert_oversells(co, played, start)
 

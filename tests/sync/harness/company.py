@@ -66,6 +66,7 @@ class Site:
     folder: Path
     port: int  # where its settings say the central database is (the cluster, or a proxy)
     clock_offset_s: float = 0.0
+    _reader: Engine | None = field(default=None, repr=False)
 
     @property
     def station_id(self) -> uuid.UUID:
@@ -119,10 +120,17 @@ class Site:
 
     def engine(self) -> Engine:
         """An engine for reading the station's database while its process writes to it (no
-        write lock taken: it never holds the station up, nor waits for it)."""
-        from sqlalchemy import create_engine
+        write lock taken: it never holds the station up, nor waits for it); made once."""
+        if self._reader is None:
+            from sqlalchemy import create_engine
 
-        return create_engine(self.url)
+            self._reader = create_engine(self.url)
+        return self._reader
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.dispose()
+            self._reader = None
 
     def context(self) -> StationContext:
         """The station's database opened in this process (to act at the station)."""
@@ -232,6 +240,8 @@ class Company:
     def destroy(self) -> None:
         from sqlalchemy import create_engine
 
+        for site in self.sites.values():
+            site.close()
         if self.engine is not None:
             self.engine.dispose()
         drop_database(self.server_url, self.name)

@@ -160,7 +160,7 @@ def wait_for(
     check: Callable[[], bool],
     timeout: float,
     *,
-    interval: float = 0.05,
+    interval: float = 0.1,
     alive: Sequence[Proc] = (),
     context: Callable[[], str] | None = None,
 ) -> float:
@@ -219,6 +219,7 @@ def kill_repeatedly(
             f"{victim.name} to be ready (kill {i + 1})",
             lambda v=victim: ready(v),  # type: ignore[misc]
             ready_timeout_s,
+            interval=0.02,
             alive=group,
         )
         ready_s = time.monotonic() - started

@@ -2,10 +2,11 @@
 
 It reads the PostgreSQL wire protocol just far enough to see message boundaries in what the
 server sends: the answer to an SSLRequest (one byte), then typed messages (1-byte type, 4-byte
-length). That is what lets it do the nastiest drop there is: the server has committed (its
-CommandComplete ``COMMIT`` and the ReadyForQuery after it are in the proxy's hands) and the
-connection dies before the client reads them, so the client cannot know whether its
-transaction happened.
+length). That is what lets it do the nastiest drop there is: the server has committed and the
+connection dies before the client reads the answer, so the client cannot know whether its
+transaction happened. A commit is a CommandComplete ``COMMIT`` — or ``INSERT``, ``UPDATE``,
+``DELETE``, ``MERGE``, ``COPY`` run outside a transaction block (autocommit) — followed by a
+ReadyForQuery whose status is idle (``I``): no transaction open any more.
 
 Faults, all switchable while connections run:
 
@@ -16,10 +17,10 @@ Faults, all switchable while connections run:
 - :meth:`PgProxy.sever`: every open connection (and each new one while severed) goes silent
   for good — what it carries is thrown away, and it is never closed — as a connection through
   a middlebox that lost its state; :meth:`PgProxy.heal` lets new connections through again;
-- ``random_drop``: the chance that a new connection is doomed: it is cut after a random
-  number (1 to ``doom_within``) of messages from the server and chunks from the client, in
-  the middle of whatever it carries then;
-- ``commit_drop``: the chance that a server's answer to a COMMIT is swallowed and the
+- ``random_drop``: the chance that a connection is doomed (each open one when it is set, and
+  each new one): it is cut after a random number (1 to ``doom_within``) of messages from the
+  server and chunks from the client, in the middle of whatever it carries then;
+- ``commit_drop``: the chance that a server's answer to a commit is swallowed and the
   connection cut right after the commit.
 
 The proxy runs an asyncio loop on a thread of its own; the test drives it from its thread.
@@ -38,6 +39,8 @@ SSL_REQUEST = 80877103
 GSSENC_REQUEST = 80877104
 CANCEL_REQUEST = 80877102
 PROTOCOL_3 = 196608
+# Commands whose completion, with no transaction block open afterwards, is a commit.
+_WRITES = (b"COMMIT\x00", b"INSERT ", b"UPDATE ", b"DELETE ", b"MERGE ", b"COPY ")
 
 
 @dataclass(eq=False)
@@ -48,7 +51,7 @@ class _Conn:
     single_byte_answers: int = 0
     started: bool = False  # the StartupMessage went through: both sides speak typed messages
     opaque: bool = False  # TLS was agreed: nothing to read any more
-    holding: bytearray | None = None  # a COMMIT's answer, held until its ReadyForQuery
+    holding: bytearray | None = None  # a commit's answer, held until its ReadyForQuery
     closed: bool = False
     doom: int | None = None  # cut after this many more messages either way
     frozen: bool = False  # severed: bytes are read and thrown away, the sockets stay open
@@ -71,7 +74,7 @@ class PgProxy:
         self.offline = False
         self.blackhole = False
         self.severed = False
-        self.random_drop = 0.0
+        self._random_drop = 0.0
         self.doom_within = 300
         self.commit_drop = 0.0
         self.max_drops: int | None = None  # stop dropping (of either kind) after this many
@@ -105,6 +108,21 @@ class PgProxy:
     def set_blackhole(self, on: bool) -> None:
         self.blackhole = on
         self._loop.call_soon_threadsafe(self._unblocked.clear if on else self._unblocked.set)
+
+    @property
+    def random_drop(self) -> float:
+        return self._random_drop
+
+    @random_drop.setter
+    def random_drop(self, chance: float) -> None:
+        self._random_drop = chance
+        if chance > 0 and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._doom_open, chance)
+
+    def _doom_open(self, chance: float) -> None:
+        for conn in self._conns:
+            if conn.doom is None and self._may_drop(chance):
+                conn.doom = self._rng.randint(1, self.doom_within)
 
     def sever(self) -> None:
         self.severed = True
@@ -190,7 +208,7 @@ class PgProxy:
             writer.transport.abort()
             return
         conn = _Conn(client=writer, server=up_writer, frozen=self.severed)
-        if self._may_drop(self.random_drop):
+        if self._may_drop(self._random_drop):
             conn.doom = self._rng.randint(1, self.doom_within)
         self._conns.add(conn)
         conn.tasks = [
@@ -287,7 +305,8 @@ class PgProxy:
 
     def _server_messages(self, conn: _Conn, buf: bytearray) -> tuple[bytes, str]:
         """Whole messages from ``buf`` to pass on now, and why to cut the connection ("" for
-        not at all). A COMMIT's CommandComplete is held until its ReadyForQuery arrives."""
+        not at all). A writing command's CommandComplete is held until its ReadyForQuery
+        says whether it committed."""
         out = bytearray()
         while buf:
             if conn.single_byte_answers:
@@ -312,13 +331,14 @@ class PgProxy:
                 conn.holding += msg
                 if kind == ord("Z"):
                     held, conn.holding = bytes(conn.holding), None
-                    self.stats["commits"] += 1
-                    if self._may_drop(self.commit_drop):
-                        self.stats["commit_answers_lost"] += 1
-                        return bytes(out), "after_commit"
+                    if msg[5] == ord("I"):  # nothing open: what completed was committed
+                        self.stats["commits"] += 1
+                        if self._may_drop(self.commit_drop):
+                            self.stats["commit_answers_lost"] += 1
+                            return bytes(out), "after_commit"
                     out += held
                 continue
-            if kind == ord("C") and msg[5:].startswith(b"COMMIT\x00"):
+            if kind == ord("C") and msg[5:].startswith(_WRITES):
                 conn.holding = bytearray(msg)
                 continue
             if conn.doomed():

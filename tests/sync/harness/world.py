@@ -19,22 +19,12 @@ from app.store.db import make_engine, session_factory
 from app.store.migrate import upgrade
 from app.store.models import Base, OutboxOp, Station, Warehouse
 
-# What a station holds of central's data (its outbox, audit and print queue are its own).
-REFERENCE = (
-    "company",
-    "warehouse",
-    "sales_channel",
-    "location",
-    "product",
-    "barcode",
-    "operator",
-    "customer",
-    "sales_order",
-    "order_line",
-    "tote",
-    "station",
-    "stock_movement",
-)
+
+def reference() -> tuple[str, ...]:
+    """The tables a station holds of central's data: what its first download copies."""
+    from app.sync.snapshot import ROWS
+
+    return tuple(ROWS)
 
 
 def create_database(server_url: str, name: str, template: str | None = None) -> str:
@@ -68,9 +58,9 @@ def migrated_engine(url: str) -> Engine:
     return engine
 
 
-def copy_rows(src: Engine, dst: Engine, tables: Iterable[str] = REFERENCE) -> None:
+def copy_rows(src: Engine, dst: Engine, tables: Iterable[str] | None = None) -> None:
     """Copy every row of ``tables`` (parents first) from ``src`` into ``dst``."""
-    wanted = set(tables)
+    wanted = set(reference() if tables is None else tables)
     with src.connect() as read, dst.begin() as write:
         for table in Base.metadata.sorted_tables:
             if table.name not in wanted:
