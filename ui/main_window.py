@@ -196,6 +196,10 @@ class MainWindow(QMainWindow):
         ):
             self.stack.addWidget(screen)
         self.setCentralWidget(self.stack)
+        # The window is as wide as the screen shown (and the camera), not as the widest
+        # screen of the stack: a station's monitor may be 1366 px.
+        self.stack.currentChanged.connect(self._page_changed)
+        self._page_changed()
         self.status = StationStatusBar(
             self.worker,
             read_counts,
@@ -303,10 +307,7 @@ class MainWindow(QMainWindow):
         dock.setWidget(preview)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self._camera_dock = dock
-        # The camera shares the width with the screen shown, not with the widest screen of
-        # the stack, and steps aside on screens that take no scans.
-        self.stack.currentChanged.connect(self._page_changed)
-        self._page_changed()
+        self._page_changed()  # the camera steps aside on screens that take no scans
         feed.scanned.connect(self.handle_scan)
         feed.film_failed.connect(lambda words: self.pack.banner.show_message("warn", words))
         self.pack.order_shown.connect(feed.follow_order)

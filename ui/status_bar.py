@@ -96,10 +96,11 @@ class StationStatusBar(QStatusBar):
         self._printer = printer
         self.printer = ElidedLabel(self)
         self._set(self.printer, self.tr("Slips → {printer}").format(printer=printer))
-        self.waiting = QLabel("", self)
+        self.waiting = ElidedLabel(self)  # gives way before the window outgrows the monitor
         self._sync: SyncStatus | None = None
         self._prints = 0
-        self.sync_state = QLabel(self.tr("Standalone"), self)
+        self.sync_state = ElidedLabel(self)
+        self.sync_state.setText(self.tr("Standalone"))
         self.sync_state.setToolTip(self.tr("No central database is set up: nothing is synced."))
         self.conflicts = ClickableLabel(self)
         self.conflicts.clicked.connect(self.conflicts_requested)
