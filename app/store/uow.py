@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -48,13 +49,24 @@ class UnitOfWork:
         self._sessions = sessions
         self.actor = actor
         self._session: Session | None = None
+        self._now: datetime | None = None
 
     @property
     def session(self) -> Session:
         assert self._session is not None, "UnitOfWork used outside its with-block"
         return self._session
 
+    @property
+    def now(self) -> datetime:
+        """The moment of this action: one time for every row it writes and for its operations'
+        ``created_at``, which is the time the hub applies them with, so the central rows carry
+        the same times as the station's."""
+        if self._now is None:
+            self._now = utcnow()
+        return self._now
+
     def __enter__(self) -> Self:
+        self._now = None
         self._session = self._sessions()
         self._session.begin()
         return self
@@ -90,7 +102,7 @@ class UnitOfWork:
         fx = FastExecutor(self.session.connection())
         seq = fx.scalar(_NEXT_SEQ, {"station_id": self.actor.station_id})
         op_id = new_id()
-        now = utcnow()
+        now = self.now
         fx.run(
             _INSERT_OUTBOX,
             {

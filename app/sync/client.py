@@ -362,6 +362,11 @@ def _store(
         applied += 1
     new_cursor = rows[-1][0] if rows else cursor
     done = fx.run(_MARK_DONE, {"b_cursor": new_cursor})
+    if done:
+        # A row was held for an operation that is done now. The hub publishes a batch's rows
+        # together, so a held row may already carry that operation's effect (an entity's row
+        # sits before the ledger rows the same operation added): write what is no longer held.
+        applied += _apply_deferred(conn, fx, _uncovered(fx))
     fx.run(_MOVE_CURSOR, {"b_cursor": new_cursor, "b_at": utcnow()})
     return Pulled(len(results), len(rows), applied, held, done, new_cursor, more=False)
 

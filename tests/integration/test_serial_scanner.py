@@ -52,10 +52,11 @@ class Cable:
 
 
 def _pause(seconds: float) -> None:
-    """Busy-wait: time.sleep may oversleep a byte's time many times over."""
+    """Wait a byte's time: a busy wait, since time.sleep may oversleep it many times over, that
+    lets go of the interpreter on every turn so the station's reader thread runs meanwhile."""
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
-        pass
+        time.sleep(0)
 
 
 @dataclass

@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 __all__ = ["central"]
 
 EXTRA = '''
-"""a later release: order priority"""
+"""a later release: gift wrapping"""
 import sqlalchemy as sa
 from alembic import op
 
@@ -35,14 +35,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("sales_order", sa.Column("priority", sa.Integer(), nullable=False,
-                                           server_default="0"))
-    op.create_index("ix_sales_order_priority", "sales_order", ["priority"])
+    op.add_column("sales_order", sa.Column("gift_wrap", sa.Boolean(), nullable=False,
+                                           server_default=sa.false()))
+    op.create_index("ix_sales_order_gift_wrap", "sales_order", ["gift_wrap"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_sales_order_priority", table_name="sales_order")
-    op.drop_column("sales_order", "priority")
+    op.drop_index("ix_sales_order_gift_wrap", table_name="sales_order")
+    op.drop_column("sales_order", "gift_wrap")
 '''
 
 
@@ -92,7 +92,7 @@ def test_operations_pending_across_a_migration_are_all_applied(
 ) -> None:
     extra = tmp_path / "versions"
     extra.mkdir()
-    (extra / "9001_priority.py").write_text(EXTRA.format(head=migrate.HEAD), encoding="utf-8")
+    (extra / "9001_gift_wrap.py").write_text(EXTRA.format(head=migrate.HEAD), encoding="utf-8")
     logins = [central.add_station(f"MIG-{n}") for n in range(3)]
     with central.engine.connect() as conn:
         orders = list(conn.scalars(select(Order.id).where(Order.status == "confirmed").limit(3)))
@@ -104,7 +104,7 @@ def test_operations_pending_across_a_migration_are_all_applied(
     _migrate(central, extra, "9001")
     with central.engine.begin() as conn:  # what `central init` does after its migrations
         schema.apply(conn, central.prefix)
-    assert "priority" in {c["name"] for c in inspect(central.engine).get_columns("sales_order")}
+    assert "gift_wrap" in {c["name"] for c in inspect(central.engine).get_columns("sales_order")}
 
     hub = central.hub(poll_interval=0.05, batch=40)
     with running(hub) as errors:
@@ -127,7 +127,8 @@ def test_operations_pending_across_a_migration_are_all_applied(
         pusher.join()
         wait_for_results(central, 600)
     assert errors == []
-    assert "priority" not in {c["name"] for c in inspect(central.engine).get_columns("sales_order")}
+    columns = inspect(central.engine).get_columns("sales_order")
+    assert "gift_wrap" not in {c["name"] for c in columns}
     results = central.results()
     assert len(results) == 600 and {r.result for r in results} == {APPLIED}
     for login in logins:

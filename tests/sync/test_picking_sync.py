@@ -43,13 +43,15 @@ pytestmark = pytest.mark.postgres
 __all__ = ["central"]
 
 
-def wait_until(what: str, check: Any, timeout: float = 30.0) -> None:
+def wait_until(what: str, check: Any, timeout: float = 30.0, differences: Any = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return
         time.sleep(0.05)
-    raise AssertionError(f"not within {timeout:g} s: {what}")
+    raise AssertionError(
+        f"not within {timeout:g} s: {what}" + (f": {differences()}" if differences else "")
+    )
 
 
 @pytest.fixture
@@ -212,7 +214,11 @@ def test_a_picker_carries_on_offline_and_central_shows_every_pick_once(
             lambda: worker.status.online and _all_done(bench.ctx.engine),
             60,
         )
-        wait_until("caught up", lambda: _converged(central, bench))
+        wait_until(
+            "caught up",
+            lambda: _converged(central, bench),
+            differences=lambda: _diff(central, bench),
+        )
 
         # Every pick once centrally: the same ledger rows, by id, as the station wrote.
         with bench.ctx.engine.connect() as conn:
@@ -266,6 +272,12 @@ def _one_stop(session: PickSession, scene: Scene) -> None:
 def _all_done(engine: Engine) -> bool:
     with engine.connect() as conn:
         return set(conn.scalars(select(OutboxOp.status))) <= {"done"}
+
+
+def _diff(c: Central, bench: Bench) -> list[str]:
+    mine = checksum.station_view(bench.ctx.engine)
+    theirs = checksum.central_view(c.engine, bench.who.warehouse_id)
+    return mine.differences(theirs)
 
 
 def _converged(c: Central, bench: Bench) -> bool:

@@ -24,17 +24,27 @@ class _Layouts(QObject):
         return False
 
 
+ONE_LINE = "Package 1 · 1 unit · filling now"
+TWO_LINES = "Package 1 · 12 units · Medium box · 12.5 kg"
+
+
 def panel(qtbot: QtBot, *, wrap: bool) -> tuple[QWidget, LiveText]:
+    """A page as wide as the one-line words with room for a few more letters, whatever the
+    font of this machine: the longest words here need two lines, never three."""
     page = QWidget()
     qtbot.addWidget(page)
     box = QVBoxLayout(page)
     label = LiveText(page, wrap=wrap)
     box.addWidget(label)
     box.addStretch(1)
-    page.resize(300, 300)
+    metrics = label.fontMetrics()
+    room = metrics.horizontalAdvance(ONE_LINE + " · more")
+    assert room < metrics.horizontalAdvance(TWO_LINES) < 1.7 * room
+    width = room + 2 * box.contentsMargins().left()
+    page.resize(width, 300)
     page.show()
     qtbot.waitExposed(page)
-    label.setText("Package 1 · 1 unit · filling now")
+    label.setText(ONE_LINE)
     QApplication.processEvents()
     return page, label
 
@@ -55,7 +65,7 @@ def test_new_words_of_the_same_height_repaint_without_a_new_layout(qtbot: QtBot)
 def test_words_that_need_two_lines_get_them(qtbot: QtBot) -> None:
     _page, label = panel(qtbot, wrap=True)
     one_line = label.height()
-    label.setText("Package 1 · 12 units · Medium box · 12.50 kg · closed ✓ and then some more")
+    label.setText(TWO_LINES)
     qtbot.waitUntil(lambda: label.height() > one_line)
     assert label.height() < 3 * one_line
     label.setText("Package 1 · 1 unit")

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import Table, insert, select, update
 
-from app.clock import utcnow
 from app.domain.errors import (
     InvalidTransitionError,
     NotFoundError,
@@ -105,7 +104,7 @@ def take_list(uow: UnitOfWork, list_id: uuid.UUID) -> PickListView:
             "from their screen, or take another list."
         )
     conn = uow.session.connection()
-    now = utcnow()
+    now = uow.now
     conn.execute(
         update(ledger.LIST)
         .where(ledger.LIST.c.id == list_id)
@@ -241,7 +240,7 @@ def finish_stop(
         raise ValidationError("Nothing was picked at this stop — scan the items first.")
     conn = uow.session.connection()
     fx = FastExecutor(conn)
-    now = utcnow()
+    now = uow.now
     who = uow.actor.operator_name
     lot = capture.lot or stop.lot
     expiry = capture.expiry or stop.expiry
@@ -462,7 +461,7 @@ def record_rejected_scan(
         _INSERT_SCAN,
         {
             "id": scan_id,
-            "at": utcnow(),
+            "at": uow.now,
             "station_id": uow.actor.station_id,
             "operator_id": uow.actor.operator_id,
             "workflow": WORKFLOW,

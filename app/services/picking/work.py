@@ -297,7 +297,7 @@ def _write_list(
 ) -> CreatedList:
     list_id = new_id()
     number = list_number(list_id)
-    now = utcnow()
+    now = uow.now
     head = {
         "id": list_id,
         "number": number,
