@@ -114,16 +114,6 @@ def test_connections_dropped_even_after_a_commit(company: Company, proxies: list
     assert_exactly_once(co, played, start)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the station's sync worker (app/sync/worker.py) puts no deadline on a round: a "
-        "connection that takes bytes and never answers (a stalled TCP proxy or pooler, a "
-        "middlebox that lost its state) wedges it for good while it reports online; TCP "
-        "keepalives cannot see it, the middlebox's kernel answers them (the hub has a round "
-        "deadline, app/sync/deadline.py)"
-    ),
-)
 def test_a_silent_network_does_not_wedge_the_sync(company: Company, proxies: list[PgProxy]) -> None:
     """The connections in use go silent for good (a middlebox lost its state: no reset, no
     answer, ever) in the middle of the work; new connections get through again three seconds
