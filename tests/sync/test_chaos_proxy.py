@@ -79,6 +79,7 @@ def test_connections_dropped_even_after_a_commit(company: Company, proxies: list
     for site in sites:
         until(f"{site.name}'s push committed", lambda site=site: in_inbox(site) >= 1)  # type: ignore[misc]
         assert outbox_states(site) == {"pending/None": each}, "the station heard of its push"
+    until("the hub to lose a commit's answer", lambda: hub_proxy.stats["commit_answers_lost"] >= 1)
     # 2. Every connection cut within its next 30 messages (how many, drawn at random), in the
     # middle of whatever it carries then, and a third of the COMMIT answers lost.
     for p in proxies:
