@@ -209,10 +209,17 @@ def connect(central: CentralConfig, password: str | None = None) -> psycopg.Conn
 # ----------------------------------------------------------------------------- push
 
 
-def push(local: Engine, central: psycopg.Connection[Any], *, batch: int = PUSH_BATCH) -> int:
-    """Send every pending operation, oldest first, in batches; return how many were sent."""
+def push(
+    local: Engine,
+    central: psycopg.Connection[Any],
+    *,
+    batch: int = PUSH_BATCH,
+    batches: int | None = None,
+) -> int:
+    """Send the pending operations, oldest first, in batches (all of them, or at most
+    ``batches`` batches); return how many were sent."""
     sent = 0
-    while True:
+    while batches is None or sent < batches * batch:
         with local.connect() as conn:
             ops = conn.execute(_PENDING, {"limit": batch}).all()
             conn.rollback()
@@ -229,6 +236,7 @@ def push(local: Engine, central: psycopg.Connection[Any], *, batch: int = PUSH_B
         sent += len(ops)
         if len(ops) < batch:
             return sent
+    return sent
 
 
 # ----------------------------------------------------------------------------- pull

@@ -34,6 +34,7 @@ from app.config import StationConfig
 from app.store.db import make_engine
 from app.store.types import UTCDateTime
 from app.sync import client
+from app.sync.deadline import Deadline
 
 if TYPE_CHECKING:
     import psycopg
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 POLL_S = 2.0
 FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 30.0
+CALL_DEADLINE_S = 20.0  # one push batch or one pull: seconds at most, even on a poor network
 Connect = Callable[[], "psycopg.Connection[Any]"]
 
 
@@ -116,6 +118,12 @@ class SyncWorker:
         self._logged_reason = ""
         self._last_sync: datetime | None = None
         self._cursor = 0  # the feed position after the last pull
+        # A connection that takes bytes and never answers (a stalled proxy, a middlebox that
+        # lost its state) would block a read for ever, TCP keepalives being answered for it:
+        # each central call has a deadline, past which the socket is shut down and the call
+        # fails like a lost connection.
+        self._deadline = Deadline(CALL_DEADLINE_S, "a call to the central database")
+        self._cuts_seen = 0
         self._recount_due = False  # a local action happened: re-read the counts
 
     # --- the GUI's side (any thread) ------------------------------------------------------
@@ -246,7 +254,9 @@ class SyncWorker:
         conn = self._connect()
         try:
             assert self._who is not None
-            conn.execute(f'LISTEN "{feed_channel(self._who.warehouse_id)}"')
+            self._deadline.watch(conn)
+            with self._deadline.guard():
+                conn.execute(f'LISTEN "{feed_channel(self._who.warehouse_id)}"')
         except BaseException:
             conn.close()
             raise
@@ -265,9 +275,16 @@ class SyncWorker:
         assert engine is not None
         assert conn is not None
         assert who is not None
-        busy = client.push(engine, conn) > 0
+        busy = False
+        while True:  # each central call under the deadline: one batch, one pull
+            with self._deadline.guard():
+                sent = client.push(engine, conn, batches=1)
+            busy = busy or sent > 0
+            if sent < client.PUSH_BATCH:
+                break
         while True:
-            pulled = client.pull(engine, conn, who)
+            with self._deadline.guard():
+                pulled = client.pull(engine, conn, who)
             self._cursor = pulled.cursor
             busy = busy or pulled.anything
             if pulled.results:
@@ -332,6 +349,12 @@ class SyncWorker:
 
     def _offline(self, error: BaseException, delay: float) -> None:
         reason = describe(error)
+        if self._deadline.cuts > self._cuts_seen:
+            self._cuts_seen = self._deadline.cuts
+            reason = (
+                f"the central database did not answer within {CALL_DEADLINE_S:g} s "
+                "(the connection was given up)"
+            )
         self._close()
         if reason != self._logged_reason:
             self._logged_reason = reason

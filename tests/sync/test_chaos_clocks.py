@@ -16,20 +16,13 @@ from datetime import timedelta
 import pytest
 
 from tests.sync.harness.checks import Played, assert_exactly_once, wait_until_done
-from tests.sync.harness.company import Company, Site
+from tests.sync.harness.company import Company
 from tests.sync.harness.procs import wait_for
 from tests.sync.harness.stockplay import Action, Stockroom, read_ledger
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 DAY = 24 * 3600.0
-
-
-def push(co: Company, site: Site, phase: str) -> None:
-    """Push everything the station holds, in a sync process with its clock as it is now."""
-    proc = co.station(site, "--once", "--timeout", "120", name=f"{site.name}-{phase}").start()
-    wait_for(f"{site.name} to push ({phase})", lambda: not proc.alive, timeout=180)
-    assert proc.exits == [0], proc.log_tail()
 
 
 def skew_hours(co: Company, ops: list[tuple[object, Action]]) -> set[int]:
@@ -57,11 +50,8 @@ def test_station_clocks_a_day_off(company: Company) -> None:
     def sale(qty: int, ref: str) -> Action:
         return Action("sale", product, bin_, qty, ref=ref)
 
-    # The hub is not running yet: everything waits in the inbox together.
     first = jumpy.play_elsewhere([sale(have + 3, "J-1"), *others.random_actions(rng, 15)])
-    push(co, jumpy, "a-day-fast")
     slow_ops = slow.play_elsewhere(others.random_actions(rng, 15))
-    push(co, slow, "a-day-slow")
     jumpy.clock_offset_s = -DAY  # its clock jumps back two days
     later = jumpy.play_elsewhere(
         [
@@ -71,18 +61,24 @@ def test_station_clocks_a_day_off(company: Company) -> None:
             *others.random_actions(rng, 15),
         ]
     )
-    push(co, jumpy, "a-day-slow")
     fast_ops = fast.play_elsewhere(others.random_actions(rng, 15))
-    push(co, fast, "a-day-fast")
+    played = [Played(fast, fast_ops), Played(slow, slow_ops), Played(jumpy, first + later)]
 
+    # The stations sync (with their clocks) before any hub runs: everything waits in the
+    # inbox together, then the hub applies it.
+    stations = [co.station(s).start() for s in (fast, slow, jumpy)]
+    total = sum(len(p.ops) for p in played)
+    wait_for(
+        "every operation in the inbox",
+        lambda: co.scalar("SELECT count(*) FROM inbox") == total,
+        timeout=120,
+        alive=stations,
+    )
     assert skew_hours(co, first) == {24}
     assert skew_hours(co, later) == {-24}
     assert skew_hours(co, slow_ops) == {-24}
     assert skew_hours(co, fast_ops) == {24}
-
     hub = co.hub().start()
-    stations = [co.station(s).start() for s in (fast, slow, jumpy)]
-    played = [Played(fast, fast_ops), Played(slow, slow_ops), Played(jumpy, first + later)]
     wait_until_done(co, played, [hub, *stations], timeout=300)
     for proc in [hub, *stations]:
         assert proc.stop() == 0, proc.log_tail()

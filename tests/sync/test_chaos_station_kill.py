@@ -16,7 +16,6 @@ import pytest
 
 from tests.sync.harness.checks import (
     Played,
-    all_done,
     assert_exactly_once,
     outbox_states,
     wait_until_done,
@@ -60,7 +59,6 @@ def test_station_killed_at_50_points_during_a_push_of_10000(company: Company) ->
         f"only {len(during_push)} of {KILLS} kills landed while operations were still being "
         f"pushed: {[round(k.progress_at_kill, 3) for k in kills]}"
     )
-    assert not all_done(site, OPERATIONS), "the sync finished before the last kill"
 
     station.start()
     wait_until_done(co, [played], [station, hub], timeout=600)

@@ -259,19 +259,48 @@ def with_row(op: Op, **change: Any) -> Op:
 @pytest.mark.parametrize(
     ("make", "words"),
     [
-        (lambda op: dataclasses.replace(op, payload={}), "has no valid 'movements'"),
-        (
+        pytest.param(
+            lambda op: dataclasses.replace(op, payload={}), "has no valid 'movements'", id="no-rows"
+        ),
+        pytest.param(
             lambda op: dataclasses.replace(op, payload={"movements": []}),
             "it carries no ledger rows",
+            id="empty-rows",
         ),
-        (lambda op: with_row(op, qty=0), "quantity 0 is not a whole number"),
-        (lambda op: with_row(op, qty="2"), "quantity '2' is not a whole number"),
-        (lambda op: with_row(op, reason="adjust"), "reason 'adjust' does not fit sale.completed"),
-        (lambda op: with_row(op, product_id=str(uuid.uuid4())), "is not in the central database"),
-        (lambda op: with_row(op, location_id=str(uuid.uuid4())), "is not in the central database"),
-        (lambda op: with_row(op, id="not-an-id"), "lacks its id, product, bin or time"),
-        (lambda op: with_row(op, at="2026-01-01T10:00:00"), "time has no time zone"),
-        (lambda op: with_row(op, ref="x" * 61), "reference is not short text"),
+        pytest.param(
+            lambda op: with_row(op, qty=0), "quantity 0 is not a whole number", id="qty-zero"
+        ),
+        pytest.param(
+            lambda op: with_row(op, qty="2"), "quantity '2' is not a whole number", id="qty-text"
+        ),
+        pytest.param(
+            lambda op: with_row(op, reason="adjust"),
+            "reason 'adjust' does not fit sale.completed",
+            id="wrong-reason",
+        ),
+        pytest.param(
+            lambda op: with_row(op, product_id=str(uuid.uuid4())),
+            "is not in the central database",
+            id="unknown-product",
+        ),
+        pytest.param(
+            lambda op: with_row(op, location_id=str(uuid.uuid4())),
+            "is not in the central database",
+            id="unknown-bin",
+        ),
+        pytest.param(
+            lambda op: with_row(op, id="not-an-id"),
+            "lacks its id, product, bin or time",
+            id="bad-id",
+        ),
+        pytest.param(
+            lambda op: with_row(op, at="2026-01-01T10:00:00"),
+            "time has no time zone",
+            id="naive-time",
+        ),
+        pytest.param(
+            lambda op: with_row(op, ref="x" * 61), "reference is not short text", id="long-ref"
+        ),
     ],
 )
 def test_malformed_stock_operations_are_rejected_and_write_nothing(

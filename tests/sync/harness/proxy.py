@@ -169,6 +169,11 @@ class PgProxy:
         if self._server is not None:
             self._server.close()
         await self._drop_all()
+        # Connections still being accepted or pumped end here, not with the loop.
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
 
     async def _drop_all(self) -> int:
         conns = list(self._conns)
