@@ -203,13 +203,12 @@ def kill_repeatedly(
     """Keep ``procs`` running and ``kill -9`` one of them (drawn at random) ``kills`` times,
     each at a random moment after it is ``ready`` (connected, say), drawn from a window that
     spreads the kills over the whole job: from the pace so far (``progress``, 0..1, per second
-    since the first start, restarts included) the window is sized so the remaining kills fall
-    within the first half of the remaining work. ``before_kill`` sees the victim just before
-    the signal."""
+    of running) the window is sized so the remaining kills share the remaining work, each run
+    doing its share on average. ``before_kill`` sees the victim just before the signal."""
     group = [procs] if isinstance(procs, Proc) else list(procs)
     window = first_window_s
     done: list[Kill] = []
-    began = time.monotonic()
+    ran_s = 0.0
     for i in range(kills):
         victim = rng.choice(group)
         started = time.monotonic()
@@ -232,12 +231,10 @@ def kill_repeatedly(
         victim.kill9()
         now = progress()
         done.append(Kill(victim.name, ready_s, after, at_kill, now))
-        ran_s = time.monotonic() - began  # restarts too: the others work on meanwhile
-        if now > 0:
-            pace = now / ran_s  # of the work per second
-            # Half the remaining work, shared by the remaining kills: each waits half its
-            # share on average, and the restarts take the rest.
-            window = (1 - now) / max(kills - i - 1, 1) / pace
+        ran_s += after
+        if now > 0 and ran_s > 0:
+            pace = now / ran_s  # of the work per second of running
+            window = 2 * (1 - now) / max(kills - i - 1, 1) / pace
         else:
             window *= 1.5
         window = min(max(window, 0.02), 5.0)
