@@ -13,7 +13,7 @@ import pytest
 
 from tests.sync.harness.checks import Played, assert_exactly_once, wait_until_done
 from tests.sync.harness.company import Company
-from tests.sync.harness.procs import Proc, kill_repeatedly
+from tests.sync.harness.procs import Proc, kill_repeatedly, wait_for
 from tests.sync.harness.stockplay import Stockroom, read_ledger
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -65,6 +65,8 @@ def test_hub_killed_at_random_points_mid_apply(company: Company) -> None:
 
     hubs = [hub.start(), second.start()]
     wait_until_done(co, played, [*hubs, *stations], timeout=600)
+    # One may have been done before the other was up: a hub still starting dies of SIGTERM.
+    wait_for("both hubs up", lambda: all(co.connected(h.name) for h in hubs), 60, alive=hubs)
     for proc in [*stations, *hubs]:
         assert proc.stop() == 0, proc.log_tail()
 
