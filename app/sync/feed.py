@@ -247,6 +247,21 @@ class Router:
             wid = self._bin_warehouse(payload["location_id"])
         return [uuid.UUID(str(wid))] if wid else self.everyone
 
+    def learn_bins(self, location_ids: Iterable[str]) -> None:
+        """Look up the warehouses of many bins in one query (a batch's ledger rows)."""
+        wanted = {i for i in location_ids if i not in self._bins}
+        if not wanted:
+            return
+        loc = _t(Location)
+        for lid, wid in self.conn.execute(
+            select(loc.c.id, loc.c.warehouse_id).where(
+                loc.c.id.in_([uuid.UUID(i) for i in wanted])
+            )
+        ):
+            self._bins[str(lid)] = wid
+        for i in wanted:
+            self._bins.setdefault(i, None)
+
     def _bin_warehouse(self, location_id: str) -> uuid.UUID | None:
         if location_id not in self._bins:
             loc = _t(Location)
@@ -307,6 +322,11 @@ def publish(
         )
     }
     router = Router(conn)
+    router.learn_bins(
+        str(p["location_id"])
+        for (entity, _), p in payloads.items()
+        if entity == "stock_movement" and p is not None and p.get("location_id")
+    )
     by_wh: dict[uuid.UUID, list[Row]] = {}
     for key in keys:
         payload = payloads[key]

@@ -18,15 +18,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import BindParameter, Table, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.services.stock import ADJUSTED, MAX_QTY, MAX_REF, PICK, REASONS, RETURN, SALE
 from app.store.models import Location, Product, StockMovement
 from app.sync.appliers import ApplyContext, applier
 from app.sync.ops import MalformedOpError, Op
-
-_MOVEMENT: Table = StockMovement.__table__  # type: ignore[assignment]
-_INSERT = insert(_MOVEMENT)
 
 Place = tuple[uuid.UUID, uuid.UUID | None]
 
@@ -55,38 +53,57 @@ def apply_stock_fact(ctx: ApplyContext, op: Op) -> None:
     insert_movements(ctx, op, op.list_of("movements"), REASONS[op.kind])
 
 
+_MOVE: Table = StockMovement.__table__  # type: ignore[assignment]
+_PRODUCT: Table = Product.__table__  # type: ignore[assignment]
+_LOCATION: Table = Location.__table__  # type: ignore[assignment]
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+# Built once: the hub runs these for every sale, pick and count.
+_LOCK_PRODUCTS = (
+    select(_PRODUCT.c.id)
+    .where(_PRODUCT.c.id.in_(_IDS))
+    .order_by(_PRODUCT.c.id)
+    .with_for_update(key_share=True)
+)
+_FIND_BINS = select(_LOCATION.c.id).where(_LOCATION.c.id.in_(_IDS))
+_ON_HAND = (
+    select(_MOVE.c.product_id, _MOVE.c.location_id, func.coalesce(func.sum(_MOVE.c.qty), 0))
+    .where(_MOVE.c.product_id.in_(_IDS))
+    .group_by(_MOVE.c.product_id, _MOVE.c.location_id)
+)
+_INSERTS = {
+    name: dialect.insert(_MOVE).on_conflict_do_nothing(index_elements=["id"]).returning(_MOVE.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_KNOWN_BINS = "stock.known_bins"  # session.info: bins seen this round (bins are never deleted)
+
+
 def insert_movements(ctx: ApplyContext, op: Op, raws: list[Any], reasons: frozenset[str]) -> None:
     """Insert the station's ledger rows (checked, same ids) and raise one oversell task when
-    they take a place below zero. Any fact that moves stock goes through here."""
-    # Core statements on the session's connection: the same transaction (and savepoint)
-    # without the ORM's per-statement bookkeeping, which the hub pays thousands of times.
-    s = ctx.session.connection()
+    they take a place below zero. Any fact that moves stock goes through here.
+
+    The hub runs this for every sale, pick and count: three statements for most of them (lock
+    the products, insert the rows, sum what they took from), built once, on the session's
+    connection (the same transaction and savepoint) without the ORM."""
+    conn = ctx.session.connection()
     rows = [_movement(op, raw, ctx.station_id, reasons) for raw in raws]
     if not rows:
         raise _malformed(op, "it carries no ledger rows")
     products = sorted({r["product_id"] for r in rows})
     # Lock first: a concurrent hub's rows for these products are committed before we sum.
-    known = set(
-        s.scalars(
-            select(Product.id)
-            .where(Product.id.in_(products))
-            .order_by(Product.id)
-            .with_for_update(key_share=True)
-        )
-    )
+    known = set(conn.scalars(_LOCK_PRODUCTS, {"ids": products}))
     if missing := [p for p in products if p not in known]:
         raise _malformed(op, f"product {missing[0]} is not in the central database")
-    bins = {r["location_id"] for r in rows} - {None}
+    seen: set[uuid.UUID] = ctx.session.info.setdefault(_KNOWN_BINS, set())
+    bins = {r["location_id"] for r in rows} - {None} - seen
     if bins:
-        found = set(s.scalars(select(Location.id).where(Location.id.in_(bins))))
-        if missing_bins := sorted(bins - found):
+        seen.update(conn.scalars(_FIND_BINS, {"ids": list(bins)}))
+        if missing_bins := sorted(bins - seen):
             raise _malformed(op, f"bin {missing_bins[0]} is not in the central database")
     ids = [r["id"] for r in rows]
     if len(set(ids)) != len(ids):
         raise _malformed(op, "two of its ledger rows have the same id")
-    if s.scalar(select(StockMovement.id).where(StockMovement.id.in_(ids)).limit(1)):
+    if len(conn.execute(_INSERTS[conn.dialect.name], rows).all()) != len(rows):
         raise _malformed(op, "one of its ledger rows is already in the central ledger")
-    s.execute(_INSERT, rows)
     for r in rows:
         ctx.touch("stock_movement", r["id"])
     _raise_oversell(ctx, op, rows)
@@ -97,16 +114,20 @@ def _raise_oversell(ctx: ApplyContext, op: Op, rows: list[dict[str, Any]]) -> No
     for r in rows:
         place = (r["product_id"], r["location_id"])
         delta[place] = delta.get(place, 0) + r["qty"]
-    short = []
-    for (product_id, location_id), change in sorted(delta.items(), key=str):
-        if change >= 0:
-            continue
-        have = _on_hand(ctx, product_id, location_id)
-        if have < 0:
-            short.append((product_id, location_id, change, have))
-    if not short:
+    taken = {place for place, change in delta.items() if change < 0}
+    if not taken:
         return
     s = ctx.session.connection()
+    on_hand: dict[Place, int] = {
+        (p, b): int(n) for p, b, n in s.execute(_ON_HAND, {"ids": sorted({p for p, _ in taken})})
+    }
+    short = [
+        (product_id, location_id, delta[(product_id, location_id)], have)
+        for (product_id, location_id) in sorted(taken, key=str)
+        if (have := on_hand.get((product_id, location_id), 0)) < 0
+    ]
+    if not short:
+        return
     product_ids = {p for p, *_ in short}
     bin_ids = {b for _, b, *_ in short}
     skus = dict(s.execute(select(Product.id, Product.sku).where(Product.id.in_(product_ids))).all())
@@ -130,20 +151,6 @@ def _raise_oversell(ctx: ApplyContext, op: Op, rows: list[dict[str, Any]]) -> No
         short[0][0],
         {"op_kind": op.kind, "ref": rows[0]["ref"], "places": places},
     )
-
-
-def _on_hand(ctx: ApplyContext, product_id: uuid.UUID, location_id: uuid.UUID | None) -> int:
-    at = (
-        StockMovement.location_id.is_(None)
-        if location_id is None
-        else StockMovement.location_id == location_id
-    )
-    total = ctx.session.connection().scalar(
-        select(func.coalesce(func.sum(StockMovement.qty), 0)).where(
-            StockMovement.product_id == product_id, at
-        )
-    )
-    return int(total or 0)
 
 
 def _movement(
