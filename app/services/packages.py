@@ -137,6 +137,8 @@ def assign_sscc(uow: UnitOfWork, pkg: Package, block: int = 0) -> str | None:
     if not 0 <= block <= 999:
         raise ValidationError(f"The station's SSCC block {block} must be 0 to 999.")
     per_block = 10 ** (serial_digits - 3)
+    if station.next_sscc < 1:
+        station.next_sscc = _next_in_block(uow, prefix, block * per_block, per_block)
     if station.next_sscc >= per_block:
         raise ValidationError(
             f"This station has used all {per_block - 1:,} SSCC numbers of block {block} — "
@@ -146,6 +148,18 @@ def assign_sscc(uow: UnitOfWork, pkg: Package, block: int = 0) -> str | None:
     station.next_sscc += 1
     pkg.sscc = make_sscc(0, prefix, serial)
     return pkg.sscc
+
+
+def _next_in_block(uow: UnitOfWork, prefix: str, first: int, per_block: int) -> int:
+    """The running number after the highest SSCC of the block among the packages this station
+    holds: a station loaded again from central (its counter unknown) never repeats an SSCC it
+    gave before, whatever it packed then is in its warehouse's packages."""
+    low = "0" + prefix + str(first).zfill(16 - len(prefix))
+    high = "0" + prefix + str(first + per_block - 1).zfill(16 - len(prefix)) + "9"
+    top = uow.session.scalar(
+        select(func.max(Package.sscc)).where(Package.sscc >= low, Package.sscc <= high)
+    )
+    return 1 if top is None else int(top[1 + len(prefix) : 17]) - first + 1
 
 
 def assign_sscc_to(uow: UnitOfWork, package_id: uuid.UUID, block: int = 0) -> str | None:

@@ -235,7 +235,8 @@ class Station(Base):
     name: Mapped[str] = mapped_column(String(60), unique=True)
     warehouse_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("warehouse.id"))
     next_seq: Mapped[int] = mapped_column(BigInteger, default=1)  # the outbox's sequence
-    next_sscc: Mapped[int] = mapped_column(BigInteger, default=1)  # this station's packages
+    # This station's packages' running number; 0: not known (a station loaded again).
+    next_sscc: Mapped[int] = mapped_column(BigInteger, default=1)
     next_receipt: Mapped[int] = mapped_column(BigInteger, default=1)  # counter receipts
 
 

@@ -72,7 +72,7 @@ TABLES: dict[str, Table] = {
     # A card loaded at one till is spent at another: every station holds the whole ledger.
     "store_credit_entry": _t(StoreCreditEntry),
 }
-_STATION_LOCAL = frozenset({"next_seq", "next_sscc"})
+_STATION_LOCAL = frozenset({"next_seq", "next_sscc", "next_receipt"})
 # Aggregates with a codec of their own module: app/sync/pick_feed.py.
 ENTITIES = frozenset({*TABLES, "order", "pick_list"})
 # Entities a station keeps whatever its warehouse: written to every warehouse's feed.
@@ -254,9 +254,7 @@ class Router:
             return
         loc = _t(Location)
         for lid, wid in self.conn.execute(
-            select(loc.c.id, loc.c.warehouse_id).where(
-                loc.c.id.in_([uuid.UUID(i) for i in wanted])
-            )
+            select(loc.c.id, loc.c.warehouse_id).where(loc.c.id.in_([uuid.UUID(i) for i in wanted]))
         ):
             self._bins[str(lid)] = wid
         for i in wanted:

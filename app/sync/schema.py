@@ -113,6 +113,8 @@ _STATION_ROWS = {
     "exception_task": "warehouse_id = ws_session_warehouse() OR warehouse_id IS NULL",
     "pick_list": "warehouse_id = ws_session_warehouse()",
     "allocation": "pick_list_id IN (SELECT id FROM pick_list)",
+    # Its own sales only: a till loaded again goes on after its last receipt number.
+    "counter_sale": "station_id = ws_session_station()",
 }
 RLS_TABLES = ("inbox", *_STATION_ROWS)
 

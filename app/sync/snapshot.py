@@ -70,8 +70,9 @@ ROWS: dict[str, str] = {
     "pick_list": _IN_WAREHOUSE,
     "allocation": "t.pick_list_id IN (SELECT id FROM pick_list WHERE warehouse_id = {w})",
 }
-# The station's own counters are its alone; a new station starts them at 1.
-_LOCAL_COUNTERS = frozenset({"next_seq", "next_sscc"})
+# The station's own counters are its alone; a new station starts them at 1, one loaded again
+# goes on after what central holds of it.
+_LOCAL_COUNTERS = frozenset({"next_seq", "next_sscc", "next_receipt"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,11 @@ def download(
                 "SELECT coalesce(max(seq), 0) FROM op_result WHERE station_id = %s",
                 (station_id,),
             ).fetchone()
+            receipts = central.execute(
+                "SELECT coalesce(max(substring(number from '([0-9]+)$')::bigint), 0) "
+                "FROM counter_sale WHERE station_id = %s AND number IS NOT NULL",
+                (station_id,),
+            ).fetchone()
             for name, where in ROWS.items():
                 table = Base.metadata.tables[name]
                 counts[name] = _copy(central, db, table, where.format(w=f"'{warehouse_id}'"))
@@ -129,10 +135,15 @@ def download(
                     progress(name, counts[name])
         for sql in indexes:
             db.execute(sql)
-        # Operations this station sent before (a station loaded again) keep their numbers.
+        # Operations and receipts this station made before (a station loaded again) keep their
+        # numbers; its SSCC counter is found from the packages it holds at its first SSCC.
         db.execute(
-            "UPDATE station SET next_seq = ? WHERE id = ?",
-            (int(last[0] if last else 0) + 1, station_id.hex),
+            "UPDATE station SET next_seq = ?, next_sscc = 0, next_receipt = ? WHERE id = ?",
+            (
+                int(last[0] if last else 0) + 1,
+                int(receipts[0] if receipts else 0) + 1,
+                station_id.hex,
+            ),
         )
         db.execute("COMMIT")
         db.execute("PRAGMA journal_mode=WAL")

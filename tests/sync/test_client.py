@@ -90,6 +90,38 @@ def test_a_new_station_holds_central_state_at_the_feed_position(
     b.close()
 
 
+def test_a_station_loaded_again_never_repeats_an_sscc(central: Central, tmp_path: Path) -> None:
+    from app.services.bench import PackBench
+
+    def pack_one(b: Bench, number: str) -> str:
+        bench = PackBench(b.ctx.uow, b.sign_in(), sscc_block=7)
+        opened = bench.scan(number)
+        assert opened.ok and opened.order is not None, opened.message
+        assert bench.scan(unit_codes(b.ctx, opened.order.id)[0]).ok
+        sscc = bench.close_package(1, 500, "S-BOX 20×15×10").packages[0].sscc
+        assert sscc is not None
+        return sscc
+
+    b = add_bench(central, "PACK-01", tmp_path)
+    first, second = confirmed_orders(b.ctx, 2)
+    given = pack_one(b, first)
+    b.push()
+    central.hub().drain()
+    b.sync()
+    # The bench's disk is replaced: it is loaded again from central.
+    database = Path(b.ctx.config.database_url.removeprefix("sqlite:///"))
+    b.close()
+    for leftover in database.parent.glob(database.name + "*"):
+        leftover.unlink()
+    again = add_bench(central, "PACK-01", tmp_path)
+    try:
+        following = pack_one(again, second)
+    finally:
+        again.close()
+    assert following != given
+    assert int(following[11:17]) == int(given[11:17]) + 1  # the next of the block
+
+
 def test_a_station_of_another_warehouse_gets_only_its_own_orders_and_bins(
     central: Central, tmp_path: Path
 ) -> None:

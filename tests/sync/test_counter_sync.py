@@ -174,6 +174,33 @@ def test_a_sale_beyond_central_stock_is_kept_and_raises_one_oversell_task(
     b.close()
 
 
+def test_a_till_loaded_again_goes_on_with_its_receipt_numbers(
+    central: Central, tmp_path: Path
+) -> None:
+    b = add_bench(central, "TILL-1", tmp_path)
+    p = _product(b.ctx.engine)
+    till = _till(b)
+    till.open_session({5000: 1})
+    sold = [_sell(till, p) for _ in range(2)]
+    b.push()
+    central.hub().drain()
+    b.sync()
+    # The till's disk is replaced: it is loaded again from central.
+    database = Path(b.ctx.config.database_url.removeprefix("sqlite:///"))
+    b.close()
+    for leftover in database.parent.glob(database.name + "*"):
+        leftover.unlink()
+    again = add_bench(central, "TILL-1", tmp_path)
+    try:
+        till = _till(again)
+        till.open_session({5000: 1})
+        following = _sell(till, p)
+    finally:
+        again.close()
+    assert sold == ["TILL-1-000001", "TILL-1-000002"]
+    assert following == "TILL-1-000003"
+
+
 def test_store_credit_loaded_at_one_till_is_spent_at_another(
     central: Central, tmp_path: Path
 ) -> None:
