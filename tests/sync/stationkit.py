@@ -84,6 +84,19 @@ def add_bench(c: Central, name: str, folder: Path, warehouse: str = "WH1") -> Be
     return Bench(ctx, login, client.connect(login.central, login.password))
 
 
+def load_again(c: Central, b: Bench, folder: Path) -> Bench:
+    """Everything ``b`` did reaches central; then its disk is replaced and it is loaded again
+    from central under the same name."""
+    b.push()
+    c.hub().drain()
+    b.sync()
+    database = Path(b.ctx.config.database_url.removeprefix("sqlite:///"))
+    b.close()
+    for leftover in database.parent.glob(database.name + "*"):
+        leftover.unlink()
+    return add_bench(c, b.ctx.config.station_name, folder)
+
+
 def unit_codes(ctx: StationContext, order_id: uuid.UUID) -> list[str]:
     """One single-unit barcode per unit still to pack, line by line."""
     with ctx.sessions() as s:

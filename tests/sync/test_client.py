@@ -18,7 +18,14 @@ from app.sync import client, feed
 from app.sync.checksum import central_view, station_view
 from app.sync.ops import APPLIED, REJECTED
 from tests.sync.centralkit import Central, central
-from tests.sync.stationkit import Bench, add_bench, confirmed_orders, station_config, unit_codes
+from tests.sync.stationkit import (
+    Bench,
+    add_bench,
+    confirmed_orders,
+    load_again,
+    station_config,
+    unit_codes,
+)
 
 pytestmark = pytest.mark.postgres
 __all__ = ["central"]
@@ -105,15 +112,7 @@ def test_a_station_loaded_again_never_repeats_an_sscc(central: Central, tmp_path
     b = add_bench(central, "PACK-01", tmp_path)
     first, second = confirmed_orders(b.ctx, 2)
     given = pack_one(b, first)
-    b.push()
-    central.hub().drain()
-    b.sync()
-    # The bench's disk is replaced: it is loaded again from central.
-    database = Path(b.ctx.config.database_url.removeprefix("sqlite:///"))
-    b.close()
-    for leftover in database.parent.glob(database.name + "*"):
-        leftover.unlink()
-    again = add_bench(central, "PACK-01", tmp_path)
+    again = load_again(central, b, tmp_path)  # its disk replaced
     try:
         following = pack_one(again, second)
     finally:

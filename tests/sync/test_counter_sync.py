@@ -32,7 +32,7 @@ from app.store.models import (
 )
 from app.sync.ops import APPLIED
 from tests.sync.centralkit import Central, central
-from tests.sync.stationkit import Bench, add_bench
+from tests.sync.stationkit import Bench, add_bench, load_again
 
 pytestmark = pytest.mark.postgres
 __all__ = ["central"]
@@ -182,15 +182,7 @@ def test_a_till_loaded_again_goes_on_with_its_receipt_numbers(
     till = _till(b)
     till.open_session({5000: 1})
     sold = [_sell(till, p) for _ in range(2)]
-    b.push()
-    central.hub().drain()
-    b.sync()
-    # The till's disk is replaced: it is loaded again from central.
-    database = Path(b.ctx.config.database_url.removeprefix("sqlite:///"))
-    b.close()
-    for leftover in database.parent.glob(database.name + "*"):
-        leftover.unlink()
-    again = add_bench(central, "TILL-1", tmp_path)
+    again = load_again(central, b, tmp_path)  # its disk replaced
     try:
         till = _till(again)
         till.open_session({5000: 1})
