@@ -43,7 +43,7 @@ class Deadline:
     @contextmanager
     def guard(self) -> Iterator[None]:
         """Cut the watched connections if the block runs longer than the deadline."""
-        timer = threading.Timer(self.seconds, self._cut)
+        timer = threading.Timer(self.seconds, self.cut)
         timer.daemon = True
         timer.start()
         try:
@@ -51,11 +51,14 @@ class Deadline:
         finally:
             timer.cancel()
 
-    def _cut(self) -> None:
+    def cut(self, why: str = "") -> None:
+        """Shut the watched connections' sockets down now: a call blocked on one fails."""
         with self._lock:
             conns = list(self._conns)
         cut = sum(_shut_down(c) for c in conns)
-        if cut:
+        if cut and why:
+            log.info("%d connection(s) cut: %s", cut, why)
+        elif cut:
             self.cuts += 1
             log.warning(
                 "%s took longer than %.0f s: the database stopped answering; %d connection(s) "

@@ -41,6 +41,7 @@ BATCH = 500
 MIN_ROUND = 10
 ROUND_DEADLINE_S = 20.0  # a round that takes longer has its connections cut (and shrinks)
 LISTENER_CHECK_S = 15.0
+STOP_GRACE_S = 3.0  # a stop waits this long for the round in hand, then cuts its connections
 MAX_BACKOFF_S = 30.0
 
 _PICK = text(
@@ -121,10 +122,21 @@ class Hub:
         self.listen_deadline = Deadline(round_deadline, "a check of the LISTEN connection")
         self._listener_checked = 0.0
         self._stop = threading.Event()
+        self._stopped = threading.Event()
         self.applied_total = 0
 
     def stop(self) -> None:
+        """Stop after the round in hand; one still blocked after a short grace (its connection
+        went silent) has its connections cut, so a stop never waits out the round deadline."""
         self._stop.set()
+        grace = threading.Timer(STOP_GRACE_S, self._cut_if_running)
+        grace.daemon = True
+        grace.start()
+
+    def _cut_if_running(self) -> None:
+        if not self._stopped.is_set():
+            self.deadline.cut("the hub is stopping")
+            self.listen_deadline.cut("the hub is stopping")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -341,6 +353,7 @@ class Hub:
                 self._stop.wait(wait)
                 delay = min(delay * 2, MAX_BACKOFF_S)
         self._close(listener)
+        self._stopped.set()
         log.info("hub stopped after %d operations", self.applied_total)
 
     def _listen(self) -> Any:

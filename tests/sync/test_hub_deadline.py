@@ -64,3 +64,52 @@ def test_a_hub_whose_round_hangs_cuts_it_and_goes_on(
         "A hub round took longer than 2 s" in m and "1 connection(s) cut" in m for m in messages
     ), messages
     assert [(r.seq, r.result) for r in central.results()] == [(1, APPLIED), (2, APPLIED)]
+
+
+def test_a_hub_stopped_while_its_round_hangs_stops_within_seconds(central: Central) -> None:
+    """A stop (SIGTERM from the service manager) while the round's connection gets no answer
+    does not wait out the round deadline: after a short grace the connection is cut."""
+    import threading
+
+    login = central.add_station("STOPPING")
+    hub = central.hub(poll_interval=0.1, round_deadline=60.0)
+    blocker = central.engine.connect()
+    tx = blocker.begin()
+    blocker.execute(text("LOCK TABLE op_result IN ACCESS EXCLUSIVE MODE"))
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            hub.run()
+        except BaseException as e:
+            errors.append(e)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        central.push(login, [make_op(login.station_id, 1, "print.reprinted", {}, "")])
+        until = time.monotonic() + 30
+        while _waiting_on_locks(central) == 0:  # the round waits on the lock
+            assert time.monotonic() < until, "the hub never got to the locked table"
+            time.sleep(0.05)
+        asked = time.monotonic()
+        hub.stop()
+        thread.join(30)
+        took = time.monotonic() - asked
+    finally:
+        tx.rollback()
+        blocker.close()
+    assert not thread.is_alive()
+    assert errors == []
+    assert took < 10, f"the hub took {took:.1f} s to stop"
+    assert central.results() == [], "the cut round applied nothing"
+
+
+def _waiting_on_locks(c: Central) -> int:
+    with c.engine.connect() as conn:
+        return int(
+            conn.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            )
+            or 0
+        )

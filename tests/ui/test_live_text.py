@@ -4,7 +4,7 @@ words need another height."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QMargins, QObject
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -28,6 +28,10 @@ ONE_LINE = "Package 1 · 1 unit · filling now"
 TWO_LINES = "Package 1 · 12 units · Medium box · 12.5 kg"
 
 
+def _sides(margins: QMargins) -> int:
+    return margins.left() + margins.right()
+
+
 def panel(qtbot: QtBot, *, wrap: bool) -> tuple[QWidget, LiveText]:
     """A page as wide as the one-line words with room for a few more letters, whatever the
     font of this machine: the longest words here need two lines, never three."""
@@ -37,14 +41,15 @@ def panel(qtbot: QtBot, *, wrap: bool) -> tuple[QWidget, LiveText]:
     label = LiveText(page, wrap=wrap)
     box.addWidget(label)
     box.addStretch(1)
+    page.show()
+    qtbot.waitExposed(page)
+    # Measured once shown: the font is the one the label paints with (style sheets applied).
     metrics = label.fontMetrics()
     room = metrics.horizontalAdvance(ONE_LINE + " · more")
     assert room < metrics.horizontalAdvance(TWO_LINES) < 1.7 * room
-    width = room + 2 * box.contentsMargins().left()
-    page.resize(width, 300)
-    page.show()
-    qtbot.waitExposed(page)
+    page.resize(room + _sides(box.contentsMargins()) + _sides(label.contentsMargins()), 300)
     label.setText(ONE_LINE)
+    qtbot.waitUntil(lambda: label.width() >= room)
     QApplication.processEvents()
     return page, label
 
