@@ -44,6 +44,7 @@ POLL_S = 2.0
 FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 30.0
 CALL_DEADLINE_S = 20.0  # one push batch or one pull: seconds at most, even on a poor network
+STOP_GRACE_S = 3.0  # a stop waits this long for the step in hand, then cuts its connection
 Connect = Callable[[], "psycopg.Connection[Any]"]
 
 
@@ -154,11 +155,16 @@ class SyncWorker:
             self._wake_w.send(b"!")
 
     def stop(self, timeout: float = 10.0) -> None:
-        """End the loop after the step in hand; close the connections."""
+        """End the loop after the step in hand; close the connections. A step still blocked
+        after a short grace (its connection went silent) has its connection cut, so closing
+        the station never waits out the call deadline."""
         self._stop.set()
         self.wake()
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._thread.join(min(STOP_GRACE_S, timeout))
+            if self._thread.is_alive():
+                self._deadline.cut("the station is closing")
+                self._thread.join(max(timeout - STOP_GRACE_S, 0))
             if self._thread.is_alive():
                 log.warning("the sync worker did not stop within %.0f s", timeout)
             self._thread = None

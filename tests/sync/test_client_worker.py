@@ -131,6 +131,33 @@ def test_a_stopped_worker_stops_at_once_even_while_backing_off(
     b.close()
 
 
+def test_a_worker_whose_connection_went_silent_stops_within_seconds(
+    central: Central, tmp_path: Path
+) -> None:
+    """Closing the station while a push waits on a connection that never answers does not
+    wait out the call deadline: after a short grace the connection is cut."""
+    b = add_bench(central, "PACK-01", tmp_path)
+    proxy = PgProxy(b.login.central.port)
+    port = proxy.start()
+    worker = SyncWorker(replace(b.ctx.config, central=replace(b.login.central, port=port)))
+    worker.start()
+    try:
+        wait_until("online through the proxy", lambda: worker.status.online)
+        proxy.sever()  # every byte from now on goes nowhere, and the sockets stay open
+        with b.ctx.uow(b.sign_in()) as uow:
+            packing.open_order(uow, confirmed_orders(b.ctx, 1)[0])
+        worker.wake()
+        time.sleep(1.0)  # the push is under way, waiting for an answer
+        t0 = time.monotonic()
+        worker.stop()
+        took = time.monotonic() - t0
+    finally:
+        proxy.close()
+        b.close()
+    assert not worker.running
+    assert took < 8, f"the worker took {took:.1f} s to stop"
+
+
 def _toml(config: object, path: Path) -> Path:
     from app.config import save_config
 
