@@ -245,18 +245,8 @@ class Hub:
         outcomes: list[tuple[Op, str, str, list[feed.Key]]] = []
         start = 0
         while start < len(ops):
-            contexts: list[appliers.ApplyContext] = []
-            failed: tuple[int, Exception] | None = None
             savepoint = s.begin_nested()
-            for n in range(start, len(ops)):
-                ctx = appliers.ApplyContext(s, ops[n], sid, warehouse_id)
-                try:
-                    appliers.apply(ctx, ops[n])
-                    s.flush()
-                except Exception as e:
-                    failed = (n, e)
-                    break
-                contexts.append(ctx)
+            contexts, failed = self._apply_run(s, sid, warehouse_id, ops[start:])
             if failed is None:
                 savepoint.commit()
                 outcomes += [(c.op, APPLIED, "", list(c.touched)) for c in contexts]
@@ -264,19 +254,54 @@ class Hub:
             savepoint.rollback()
             s.info.pop(LOCKED, None)  # row locks taken inside the savepoint are gone with it
             n, error = failed
+            n += start
             reason = self._rejection(ops[n], error)  # raises when it is the database's fault
-            if contexts:
+            if n > start:
                 with s.begin_nested():
-                    contexts = []
-                    for op in ops[start:n]:
-                        ctx = appliers.ApplyContext(s, op, sid, warehouse_id)
-                        appliers.apply(ctx, op)
-                        s.flush()
-                        contexts.append(ctx)
+                    # One at a time, as a batch applier's answer said they would go in.
+                    contexts, again = self._apply_run(
+                        s, sid, warehouse_id, ops[start:n], batches=False
+                    )
+                    if again is not None:
+                        raise again[1]  # it succeeded a moment ago on the same state
                 outcomes += [(c.op, APPLIED, "", list(c.touched)) for c in contexts]
             outcomes.append((ops[n], REJECTED, reason, []))
             start = n + 1
         return outcomes
+
+    @staticmethod
+    def _apply_run(
+        s: Session,
+        sid: uuid.UUID,
+        warehouse_id: uuid.UUID | None,
+        ops: list[Op],
+        *,
+        batches: bool = True,
+    ) -> tuple[list[appliers.ApplyContext], tuple[int, Exception] | None]:
+        """Apply ``ops`` in order until one fails: the contexts of those applied, and the
+        failing one's index with its error (None when all went in). Consecutive operations of
+        kinds with a batch applier go to it together."""
+        contexts: list[appliers.ApplyContext] = []
+        n = 0
+        while n < len(ops):
+            batch_fn = appliers.BATCHES.get(ops[n].kind) if batches else None
+            end = n + 1
+            while batch_fn and end < len(ops) and appliers.BATCHES.get(ops[end].kind) is batch_fn:
+                end += 1
+            run = [appliers.ApplyContext(s, op, sid, warehouse_id) for op in ops[n:end]]
+            try:
+                if batch_fn is not None and len(run) > 1:
+                    batch_fn(run)
+                else:
+                    appliers.apply(run[0], ops[n])
+                s.flush()
+            except appliers.BatchRefusedError as e:
+                return contexts + run[: e.index], (n + e.index, e.error)
+            except Exception as e:
+                return contexts, (n, e)
+            contexts += run
+            n = end
+        return contexts, None
 
     @staticmethod
     def _rejection(op: Op, error: Exception) -> str:

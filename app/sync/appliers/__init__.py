@@ -85,6 +85,20 @@ class ApplyContext:
 
 ApplyFn = Callable[[ApplyContext, Op], None]
 REGISTRY: dict[str, ApplyFn] = {}
+# Kinds that may also be applied many at a time: consecutive operations of such kinds (one
+# function for all of them) go to it together, each with its own context.
+BatchFn = Callable[[list[ApplyContext]], None]
+BATCHES: dict[str, BatchFn] = {}
+
+
+class BatchRefusedError(Exception):
+    """Raised by a batch applier: operation ``index`` of the batch is rejected with ``error``.
+    Every operation before it would have been applied; the hub applies them again without it."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(f"operation {index} of the batch: {error}")
+        self.index = index
+        self.error = error
 
 
 def applier(kind: str) -> Callable[[ApplyFn], ApplyFn]:
@@ -94,6 +108,20 @@ def applier(kind: str) -> Callable[[ApplyFn], ApplyFn]:
         if kind in REGISTRY:
             raise RuntimeError(f"two appliers for {kind}: {REGISTRY[kind].__module__} and {fn}")
         REGISTRY[kind] = fn
+        return fn
+
+    return register
+
+
+def batch_applier(*kinds: str) -> Callable[[BatchFn], BatchFn]:
+    """Register the decorated function as the batch applier of ``kinds`` (each must have its
+    one-at-a-time applier too, which gives the same result)."""
+
+    def register(fn: BatchFn) -> BatchFn:
+        for kind in kinds:
+            if kind in BATCHES:
+                raise RuntimeError(f"two batch appliers for {kind}")
+            BATCHES[kind] = fn
         return fn
 
     return register

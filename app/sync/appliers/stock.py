@@ -15,15 +15,15 @@ on-hand sum sees the first one's rows and no oversell goes unnoticed.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, Table, bindparam, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import BindParameter, Connection, Table, bindparam, func, insert, select
 
 from app.services.stock import ADJUSTED, MAX_QTY, MAX_REF, PICK, REASONS, RETURN, SALE
 from app.store.models import Location, Product, StockMovement
-from app.sync.appliers import ApplyContext, applier
+from app.sync.appliers import ApplyContext, BatchRefusedError, applier, batch_applier
 from app.sync.ops import MalformedOpError, Op
 
 Place = tuple[uuid.UUID, uuid.UUID | None]
@@ -70,69 +70,147 @@ _ON_HAND = (
     .where(_MOVE.c.product_id.in_(_IDS))
     .group_by(_MOVE.c.product_id, _MOVE.c.location_id)
 )
-_INSERTS = {
-    name: dialect.insert(_MOVE).on_conflict_do_nothing(index_elements=["id"]).returning(_MOVE.c.id)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+_EXISTING = select(_MOVE.c.id).where(_MOVE.c.id.in_(_IDS))
+_INSERT = insert(_MOVE)
 _KNOWN_BINS = "stock.known_bins"  # session.info: bins seen this round (bins are never deleted)
+
+
+@dataclass
+class _Fact:
+    ctx: ApplyContext
+    rows: list[dict[str, Any]]
+
+    @property
+    def op(self) -> Op:
+        return self.ctx.op
+
+    def delta(self) -> dict[Place, int]:
+        out: dict[Place, int] = {}
+        for r in self.rows:
+            place = (r["product_id"], r["location_id"])
+            out[place] = out.get(place, 0) + r["qty"]
+        return out
 
 
 def insert_movements(ctx: ApplyContext, op: Op, raws: list[Any], reasons: frozenset[str]) -> None:
     """Insert the station's ledger rows (checked, same ids) and raise one oversell task when
-    they take a place below zero. Any fact that moves stock goes through here.
+    they take a place below zero. Any fact that moves stock goes through here."""
+    try:
+        _insert_facts([_fact(ctx, op, raws, reasons, 0)])
+    except BatchRefusedError as e:
+        raise e.error from None
 
-    The hub runs this for every sale, pick and count: three statements for most of them (lock
-    the products, insert the rows, sum what they took from), built once, on the session's
-    connection (the same transaction and savepoint) without the ORM."""
-    conn = ctx.session.connection()
-    rows = [_movement(op, raw, ctx.station_id, reasons) for raw in raws]
-    if not rows:
-        raise _malformed(op, "it carries no ledger rows")
-    products = sorted({r["product_id"] for r in rows})
+
+@batch_applier(ADJUSTED, SALE, PICK, RETURN)
+def apply_stock_facts(ctxs: list[ApplyContext]) -> None:
+    """Many stock facts in one go, as if one after the other: five statements for the lot (lock
+    the products, look up new bins and already-known rows, insert, sum what was taken from),
+    and each operation's oversell found by walking the batch's changes in order."""
+    facts: list[_Fact] = []
+    malformed: BatchRefusedError | None = None
+    for i, ctx in enumerate(ctxs):
+        try:
+            facts.append(_fact(ctx, ctx.op, ctx.op.list_of("movements"), REASONS[ctx.op.kind], i))
+        except BatchRefusedError as e:
+            malformed = e  # the ones before it are checked against the database first
+            break
+    if facts:
+        _insert_facts(facts)
+    if malformed is not None:
+        raise malformed
+
+
+def _fact(ctx: ApplyContext, op: Op, raws: list[Any], reasons: frozenset[str], index: int) -> _Fact:
+    try:
+        rows = [_movement(op, raw, ctx.station_id, reasons) for raw in raws]
+        if not rows:
+            raise _malformed(op, "it carries no ledger rows")
+    except MalformedOpError as e:
+        raise BatchRefusedError(index, e) from None
+    return _Fact(ctx, rows)
+
+
+def _insert_facts(facts: list[_Fact]) -> None:
+    """The facts' ledger rows in, on the session's connection (the same transaction and
+    savepoint) without the ORM; :class:`BatchRefusedError` names the first fact that is refused."""
+    session = facts[0].ctx.session
+    conn = session.connection()
+    products = sorted({r["product_id"] for f in facts for r in f.rows})
     # Lock first: a concurrent hub's rows for these products are committed before we sum.
     known = set(conn.scalars(_LOCK_PRODUCTS, {"ids": products}))
-    if missing := [p for p in products if p not in known]:
-        raise _malformed(op, f"product {missing[0]} is not in the central database")
-    seen: set[uuid.UUID] = ctx.session.info.setdefault(_KNOWN_BINS, set())
-    bins = {r["location_id"] for r in rows} - {None} - seen
+    seen: set[uuid.UUID] = session.info.setdefault(_KNOWN_BINS, set())
+    bins = {r["location_id"] for f in facts for r in f.rows} - {None} - seen
     if bins:
         seen.update(conn.scalars(_FIND_BINS, {"ids": list(bins)}))
-        if missing_bins := sorted(bins - seen):
-            raise _malformed(op, f"bin {missing_bins[0]} is not in the central database")
-    ids = [r["id"] for r in rows]
+    ids = [r["id"] for f in facts for r in f.rows]
+    taken = set(conn.scalars(_EXISTING, {"ids": ids}))
+    for i, f in enumerate(facts):
+        if why := _refusal(f, known, seen, taken):
+            raise BatchRefusedError(i, _malformed(f.op, why))
+        taken.update(r["id"] for r in f.rows)
+    conn.execute(_INSERT, [r for f in facts for r in f.rows])
+    for f in facts:
+        for r in f.rows:
+            f.ctx.touch("stock_movement", r["id"])
+    _raise_oversells(conn, facts)
+
+
+def _refusal(
+    f: _Fact, products: set[uuid.UUID], bins: set[uuid.UUID], taken: set[uuid.UUID]
+) -> str:
+    """Why the central database cannot take this fact's rows ("" when it can)."""
+    if missing := sorted(r["product_id"] for r in f.rows if r["product_id"] not in products):
+        return f"product {missing[0]} is not in the central database"
+    places = [r["location_id"] for r in f.rows if r["location_id"] is not None]
+    if missing := sorted(b for b in places if b not in bins):
+        return f"bin {missing[0]} is not in the central database"
+    ids = [r["id"] for r in f.rows]
     if len(set(ids)) != len(ids):
-        raise _malformed(op, "two of its ledger rows have the same id")
-    if len(conn.execute(_INSERTS[conn.dialect.name], rows).all()) != len(rows):
-        raise _malformed(op, "one of its ledger rows is already in the central ledger")
-    for r in rows:
-        ctx.touch("stock_movement", r["id"])
-    _raise_oversell(ctx, op, rows)
+        return "two of its ledger rows have the same id"
+    if taken.intersection(ids):
+        return "one of its ledger rows is already in the central ledger"
+    return ""
 
 
-def _raise_oversell(ctx: ApplyContext, op: Op, rows: list[dict[str, Any]]) -> None:
-    delta: dict[Place, int] = {}
-    for r in rows:
-        place = (r["product_id"], r["location_id"])
-        delta[place] = delta.get(place, 0) + r["qty"]
-    taken = {place for place, change in delta.items() if change < 0}
-    if not taken:
+def _raise_oversells(conn: Connection, facts: list[_Fact]) -> None:
+    """One oversell task for each fact that took a place below zero, as the places stood when
+    it was applied: the ledger now, less what the facts after it changed."""
+    deltas = [f.delta() for f in facts]
+    watched = {place for d in deltas for place, change in d.items() if change < 0}
+    if not watched:
         return
-    s = ctx.session.connection()
-    on_hand: dict[Place, int] = {
-        (p, b): int(n) for p, b, n in s.execute(_ON_HAND, {"ids": sorted({p for p, _ in taken})})
+    now: dict[Place, int] = {
+        (p, b): int(n)
+        for p, b, n in conn.execute(_ON_HAND, {"ids": sorted({p for p, _ in watched})})
     }
-    short = [
-        (product_id, location_id, delta[(product_id, location_id)], have)
-        for (product_id, location_id) in sorted(taken, key=str)
-        if (have := on_hand.get((product_id, location_id), 0)) < 0
-    ]
-    if not short:
-        return
+    level = {place: now.get(place, 0) for place in watched}
+    for d in deltas:  # back to before the batch
+        for place, change in d.items():
+            if place in level:
+                level[place] -= change
+    for f, d in zip(facts, deltas, strict=True):
+        for place, change in d.items():
+            if place in level:
+                level[place] += change
+        short = [
+            (p, b, d[(p, b)], level[(p, b)])
+            for (p, b) in sorted((pl for pl, ch in d.items() if ch < 0), key=str)
+            if level[(p, b)] < 0
+        ]
+        if short:
+            _oversell_task(conn, f, short)
+
+
+def _oversell_task(
+    conn: Connection, fact: _Fact, short: list[tuple[uuid.UUID, uuid.UUID | None, int, int]]
+) -> None:
     product_ids = {p for p, *_ in short}
     bin_ids = {b for _, b, *_ in short}
-    skus = dict(s.execute(select(Product.id, Product.sku).where(Product.id.in_(product_ids))).all())
+    skus = dict(
+        conn.execute(select(Product.id, Product.sku).where(Product.id.in_(product_ids))).all()
+    )
     codes = dict(
-        s.execute(select(Location.id, Location.code).where(Location.id.in_(bin_ids))).all()
+        conn.execute(select(Location.id, Location.code).where(Location.id.in_(bin_ids))).all()
     )
     places = [
         {
@@ -145,11 +223,11 @@ def _raise_oversell(ctx: ApplyContext, op: Op, rows: list[dict[str, Any]]) -> No
         }
         for p, b, change, have in short
     ]
-    ctx.raise_task(
+    fact.ctx.raise_task(
         "oversell",
         "product",
         short[0][0],
-        {"op_kind": op.kind, "ref": rows[0]["ref"], "places": places},
+        {"op_kind": fact.op.kind, "ref": fact.rows[0]["ref"], "places": places},
     )
 
 

@@ -1,0 +1,130 @@
+"""Stock facts applied many at a time by the hub give what one at a time gives: the same
+operations refused with the same words, the rest applied, and an oversell task for exactly the
+operations that took a place below zero as the ledger stood when each was applied."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+
+from app.clock import utcnow
+from app.ids import new_id
+from app.services.stock import ADJUSTED, SALE
+from app.store.models import ExceptionTask, Product, StockMovement
+from app.sync.ops import APPLIED, REJECTED, Op
+from tests.sync.centralkit import Central, central, make_op
+
+pytestmark = pytest.mark.postgres
+__all__ = ["central"]
+
+
+def _place(c: Central) -> tuple[uuid.UUID, uuid.UUID, int]:
+    """A product, its home bin and what the bin holds."""
+    with c.engine.connect() as conn:
+        p, b = conn.execute(
+            select(Product.id, Product.home_location_id)
+            .where(Product.home_location_id.is_not(None))
+            .order_by(Product.sku)
+            .limit(1)
+        ).one()
+        have = conn.scalar(
+            select(func.coalesce(func.sum(StockMovement.qty), 0)).where(
+                StockMovement.product_id == p, StockMovement.location_id == b
+            )
+        )
+    return p, b, int(have or 0)
+
+
+def _fact(
+    sid: uuid.UUID, seq: int, kind: str, product: Any, bin_id: Any, qty: int, **row: Any
+) -> Op:
+    reason = "sale" if kind == SALE else "adjust"
+    movement = {
+        "id": str(row.get("id", new_id())),
+        "product_id": str(product),
+        "location_id": str(bin_id),
+        "at": utcnow().isoformat(),
+        "qty": qty,
+        "reason": row.get("reason", reason),
+        "ref": f"R{seq}",
+    }
+    return make_op(sid, seq, kind, {"movements": [movement]}, "stock_movement", None)
+
+
+def test_a_batch_of_facts_is_applied_as_one_after_the_other(central: Central) -> None:
+    login = central.add_station("TILL-B")
+    sid = login.station_id
+    product, bin_id, have = _place(central)
+    twice = new_id()
+    ops = [
+        _fact(sid, 1, SALE, product, bin_id, -have),  # takes the bin to 0: no task
+        _fact(sid, 2, SALE, product, bin_id, -1),  # -1: a task
+        _fact(sid, 3, SALE, uuid.uuid4(), bin_id, -1),  # an unknown product: refused
+        _fact(sid, 4, ADJUSTED, product, bin_id, 5),  # +5: 4 in the bin
+        _fact(sid, 5, SALE, product, bin_id, -2, reason="pack"),  # a reason not of a sale
+        _fact(sid, 6, SALE, product, bin_id, -3, id=twice),  # 1 left: no task
+        _fact(sid, 7, SALE, product, bin_id, -1, id=twice),  # its row is in the ledger already
+        _fact(sid, 8, SALE, product, uuid.uuid4(), -1),  # an unknown bin: refused
+        _fact(sid, 9, SALE, product, bin_id, -2),  # -1: a task
+    ]
+    central.push(login, ops)
+    hub = central.hub()
+    assert hub.drain() == len(ops)
+
+    results = {r.seq: (r.result, r.reason) for r in central.results(sid)}
+    assert {s for s, (r, _) in results.items() if r == APPLIED} == {1, 2, 4, 6, 9}
+    assert {s for s, (r, _) in results.items() if r == REJECTED} == {3, 5, 7, 8}
+    assert "is not in the central database" in results[3][1]
+    assert "'pack' does not fit" in results[5][1]
+    assert "already in the central ledger" in results[7][1]
+    assert "bin" in results[8][1] and "is not in the central database" in results[8][1]
+    with central.engine.connect() as conn:
+        left = conn.scalar(
+            select(func.sum(StockMovement.qty)).where(
+                StockMovement.product_id == product, StockMovement.location_id == bin_id
+            )
+        )
+        tasks = conn.execute(
+            select(ExceptionTask.op_id, ExceptionTask.details).where(
+                ExceptionTask.kind == "oversell"
+            )
+        ).all()
+        rows = conn.scalar(text("SELECT count(*) FROM stock_movement WHERE ref LIKE 'R%'"))
+    assert left == have - have - 1 + 5 - 3 - 2 == -1
+    by_op = {op.op_id: op.seq for op in ops}
+    assert sorted(by_op[t.op_id] for t in tasks) == [2, 9]
+    on_hand = {by_op[t.op_id]: t.details["places"][0]["on_hand"] for t in tasks}
+    assert on_hand == {2: -1, 9: -1}
+    assert rows == 5  # one ledger row for each applied fact, none for the refused
+
+
+def test_a_refused_fact_first_in_its_batch_leaves_the_rest_applied_in_one_go(
+    central: Central,
+) -> None:
+    login = central.add_station("TILL-C")
+    sid = login.station_id
+    product, bin_id, have = _place(central)
+    ops = [
+        _fact(sid, 1, SALE, uuid.uuid4(), bin_id, -1),  # refused: the rest is one batch
+        _fact(sid, 2, SALE, product, bin_id, -have),  # 0
+        _fact(sid, 3, SALE, product, bin_id, -1),  # -1: a task
+        _fact(sid, 4, ADJUSTED, product, bin_id, 3),  # 2
+        _fact(sid, 5, SALE, product, bin_id, -2),  # 0
+        _fact(sid, 6, SALE, product, bin_id, -1),  # -1: a task
+    ]
+    ops += [_fact(sid, s, ADJUSTED, product, bin_id, 1) for s in range(7, 40)]
+    central.push(login, ops)
+    assert central.hub().drain() == len(ops)
+    results = [r.result for r in central.results(sid)]
+    assert results == [REJECTED] + [APPLIED] * 38
+    with central.engine.connect() as conn:
+        tasks = conn.execute(
+            select(ExceptionTask.op_id, ExceptionTask.details).where(
+                ExceptionTask.kind == "oversell"
+            )
+        ).all()
+    by_op = {op.op_id: op.seq for op in ops}
+    assert {by_op[t.op_id]: t.details["places"][0]["on_hand"] for t in tasks} == {3: -1, 6: -1}
