@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Connection, Uuid
+from sqlalchemy import JSON, Boolean, Connection, Table, Uuid, insert
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import Compiled
 from sqlalchemy.types import TypeEngine
@@ -131,3 +131,28 @@ class FastExecutor:
             return int(self.conn.execute(stmt, dict(params)).rowcount)  # type: ignore[call-overload]
         p = self._prepare(stmt, params)
         return int(self._raw.execute(p.sql, p.args(params)).rowcount)
+
+
+def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows of one shape (the keys of the first) in the connection's transaction:
+    ``COPY ... FROM STDIN`` on PostgreSQL (several times faster than a batch of INSERTs, which is
+    what the hub writes thousands of ledger and feed rows with), ``executemany`` elsewhere."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), list(rows))
+        return
+    from psycopg.types.json import Jsonb
+
+    names = list(rows[0])
+    wrap = [isinstance(table.c[n].type, JSON) for n in names]
+    columns = ", ".join(f'"{n}"' for n in names)
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    Jsonb(row[n]) if w and row[n] is not None else row[n]
+                    for n, w in zip(names, wrap, strict=True)
+                ]
+            )

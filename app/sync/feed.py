@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, delete, insert, select, text, update
 from sqlalchemy.types import Uuid
 
+from app.store.fastexec import bulk_insert
 from app.store.models import (
     Barcode,
     ChangeLog,
@@ -347,7 +348,7 @@ def publish(
         for i, r in enumerate(batch):
             r["pos"] = first + i
             positions[(r["entity"], r["entity_id"], wid)] = first + i
-        conn.execute(insert(_LOG), batch)
+        bulk_insert(conn, _LOG, batch)
         conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": feed_channel(wid), "p": str(end - 1)})
     return positions
 

@@ -23,12 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy import Engine, Table, select, text, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.errors import WaystationError
 from app.store.db import make_engine
+from app.store.fastexec import bulk_insert
 from app.store.models import InboxOp, OpResult, Station, StationProgress
 from app.sync import appliers, feed
 from app.sync.appliers.orders import LOCKED
@@ -36,6 +37,7 @@ from app.sync.deadline import Deadline
 from app.sync.ops import APPLIED, REJECTED, Op
 
 log = logging.getLogger("waystation.hub")
+_RESULTS: Table = OpResult.__table__  # type: ignore[assignment]
 
 BATCH = 500
 MIN_ROUND = 10
@@ -205,8 +207,9 @@ class Hub:
             for (e, i, w), p in positions.items()
             if warehouse_id is None or w == warehouse_id
         }
-        conn.execute(
-            insert(OpResult),
+        bulk_insert(
+            conn,
+            _RESULTS,
             [
                 {
                     "op_id": op.op_id,

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Table, bindparam, func, insert, select
+from sqlalchemy import BindParameter, Connection, Table, bindparam, func, select
 
 from app.services.stock import ADJUSTED, MAX_QTY, MAX_REF, PICK, REASONS, RETURN, SALE
+from app.store.fastexec import bulk_insert
 from app.store.models import Location, Product, StockMovement
 from app.sync.appliers import ApplyContext, BatchRefusedError, applier, batch_applier
 from app.sync.ops import MalformedOpError, Op
@@ -71,7 +72,6 @@ _ON_HAND = (
     .group_by(_MOVE.c.product_id, _MOVE.c.location_id)
 )
 _EXISTING = select(_MOVE.c.id).where(_MOVE.c.id.in_(_IDS))
-_INSERT = insert(_MOVE)
 _KNOWN_BINS = "stock.known_bins"  # session.info: bins seen this round (bins are never deleted)
 
 
@@ -148,7 +148,7 @@ def _insert_facts(facts: list[_Fact]) -> None:
         if why := _refusal(f, known, seen, taken):
             raise BatchRefusedError(i, _malformed(f.op, why))
         taken.update(r["id"] for r in f.rows)
-    conn.execute(_INSERT, [r for f in facts for r in f.rows])
+    bulk_insert(conn, _MOVE, [r for f in facts for r in f.rows])
     for f in facts:
         for r in f.rows:
             f.ctx.touch("stock_movement", r["id"])
