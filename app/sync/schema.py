@@ -34,6 +34,7 @@ REFERENCE_TABLES = (
     "station",
     "stock_movement",
     "store_credit_entry",
+    "return_policy",
 )
 INBOX_COLUMNS = "op_id, seq, kind, payload, entity, entity_id, created_at"
 
@@ -113,6 +114,10 @@ _STATION_ROWS = {
     "exception_task": "warehouse_id = ws_session_warehouse() OR warehouse_id IS NULL",
     "pick_list": "warehouse_id = ws_session_warehouse()",
     "allocation": "pick_list_id IN (SELECT id FROM pick_list)",
+    "rma": "warehouse_id = ws_session_warehouse()",
+    "rma_line": "warehouse_id = ws_session_warehouse()",
+    "return_unit": "warehouse_id = ws_session_warehouse()",
+    "return_refund": "warehouse_id = ws_session_warehouse()",
 }
 RLS_TABLES = ("inbox", *_STATION_ROWS)
 
