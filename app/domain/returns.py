@@ -236,3 +236,21 @@ def calculate_refund(
     room = max(0, order_paid_minor - already_refunded_minor)
     total = max(0, min(gross, room))
     return Refund(merchandise, deductions, fee, shipping, max(0, gross - total), total)
+
+
+# ----------------------------------------------------------------------------- documents
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineTag:
+    """The tag on a unit held apart: what it is, where it came from, why it is held."""
+
+    rma_number: str  # printed as Code 128: scanning it finds the return
+    order_number: str
+    sku: str
+    name: str
+    serial: str | None
+    condition: Condition
+    reason: Reason | None  # None: received as unexpected
+    received_at: datetime
+    received_by: str

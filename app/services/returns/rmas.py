@@ -20,7 +20,7 @@ from app.domain.errors import NotFoundError, PermissionDeniedError, ValidationEr
 from app.domain.orders import OrderStatus
 from app.domain.roles import Permission, Role, allows
 from app.ids import new_id
-from app.services import auth
+from app.services import auth, print_jobs
 from app.services.returns.views import RmaLineView, RmaView
 from app.store.models import (
     Customer,
@@ -179,6 +179,7 @@ def create_rma(
     *,
     allow_empty: bool = False,
     late_approved_by: str | None = None,
+    print_slip: bool = False,
 ) -> RmaView:
     """Authorise a return of some units of a shipped order; one operation.
 
@@ -251,6 +252,8 @@ def create_rma(
     uow.session.add_all(lines)
     uow.session.flush()
     uow.record(CREATED, rma_payload(rma, lines), entity="rma", entity_id=rma.id)
+    if print_slip:
+        print_jobs.queue_job(uow, "return_slip", rma.id, f"Return slip {rma.number}")
     return rma_view(uow, rma.id)
 
 
