@@ -20,8 +20,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import replace
 
 from sqlalchemy import Table, bindparam, select
 
@@ -30,71 +29,19 @@ from app.domain.errors import WaystationError
 from app.domain.roles import Permission, Role, allows
 from app.services import auth
 from app.services.returns import lookup, receiving, rmas
-from app.services.returns.views import Candidate, ReceiptDone, RmaLineView, RmaView
+from app.services.returns.desk_state import (
+    DeskResult,
+    DeskState,
+    Offer,
+    OpenReturn,
+    Outcome,
+    Unit,
+    UnitView,
+)
+from app.services.returns.views import Candidate, ReceiptDone, RmaLineView
 from app.store.fastexec import FastExecutor
 from app.store.models import Barcode, Order, OrderLine, PackedUnit, Product
 from app.store.uow import UnitOfWork
-
-
-class Outcome(StrEnum):
-    OPENED = "opened"  # a return is open: scan its items
-    COUNTED = "counted"  # a unit counted
-    WANT_SERIAL = "want_serial"  # scan the item's serial number next
-    CHOOSE = "choose"  # several orders fit: pick one
-    REFUSED = "refused"  # nothing recorded; see offers
-    DONE = "done"  # the return is booked in
-
-
-class Offer(StrEnum):
-    SET_ASIDE = "set_aside"
-    RECEIVE_UNEXPECTED = "receive_unexpected"
-    SUPERVISOR = "supervisor"
-
-
-@dataclass
-class Unit:
-    key: int
-    product_id: uuid.UUID
-    sku: str
-    name: str
-    reason: rules.Reason
-    rma_line_id: uuid.UUID | None
-    serial: str | None = None
-    condition: rules.Condition | None = None  # None: not graded yet
-    disposition: rules.Disposition | None = None
-    disposition_by: str | None = None  # a supervisor changed the default
-    photos: tuple[str, ...] = ()
-
-    @property
-    def unexpected(self) -> bool:
-        return self.rma_line_id is None
-
-
-@dataclass(frozen=True, slots=True)
-class DeskResult:
-    outcome: Outcome
-    message: str
-    offers: tuple[Offer, ...] = ()
-    candidates: tuple[Candidate, ...] = ()
-    elapsed_ms: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome is not Outcome.REFUSED
-
-
-@dataclass
-class _Open:
-    """The return on the desk: an RMA, or an order received without one."""
-
-    order_id: uuid.UUID
-    order_number: str
-    rma: RmaView | None
-    lines: tuple[RmaLineView, ...]
-    serials: dict[str, uuid.UUID]  # serial → product, of the units sold on the order
-    late_approved_by: str | None = None
-    units: list[Unit] = field(default_factory=list)
-
 
 _BC: Table = Barcode.__table__  # type: ignore[assignment]
 _PRODUCT: Table = Product.__table__  # type: ignore[assignment]
@@ -111,13 +58,39 @@ class ReturnDesk:
 
     def __init__(self, uow_factory: Callable[[], UnitOfWork]) -> None:
         self._uow = uow_factory
-        self.open: _Open | None = None
+        self.open: OpenReturn | None = None
         self._want_serial: tuple[uuid.UUID, RmaLineView | None] | None = None
         self._refused: Unit | None = None  # the last refused item, for "receive as unexpected"
         self._late: Candidate | None = None  # a late order waiting for a supervisor
         self._next_key = 1
 
     # -- reading ------------------------------------------------------------------------------
+
+    def state(self) -> DeskState:
+        """What the screen shows, as frozen copies (safe to hand to another thread)."""
+        if self.open is None:
+            return DeskState(None, None, (), (), self.waiting_for_supervisor, False)
+        return DeskState(
+            self.open.order_number,
+            self.open.rma.number if self.open.rma else None,
+            tuple(self.expected()),
+            tuple(
+                UnitView(
+                    u.key,
+                    u.sku,
+                    u.name,
+                    u.serial,
+                    u.reason,
+                    u.condition,
+                    u.disposition,
+                    u.unexpected,
+                    u.disposition_by,
+                )
+                for u in self.open.units
+            ),
+            self.waiting_for_supervisor,
+            self._want_serial is not None,
+        )
 
     @property
     def units(self) -> list[Unit]:
@@ -210,7 +183,7 @@ class ReturnDesk:
                 rma, lines = None, self._order_lines(uow, order)
             serials = self._serials(uow, order.id)
         self._late = None
-        self.open = _Open(order.id, order.number, rma, lines, serials, late)
+        self.open = OpenReturn(order.id, order.number, rma, lines, serials, late)
         words = (
             f"RMA {rma.number} for order {order.number}: {rma.units} unit(s) expected"
             if rma
