@@ -479,22 +479,24 @@ class ReturnDesk:
         if ungraded:
             raise ValidationError(f"Grade {ungraded[0].sku} first: choose its condition.")
         with self._uow() as uow:
-            rma_id = self._rma_for(uow)
+            rma_id, line_of = self._rma_for(uow)
             done = receiving.receive(
                 uow,
                 rma_id,
-                [self._unit_in(u) for u in self.open.units],
+                [self._unit_in(u, line_of(u)) for u in self.open.units],
                 late_approved_by=self.open.late_approved_by,
             )
         self.cancel()
         return done
 
-    def _rma_for(self, uow: UnitOfWork) -> uuid.UUID:
-        """The open RMA, or the one an unannounced return is booked under (made now, in the
-        same transaction, with one line per order line that came back)."""
+    def _rma_for(self, uow: UnitOfWork) -> tuple[uuid.UUID, Callable[[Unit], uuid.UUID | None]]:
+        """The RMA the units are booked under, and each unit's RMA line: the open RMA's, or
+        for an unannounced return one made now (in the same transaction) with a line per order
+        line and reason that came back. The desk's own units are left as they are, so a
+        completion that fails can be tried again."""
         assert self.open is not None
         if self.open.rma is not None:
-            return self.open.rma.id
+            return self.open.rma.id, lambda u: u.rma_line_id
         per_line: dict[tuple[uuid.UUID, rules.Reason], int] = {}
         for u in self.open.units:
             if u.rma_line_id is not None:
@@ -509,21 +511,25 @@ class ReturnDesk:
             allow_empty=not per_line,
             late_approved_by=self.open.late_approved_by,
         )
+        # Until now the order lines stood in for the RMA's lines.
         by_order_line = {(ln.order_line_id, ln.reason): ln.id for ln in view.lines}
-        for u in self.open.units:  # order lines stood in for RMA lines until now
-            if u.rma_line_id is not None:
-                u.rma_line_id = by_order_line[(u.rma_line_id, u.reason.value)]
-        return view.id
+
+        def line_of(u: Unit) -> uuid.UUID | None:
+            if u.rma_line_id is None:
+                return None
+            return by_order_line[(u.rma_line_id, u.reason.value)]
+
+        return view.id, line_of
 
     @staticmethod
-    def _unit_in(u: Unit) -> receiving.UnitIn:
+    def _unit_in(u: Unit, rma_line_id: uuid.UUID | None) -> receiving.UnitIn:
         assert u.condition is not None
         assert u.disposition is not None
         return receiving.UnitIn(
             product_id=u.product_id,
             condition=u.condition,
             disposition=u.disposition,
-            rma_line_id=u.rma_line_id,
+            rma_line_id=rma_line_id,
             serial=u.serial,
             photos=u.photos,
         )
