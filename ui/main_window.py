@@ -320,6 +320,9 @@ class MainWindow(QMainWindow):
         feed.film_failed.connect(lambda words: self.pack.banner.show_message("warn", words))
         self.pack.order_shown.connect(feed.follow_order)
         feed.follow_order(self.pack.order)
+        self.returns.set_photo_source(
+            lambda: p.frame if (p := feed.preview()) is not None else None, _photo_folder()
+        )
 
     def _page_changed(self) -> None:
         current = self.stack.currentWidget()
@@ -599,3 +602,9 @@ def _returns_screen(
     return ReturnsScreen(
         worker, sounds, desk_for, resolve, report, palette(ctx.config.theme), parent=parent
     )
+
+
+def _photo_folder() -> Any:
+    from app.config import data_dir
+
+    return data_dir()

@@ -221,3 +221,26 @@ def test_the_report_shows_and_exports_csv(
     assert f"return_rate,{line.sku}," in text
     dialog.grab().save(str(SHOTS / "returns-report.png"))
     dialog.close()
+
+
+def test_a_photo_of_a_graded_unit_is_kept_as_a_jpeg(
+    desk: MainWindow, qtbot: QtBot, ctx: StationContext, demo: ReturnsDemo, tmp_path: Path
+) -> None:
+    """The station camera is a device this machine has not got: a source that hands back a
+    picture as the camera's newest frame does (a BGR numpy image) stands in for it."""
+    import numpy as np
+
+    screen = desk.returns
+    picture = np.full((240, 320, 3), 200, dtype=np.uint8)
+    screen.set_photo_source(lambda: picture, tmp_path)
+    number = demo.rmas[0]
+    scan(qtbot, desk, number)
+    line = screen.expected.row(0)[0]
+    scan(qtbot, desk, ean(ctx, line.product_id))
+    click(qtbot, desk, screen.photo_button)
+    assert "photo 1 kept" in banner(desk)[1]
+    [unit] = [screen.units.row(0)]
+    [path] = unit.photos
+    assert Path(path).is_file() and Path(path).read_bytes()[:2] == b"\xff\xd8"  # a JPEG
+    assert Path(path).is_relative_to(tmp_path)
+    assert "1 photo" in screen.units.data(screen.units.index(0, 0))

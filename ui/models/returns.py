@@ -113,7 +113,9 @@ class UnitsModel(_Table):
 
     def cell(self, u: UnitView, column: int) -> Any:
         if column == 0:
-            return f"{u.sku}  {u.name}" + (_tr("  (not on the return)") if u.unexpected else "")
+            photos = _tr("  · {n} photo(s)").format(n=len(u.photos)) if u.photos else ""
+            unexpected = _tr("  (not on the return)") if u.unexpected else ""
+            return f"{u.sku}  {u.name}{unexpected}{photos}"
         if column == 1:
             return u.serial or ""
         if column == 2:

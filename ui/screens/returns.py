@@ -88,6 +88,8 @@ class ReturnsScreen(QWidget):
         self._state: DeskState | None = None
         self._pending_disposition: tuple[int, Disposition] | None = None
         self.received: ReceiptDone | None = None  # the last return booked in, to resolve
+        self._photo_source: Callable[[], Any] | None = None  # the camera's newest picture
+        self.photo_folder = Path(".")
         self.resolved: list[ResolutionDone] = []
         self.feedback_ms: list[float] = []
         self.report_dialog: QDialog | None = None
@@ -143,6 +145,9 @@ class ReturnsScreen(QWidget):
             menu.addAction(d.label, lambda d=d: self.change_disposition(d))
         self.disposition_button.setMenu(menu)
         grades.addWidget(self.disposition_button)
+        self.photo_button = self._button(self.tr("Photo"), self.take_photo)
+        self.photo_button.setVisible(False)
+        grades.addWidget(self.photo_button)
 
         self.code = QLineEdit(self)
         self.code.setObjectName("manualCode")
@@ -303,7 +308,7 @@ class ReturnsScreen(QWidget):
         self.candidates_table.setVisible(False)
         for b in (self.aside_button, self.unexpected_button, self.choose_button):
             b.setVisible(False)
-        for b in (*self.grade_buttons.values(), self.disposition_button):
+        for b in (*self.grade_buttons.values(), self.disposition_button, self.photo_button):
             b.setEnabled(bool(state and state.units))
         self.complete_button.setEnabled(is_open)
         done = self.received is not None and not is_open
@@ -448,6 +453,32 @@ class ReturnsScreen(QWidget):
         DbOp(self._worker, lambda: resolver(operator, receipt.rma_id, resolution)).success(
             done
         ).failure(self._failed).run()
+
+    def set_photo_source(self, source: Callable[[], Any], folder: Path) -> None:
+        """The station camera: ``source()`` gives its newest picture (or None)."""
+        self._photo_source = source
+        self.photo_folder = folder
+        self.photo_button.setVisible(True)
+
+    def take_photo(self) -> None:
+        """A photo of the unit chosen, saved as a JPEG and kept on the unit."""
+        desk, key, source, state = self._desk, self._target(), self._photo_source, self._state
+        if desk is None or key is None or source is None or state is None:
+            return
+        frame = source()
+        if frame is None:
+            self._feedback("bad", self.tr("The camera has no picture yet — try again."))
+            return
+        folder = self.photo_folder
+        name = state.rma_number or state.order_number or "return"
+
+        def work() -> DeskResult:
+            from app.clock import utcnow
+            from app.services.returns.photos import save_photo
+
+            return desk.add_photo(key, save_photo(frame, folder, name, key, utcnow()))
+
+        self._run(work)
 
     # --- reports ---------------------------------------------------------------------------
 

@@ -85,6 +85,7 @@ class ReturnDesk:
                     u.disposition,
                     u.unexpected,
                     u.disposition_by,
+                    u.photos,
                 )
                 for u in self.open.units
             ),
@@ -429,6 +430,11 @@ class ReturnDesk:
             Outcome.COUNTED,
             f"{unit.sku}: {condition.label.lower()} → {unit.disposition.label.lower()}.",
         )
+
+    def add_photo(self, key: int, path: str) -> DeskResult:
+        unit = self.unit(key)
+        unit.photos = (*unit.photos, path)
+        return DeskResult(Outcome.COUNTED, f"{unit.sku}: photo {len(unit.photos)} kept.")
 
     def set_reason(self, key: int, reason: rules.Reason) -> None:
         """An unannounced return's reason, as the customer's note or the clerk says."""

@@ -69,6 +69,7 @@ class UnitView:
     disposition: rules.Disposition | None
     unexpected: bool
     disposition_by: str | None
+    photos: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
