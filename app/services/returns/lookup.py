@@ -105,7 +105,10 @@ def find_candidates(uow: UnitOfWork, raw: str) -> list[Candidate]:
         ids = [r[0] for r in fx.rows(_BY_SSCC, {"code": scan.sscc})]
         if ids:
             return _candidates(fx, ids, "tracking")
-    ids = _distinct(fx.rows(_BY_TRACKING, {"code": body}) + fx.rows(_BY_TRACKING, {"code": upper}))
+    rows = fx.rows(_BY_TRACKING, {"code": body})
+    if upper != body:
+        rows += fx.rows(_BY_TRACKING, {"code": upper})
+    ids = _distinct(rows)
     if ids:
         return _candidates(fx, ids, "tracking")
     serial = scan.serial if scan is not None and scan.serial else body
