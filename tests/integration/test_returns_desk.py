@@ -67,7 +67,7 @@ def test_the_rma_barcode_opens_the_return_and_completing_books_it_in_once(
 
     again = d.desk.scan(number)
     assert again.outcome is Outcome.REFUSED
-    assert "received already" in again.message and "set the parcel aside" in again.message
+    assert "received already" in again.message and "Set the parcel aside" in again.message
     assert again.offers == (Offer.SET_ASIDE,)
     assert len(outbox(station)) == ops_before + 1, "a second receipt records nothing"
 

@@ -50,6 +50,7 @@ def order_paid(uow: UnitOfWork, order: Order, rma: Rma) -> int:
     shipped = OrderLine.qty_ordered - OrderLine.qty_missing
     goods = s.scalar(
         select(func.coalesce(func.sum(shipped * Product.price_minor), 0))
+        .select_from(OrderLine)
         .join(Product, Product.id == OrderLine.product_id)
         .where(OrderLine.order_id == order.id)
     )
@@ -93,7 +94,7 @@ def _quote(uow: UnitOfWork, rma: Rma) -> rules.Refund:
             select(ReturnUnit, RmaLine)
             .join(RmaLine, RmaLine.id == ReturnUnit.rma_line_id)
             .where(ReturnUnit.rma_id == rma.id)
-        ).tuples()
+        ).all()
     ]
     already, shipping_done = _earlier(uow, order.id)
     return rules.calculate_refund(
