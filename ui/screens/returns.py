@@ -136,13 +136,16 @@ class ReturnsScreen(QWidget):
         grades = QHBoxLayout()
         self.grade_buttons: dict[Condition, QPushButton] = {}
         for key, condition in CONDITION_KEYS:
-            b = self._button(f"{condition.label} (^{key})", lambda c=condition: self.grade(c))
+            b = self._button(
+                f"{condition.label} (^{key})",
+                lambda _checked=False, c=condition: self.grade(c),  # clicked(bool) sends one
+            )
             self.grade_buttons[condition] = b
             grades.addWidget(b)
         self.disposition_button = self._button(self.tr("Goes to…"), lambda: None)
         menu = QMenu(self.disposition_button)
         for d in Disposition:
-            menu.addAction(d.label, lambda d=d: self.change_disposition(d))
+            menu.addAction(d.label, lambda _checked=False, d=d: self.change_disposition(d))
         self.disposition_button.setMenu(menu)
         grades.addWidget(self.disposition_button)
         self.photo_button = self._button(self.tr("Photo"), self.take_photo)
@@ -202,7 +205,10 @@ class ReturnsScreen(QWidget):
         table.setWordWrap(False)
         table.verticalHeader().setVisible(False)
         table.verticalHeader().setDefaultSectionSize(40)
-        table.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+        head = table.horizontalHeader()
+        # Short columns as wide as their words (a reason, a condition); the item takes the rest.
+        head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        head.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
         return table
 
     def _declare_shortcuts(self) -> None:
