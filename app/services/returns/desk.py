@@ -130,20 +130,22 @@ class ReturnDesk:
         return self._item(code)
 
     def _find(self, code: str) -> DeskResult:
+        # One transaction for the look-up and the opening: the parcel scan is the desk's
+        # slowest, and each unit of work costs a BEGIN and a COMMIT.
         with self._uow() as uow:
             found = lookup.find_candidates(uow, code)
-        if not found:
-            return DeskResult(
-                Outcome.REFUSED,
-                f"{code} names no shipped order here — scan another code on the parcel (the "
-                "RMA, the packing slip, the shipping label) or an item in it.",
-                (Offer.SET_ASIDE,),
-            )
-        with_rma = [c for c in found if c.rma_id is not None]
-        if found[0].matched_by == "rma" or (len(found) == 1 and with_rma):
-            return self.choose(with_rma[0] if with_rma else found[0])
-        if len(found) == 1:
-            return self.choose(found[0])
+            if not found:
+                return DeskResult(
+                    Outcome.REFUSED,
+                    f"{code} names no shipped order here — scan another code on the parcel "
+                    "(the RMA, the packing slip, the shipping label) or an item in it.",
+                    (Offer.SET_ASIDE,),
+                )
+            with_rma = [c for c in found if c.rma_id is not None]
+            if found[0].matched_by == "rma" or (len(found) == 1 and with_rma):
+                return self._open_in(uow, with_rma[0] if with_rma else found[0], None)
+            if len(found) == 1:
+                return self._open_in(uow, found[0], None)
         return DeskResult(
             Outcome.CHOOSE,
             f"{len(found)} orders fit {code} — choose the customer's order, or scan another "
@@ -154,35 +156,38 @@ class ReturnDesk:
     def choose(self, candidate: Candidate, approver_badge: str | None = None) -> DeskResult:
         """Open the return of a candidate order (its RMA, or unannounced without one)."""
         with self._uow() as uow:
-            order = uow.session.get_one(Order, candidate.order_id)
-            if candidate.rma_id is not None:
-                rma = rmas.rma_view(uow, candidate.rma_id)
-                if rma.status != rmas.AUTHORISED:
-                    return DeskResult(
-                        Outcome.REFUSED,
-                        f"RMA {rma.number} was received already"
-                        + (f" ({rma.received_at:%d %b %Y %H:%M})" if rma.received_at else "")
-                        + " — nothing was booked. Set the parcel aside for a supervisor.",
-                        (Offer.SET_ASIDE,),
-                    )
-                lines, late = rma.lines, None
-            else:
-                if order.status not in rmas.RETURNABLE:
-                    return DeskResult(
-                        Outcome.REFUSED,
-                        f"Order {order.number} is {order.status.replace('_', ' ')}: it never "
-                        "left the warehouse — set the parcel aside for a supervisor.",
-                        (Offer.SET_ASIDE,),
-                    )
-                try:
-                    late = rmas.check_window(uow, order, approver_badge)
-                except rmas.LateReturnError as e:
-                    self._late = candidate
-                    return DeskResult(
-                        Outcome.REFUSED, e.message, (Offer.SUPERVISOR, Offer.SET_ASIDE)
-                    )
-                rma, lines = None, self._order_lines(uow, order)
-            serials = self._serials(uow, order.id)
+            return self._open_in(uow, candidate, approver_badge)
+
+    def _open_in(
+        self, uow: UnitOfWork, candidate: Candidate, approver_badge: str | None
+    ) -> DeskResult:
+        order = uow.session.get_one(Order, candidate.order_id)
+        if candidate.rma_id is not None:
+            rma = rmas.rma_view(uow, candidate.rma_id)
+            if rma.status != rmas.AUTHORISED:
+                return DeskResult(
+                    Outcome.REFUSED,
+                    f"RMA {rma.number} was received already"
+                    + (f" ({rma.received_at:%d %b %Y %H:%M})" if rma.received_at else "")
+                    + " — nothing was booked. Set the parcel aside for a supervisor.",
+                    (Offer.SET_ASIDE,),
+                )
+            lines, late = rma.lines, None
+        else:
+            if order.status not in rmas.RETURNABLE:
+                return DeskResult(
+                    Outcome.REFUSED,
+                    f"Order {order.number} is {order.status.replace('_', ' ')}: it never "
+                    "left the warehouse — set the parcel aside for a supervisor.",
+                    (Offer.SET_ASIDE,),
+                )
+            try:
+                late = rmas.check_window(uow, order, approver_badge)
+            except rmas.LateReturnError as e:
+                self._late = candidate
+                return DeskResult(Outcome.REFUSED, e.message, (Offer.SUPERVISOR, Offer.SET_ASIDE))
+            rma, lines = None, self._order_lines(uow, order)
+        serials = self._serials(uow, order.id)
         self._late = None
         self.open = OpenReturn(order.id, order.number, rma, lines, serials, late)
         words = (
