@@ -28,7 +28,7 @@ from app.domain import returns as rules
 from app.domain.errors import WaystationError
 from app.domain.roles import Permission, Role, allows
 from app.services import auth
-from app.services.returns import lookup, receiving, rmas
+from app.services.returns import lookup, opening, receiving, rmas
 from app.services.returns.desk_state import (
     DeskResult,
     DeskState,
@@ -40,7 +40,7 @@ from app.services.returns.desk_state import (
 )
 from app.services.returns.views import Candidate, ReceiptDone, RmaLineView
 from app.store.fastexec import FastExecutor
-from app.store.models import Barcode, Order, OrderLine, PackedUnit, Product
+from app.store.models import Barcode, Product
 from app.store.uow import UnitOfWork
 
 _BC: Table = Barcode.__table__  # type: ignore[assignment]
@@ -72,7 +72,7 @@ class ReturnDesk:
             return DeskState(None, None, (), (), self.waiting_for_supervisor, False)
         return DeskState(
             self.open.order_number,
-            self.open.rma.number if self.open.rma else None,
+            self.open.rma_number,
             tuple(self.expected()),
             tuple(
                 UnitView(
@@ -161,39 +161,54 @@ class ReturnDesk:
     def _open_in(
         self, uow: UnitOfWork, candidate: Candidate, approver_badge: str | None
     ) -> DeskResult:
-        order = uow.session.get_one(Order, candidate.order_id)
+        fx = FastExecutor(uow.session.connection())
+        order = opening.order_row(fx, candidate.order_id)
+        if order is None:
+            return DeskResult(Outcome.REFUSED, "That order is not on this station.")
+        order_id, number, status, packed_at, placed_at = order
+        rma_number: str | None = None
+        late: str | None = None
         if candidate.rma_id is not None:
-            rma = rmas.rma_view(uow, candidate.rma_id)
-            if rma.status != rmas.AUTHORISED:
+            found = opening.rma(fx, candidate.rma_id)
+            if found is None:
+                return DeskResult(Outcome.REFUSED, "That return is not on this station.")
+            rma_number, rma_status, received_at, lines = found
+            if rma_status != rmas.AUTHORISED:
                 return DeskResult(
                     Outcome.REFUSED,
-                    f"RMA {rma.number} was received already"
-                    + (f" ({rma.received_at:%d %b %Y %H:%M})" if rma.received_at else "")
+                    f"RMA {rma_number} was received already"
+                    + (f" ({received_at:%d %b %Y %H:%M})" if received_at else "")
                     + " — nothing was booked. Set the parcel aside for a supervisor.",
                     (Offer.SET_ASIDE,),
                 )
-            lines, late = rma.lines, None
         else:
-            if order.status not in rmas.RETURNABLE:
+            if status not in rmas.RETURNABLE:
                 return DeskResult(
                     Outcome.REFUSED,
-                    f"Order {order.number} is {order.status.replace('_', ' ')}: it never "
-                    "left the warehouse — set the parcel aside for a supervisor.",
+                    f"Order {number} is {status.replace('_', ' ')}: it never left the "
+                    "warehouse — set the parcel aside for a supervisor.",
                     (Offer.SET_ASIDE,),
                 )
             try:
-                late = rmas.check_window(uow, order, approver_badge)
+                late = rmas.check_window_for(uow, number, packed_at or placed_at, approver_badge)
             except rmas.LateReturnError as e:
                 self._late = candidate
                 return DeskResult(Outcome.REFUSED, e.message, (Offer.SUPERVISOR, Offer.SET_ASIDE))
-            rma, lines = None, self._order_lines(uow, order)
-        serials = self._serials(uow, order.id)
+            lines = opening.order_lines(fx, order_id)
         self._late = None
-        self.open = OpenReturn(order.id, order.number, rma, lines, serials, late)
+        self.open = OpenReturn(
+            order_id,
+            number,
+            candidate.rma_id,
+            rma_number,
+            lines,
+            opening.serials(fx, order_id),
+            late,
+        )
         words = (
-            f"RMA {rma.number} for order {order.number}: {rma.units} unit(s) expected"
-            if rma
-            else f"Order {order.number} has no RMA: an unannounced return"
+            f"RMA {rma_number} for order {number}: {sum(ln.qty for ln in lines)} unit(s) expected"
+            if rma_number
+            else f"Order {number} has no RMA: an unannounced return"
         )
         if late:
             words += f" (late, approved by {late})"
@@ -219,38 +234,6 @@ class ReturnDesk:
             return self.choose(self._late, badge)
         except WaystationError as e:
             return DeskResult(Outcome.REFUSED, e.message, (Offer.SUPERVISOR, Offer.SET_ASIDE))
-
-    def _order_lines(self, uow: UnitOfWork, order: Order) -> tuple[RmaLineView, ...]:
-        left = rmas.returnable(uow, order)
-        return tuple(
-            RmaLineView(
-                ln.id,  # no RMA yet: the order line stands in for its RMA line
-                ln.product_id,
-                ln.product.sku,
-                ln.product.name,
-                ln.product.gtin,
-                left[ln.id],
-                0,
-                rules.Reason.CHANGED_MIND.value,
-                ln.product.price_minor,
-                ln.product.track_serial,
-            )
-            for ln in order.lines
-            if left[ln.id] > 0
-        )
-
-    @staticmethod
-    def _serials(uow: UnitOfWork, order_id: uuid.UUID) -> dict[str, uuid.UUID]:
-        rows = uow.session.execute(
-            select(PackedUnit.serial, OrderLine.product_id)
-            .join(OrderLine, OrderLine.id == PackedUnit.order_line_id)
-            .where(
-                PackedUnit.order_id == order_id,
-                PackedUnit.serial.is_not(None),
-                PackedUnit.undone.is_(False),
-            )
-        )
-        return {str(serial).upper(): pid for serial, pid in rows}
 
     def _item(self, code: str) -> DeskResult:
         assert self.open is not None
@@ -286,7 +269,7 @@ class ReturnDesk:
     def _names_this_return(self, code: str) -> str | None:
         assert self.open is not None
         upper = code.upper()
-        if upper == self.open.order_number or (self.open.rma and upper == self.open.rma.number):
+        if upper == self.open.order_number or upper == self.open.rma_number:
             return "This return is open already — scan its items."
         return None
 
@@ -313,7 +296,11 @@ class ReturnDesk:
     ) -> DeskResult | None:
         """The refusal for this item, or None when it is expected."""
         assert self.open is not None
-        what = f"RMA {self.open.rma.number}" if self.open.rma else f"order {self.open.order_number}"
+        what = (
+            f"RMA {self.open.rma_number}"
+            if self.open.rma_number
+            else f"order {self.open.order_number}"
+        )
         if line is None:
             self._refuse_unit(product_id, sku, name, None)
             return DeskResult(
@@ -506,8 +493,8 @@ class ReturnDesk:
         line and reason that came back. The desk's own units are left as they are, so a
         completion that fails can be tried again."""
         assert self.open is not None
-        if self.open.rma is not None:
-            return self.open.rma.id, lambda u: u.rma_line_id
+        if self.open.rma_id is not None:
+            return self.open.rma_id, lambda u: u.rma_line_id
         per_line: dict[tuple[uuid.UUID, rules.Reason], int] = {}
         for u in self.open.units:
             if u.rma_line_id is not None:

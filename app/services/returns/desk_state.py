@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from app.domain import returns as rules
-from app.services.returns.views import Candidate, RmaLineView, RmaView
+from app.services.returns.views import Candidate, RmaLineView
 
 
 class Outcome(StrEnum):
@@ -88,7 +88,8 @@ class OpenReturn:
 
     order_id: uuid.UUID
     order_number: str
-    rma: RmaView | None
+    rma_id: uuid.UUID | None  # None: an unannounced return
+    rma_number: str | None
     lines: tuple[RmaLineView, ...]
     serials: dict[str, uuid.UUID]  # serial → product, of the units sold on the order
     late_approved_by: str | None = None

@@ -133,15 +133,21 @@ def shipped_at(order: Order) -> datetime:
 def check_window(uow: UnitOfWork, order: Order, approver_badge: str | None) -> str | None:
     """None when the order is inside the window; the approving supervisor's name when it is
     late and they approved; LateReturnError otherwise."""
+    return check_window_for(uow, order.number, shipped_at(order), approver_badge)
+
+
+def check_window_for(
+    uow: UnitOfWork, number: str, shipped: datetime, approver_badge: str | None
+) -> str | None:
     p = policy(uow)
-    if not p.is_late(shipped_at(order), uow.now):
+    if not p.is_late(shipped, uow.now):
         return None
     if allows([Role(r) for r in uow.actor.roles], Permission.OVERRIDE):
         return uow.actor.operator_name or "supervisor"
     if not approver_badge:
-        days = (uow.now - shipped_at(order)).days
+        days = (uow.now - shipped).days
         raise LateReturnError(
-            f"Order {order.number} left {days} days ago; returns are taken within "
+            f"Order {number} left {days} days ago; returns are taken within "
             f"{p.window_days} days — ask a supervisor to scan their badge to take it anyway, "
             "or set the parcel aside."
         )
