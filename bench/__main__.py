@@ -144,7 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     figures += slips.run()
     figures += print_latency.run()
     # documents that print on labels/receipts; camera and decoders
-    for optional in ("bench.labels", "bench.receipts", "bench.camera", "bench.picking"):
+    for optional in (
+        "bench.labels",
+        "bench.receipts",
+        "bench.camera",
+        "bench.picking",
+        "bench.returns",
+    ):
         try:
             module = __import__(optional, fromlist=["run"])
         except ImportError:

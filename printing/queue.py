@@ -128,12 +128,51 @@ def _render_pick_list(
     return render_pick_list(pick_list, company, paper=printer.paper), "application/pdf"
 
 
+def _render_return_slip(
+    ctx: StationContext, job: JobView, printer: PrinterConfig
+) -> tuple[bytes, str]:
+    from app.services.returns.documents import return_slip
+    from printing.return_slip import render_return_slip
+
+    with ctx.uow() as uow:
+        slip = return_slip(uow, job.ref_id)
+        company = print_jobs.company_profile(uow)
+    return render_return_slip(slip, company, paper=printer.paper), "application/pdf"
+
+
+def _render_returned_label(
+    ctx: StationContext, job: JobView, printer: PrinterConfig
+) -> tuple[bytes, str]:
+    """A new product label for a unit the returns desk put back on the shelf."""
+    from app.services.returns.documents import product_label
+    from printing.labels import render_product_labels
+
+    with ctx.uow() as uow:
+        label = product_label(uow, job.ref_id)
+        company = print_jobs.company_profile(uow)
+    return render_product_labels([label], company, dpi=printer.dpi), "application/pdf"
+
+
+def _render_quarantine_tag(
+    ctx: StationContext, job: JobView, printer: PrinterConfig
+) -> tuple[bytes, str]:
+    from app.services.returns.documents import quarantine_tag
+    from printing.returns_docs import render_quarantine_tag
+
+    with ctx.uow() as uow:
+        tag = quarantine_tag(uow, job.ref_id)
+    return render_quarantine_tag(tag, dpi=printer.dpi), "application/pdf"
+
+
 RENDERERS: dict[str, Renderer] = {
     "packing_slip": _render_packing_slip,
     "shipping_label": _render_shipping_label,
     "receipt": _render_receipt,
     "cash_report": _render_cash_report,
     "pick_list": _render_pick_list,
+    "return_slip": _render_return_slip,
+    "product_label": _render_returned_label,
+    "quarantine_tag": _render_quarantine_tag,
 }
 
 

@@ -44,6 +44,7 @@ from ui.screens.pick import PickScreen
 from ui.screens.pick_work import PickWorkScreen
 from ui.screens.print_journal import PrintJournalScreen
 from ui.screens.printer_setup import PrinterSetupScreen
+from ui.screens.returns import ReturnsScreen
 from ui.screens.scanner_check import ScannerCheckScreen
 from ui.screens.search import SearchScreen
 from ui.screens.signin import SignInScreen
@@ -156,6 +157,7 @@ class MainWindow(QMainWindow):
         self.pick = PickScreen(
             self.worker, self.sounds, pick_for, colors(config.theme), parent=self
         )
+        self.returns = _returns_screen(ctx, self.worker, self.sounds, self)
 
         def release(req: PickWorkRequest) -> PickWork:
             with ctx.uow(self._operator) as u:
@@ -193,6 +195,7 @@ class MainWindow(QMainWindow):
             self.conflicts,
             self.exceptions,
             self.counter,
+            self.returns,
         ):
             self.stack.addWidget(screen)
         self.setCentralWidget(self.stack)
@@ -262,6 +265,11 @@ class MainWindow(QMainWindow):
         counter_key = QShortcut(QKeySequence("F11"), self)
         counter_key.setAutoRepeat(False)
         counter_key.activated.connect(self.show_counter)
+        self.returns.sign_out_requested.connect(self.sign_out)
+        self.returns.print_queued.connect(self.printer.kick)
+        returns_key = QShortcut(QKeySequence("F1"), self)
+        returns_key.setAutoRepeat(False)
+        returns_key.activated.connect(self.show_returns)
 
     # --- scans -----------------------------------------------------------------------------
 
@@ -312,6 +320,9 @@ class MainWindow(QMainWindow):
         feed.film_failed.connect(lambda words: self.pack.banner.show_message("warn", words))
         self.pack.order_shown.connect(feed.follow_order)
         feed.follow_order(self.pack.order)
+        self.returns.set_photo_source(
+            lambda: p.frame if (p := feed.preview()) is not None else None, _photo_folder()
+        )
 
     def _page_changed(self) -> None:
         current = self.stack.currentWidget()
@@ -338,6 +349,9 @@ class MainWindow(QMainWindow):
         if current is self.counter:
             self.counter.handle_scan(code)
             return
+        if current is self.returns:
+            self.returns.handle_scan(code)
+            return
         if current in (self.pick, self.pick_work):
             if current is self.pick_work:
                 self.show_pick()  # a scan means picking: the form is left as it is
@@ -359,6 +373,9 @@ class MainWindow(QMainWindow):
         if Role.COUNTER_CLERK in roles and not allows(roles, Permission.PACK):
             self.show_counter()  # a counter clerk's station is the till
             return
+        if Role.RETURNS_CLERK in roles and not allows(roles, Permission.PACK):
+            self.show_returns()  # a returns clerk's station is the returns desk
+            return
         if allows(roles, Permission.PICK) and not allows(roles, Permission.PACK):
             self.show_pick()
             return
@@ -375,9 +392,22 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.counter)
         self.counter.code.setFocus()
 
+    def show_returns(self) -> None:
+        """The returns desk, for operators who may receive returns (F1 from any screen)."""
+        operator = self._operator
+        if operator is None or not allows(
+            [Role(r) for r in operator.roles], Permission.RECEIVE_RETURN
+        ):
+            return
+        if self.stack.currentWidget() is not self.returns:
+            self.returns.start_session(operator)
+        self.stack.setCurrentWidget(self.returns)
+        self.returns.code.setFocus()
+
     def sign_out(self) -> None:
         self._operator = None
         self.counter.end_session()
+        self.returns.end_session()
         self.pack.end_session()
         self.pick.end_session()
         self.status.set_operator(None)
@@ -548,3 +578,33 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
+
+
+def _returns_screen(
+    ctx: StationContext, worker: DbWorker, sounds: Sounds, parent: QWidget
+) -> ReturnsScreen:
+    """The returns desk screen with its use cases bound to this station's database."""
+    from app.services.returns import reports, resolution
+    from app.services.returns.desk import ReturnDesk
+    from ui.theme import colors as palette
+
+    def desk_for(operator: OperatorView) -> ReturnDesk:
+        return ReturnDesk(lambda: ctx.uow(operator))
+
+    def resolve(operator: OperatorView, rma_id: Any, how: Any) -> Any:
+        with ctx.uow(operator) as u:
+            return resolution.resolve(u, rma_id, how)
+
+    def report(operator: OperatorView) -> reports.ReturnsReport:
+        with ctx.uow(operator) as u:
+            return reports.report(u)
+
+    return ReturnsScreen(
+        worker, sounds, desk_for, resolve, report, palette(ctx.config.theme), parent=parent
+    )
+
+
+def _photo_folder() -> Any:
+    from app.config import data_dir
+
+    return data_dir()

@@ -474,6 +474,9 @@ def ensure_demo_data(engine: Engine, *, products: int = 5000, orders: int = 500)
     if has_products(engine):
         return False
     create_demo_data(engine, products=products, orders=orders)
+    from app.services.returns.demo import create_returns_demo
+
+    create_returns_demo(engine, orders=max(4, min(12, orders // 20)))
     return True
 
 

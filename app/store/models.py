@@ -627,3 +627,121 @@ class StoreCreditEntry(Base):
     reason: Mapped[str] = mapped_column(String(200), default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)
     station_id: Mapped[uuid.UUID | None] = mapped_column()
+
+
+# ----------------------------------------------------------------------------- returns desk
+
+
+class ReturnPolicy(Base):
+    """A company's return policy (app/domain/returns.py: Policy); the newest row counts."""
+
+    __tablename__ = "return_policy"
+    id: Mapped[uuid.UUID] = _id()
+    company_id: Mapped[uuid.UUID | None] = mapped_column()
+    window_days: Mapped[int] = mapped_column(Integer, default=30)
+    free_reasons: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"reasons": [...]}
+    restocking_fee_bp: Mapped[int] = mapped_column(Integer, default=0)
+    restocking_fee_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    refund_shipping: Mapped[bool] = mapped_column(default=False)
+    deductions_bp: Mapped[dict[str, Any]] = mapped_column(default=dict)  # condition → bp
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Rma(Base):
+    """A return authorisation: which units of an order may come back, why, and what the
+    customer asked for. authorised → received → resolved; cancelled."""
+
+    __tablename__ = "rma"
+    id: Mapped[uuid.UUID] = _id()
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column()
+    warehouse_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    requested: Mapped[str] = mapped_column(String(12))  # refund / exchange / store_credit
+    unannounced: Mapped[bool] = mapped_column(default=False)  # made at the desk, no slip
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    shipping_paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    station_id: Mapped[uuid.UUID | None] = mapped_column()
+    late_approved_by: Mapped[str | None] = mapped_column(String(100))
+    received_at: Mapped[datetime | None]
+    received_station: Mapped[uuid.UUID | None] = mapped_column()
+    received_op: Mapped[uuid.UUID | None] = mapped_column()  # the receipt that counted
+    resolved_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class RmaLine(Base):
+    __tablename__ = "rma_line"
+    id: Mapped[uuid.UUID] = _id()
+    rma_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rma.id"), index=True)
+    warehouse_id: Mapped[uuid.UUID | None] = mapped_column()
+    order_line_id: Mapped[uuid.UUID | None] = mapped_column()
+    product_id: Mapped[uuid.UUID] = mapped_column()
+    qty: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(20))
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)  # paid per unit
+    qty_received: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReturnUnit(Base):
+    """One unit that came back: its condition, what happens to it, its photos and serial."""
+
+    __tablename__ = "return_unit"
+    id: Mapped[uuid.UUID] = _id()
+    rma_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rma.id"), index=True)
+    warehouse_id: Mapped[uuid.UUID | None] = mapped_column()
+    rma_line_id: Mapped[uuid.UUID | None] = mapped_column()  # None: received as unexpected
+    product_id: Mapped[uuid.UUID] = mapped_column()
+    serial: Mapped[str | None] = mapped_column(String(40))
+    condition: Mapped[str] = mapped_column(String(20))
+    disposition: Mapped[str] = mapped_column(String(20))
+    location_id: Mapped[uuid.UUID | None] = mapped_column()  # restocked to
+    photos: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"paths": [...]}
+    unexpected: Mapped[bool] = mapped_column(default=False)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    station_id: Mapped[uuid.UUID | None] = mapped_column()
+    operator: Mapped[str] = mapped_column(String(100), default="")
+
+
+class ReturnRefund(Base):
+    """A return's resolution: money to pay back (to be paid → paid / failed, for the payment
+    system to act on), store credit issued, or the exchange order made."""
+
+    __tablename__ = "return_refund"
+    id: Mapped[uuid.UUID] = _id()
+    rma_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rma.id"), index=True)
+    warehouse_id: Mapped[uuid.UUID | None] = mapped_column()
+    resolution: Mapped[str] = mapped_column(String(12))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    state: Mapped[str] = mapped_column(String(12))  # to_be_paid / paid / failed / done
+    breakdown: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    store_credit_account: Mapped[str | None] = mapped_column(String(40))
+    exchange_order_id: Mapped[uuid.UUID | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    station_id: Mapped[uuid.UUID | None] = mapped_column()
+    operator: Mapped[str] = mapped_column(String(100), default="")
+
+
+class CustomerNotification(Base):
+    """A message for a customer, recorded for the sender to pick up (status pending → sent)."""
+
+    __tablename__ = "customer_notification"
+    id: Mapped[uuid.UUID] = _id()
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    rma_id: Mapped[uuid.UUID | None] = mapped_column()
+    kind: Mapped[str] = mapped_column(String(30))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Look-ups the returns desk makes from a parcel's tracking number or SSCC, or a serial number.
+Index("ix_package_tracking_number", Package.tracking_number)
+Index("ix_package_sscc", Package.sscc)
+Index("ix_packed_unit_serial", PackedUnit.serial)

@@ -34,6 +34,11 @@ from app.store.models import (
     PackageItem,
     PackedUnit,
     Product,
+    ReturnPolicy,
+    ReturnRefund,
+    ReturnUnit,
+    Rma,
+    RmaLine,
     SalesChannel,
     Station,
     StockMovement,
@@ -72,6 +77,12 @@ TABLES: dict[str, Table] = {
     "exception_task": _t(ExceptionTask),
     # A card loaded at one till is spent at another: every station holds the whole ledger.
     "store_credit_entry": _t(StoreCreditEntry),
+    # The returns desk: RMAs are made by customer service or at any desk, received at one.
+    "return_policy": _t(ReturnPolicy),
+    "rma": _t(Rma),
+    "rma_line": _t(RmaLine),
+    "return_unit": _t(ReturnUnit),
+    "return_refund": _t(ReturnRefund),
 }
 _STATION_LOCAL = frozenset({"next_seq", "next_sscc", "next_receipt"})
 # Aggregates with a codec of their own module: app/sync/pick_feed.py.
@@ -88,7 +99,12 @@ SHARED = frozenset(
         "customer",
         "tote",
         "store_credit_entry",
+        "return_policy",
     }
+)
+# Entities whose rows carry the warehouse they belong to.
+_BY_WAREHOUSE = frozenset(
+    {"location", "station", "exception_task", "rma", "rma_line", "return_unit", "return_refund"}
 )
 # Parents before children: the order a fresh station database can take every entity in.
 LOAD_ORDER = (
@@ -242,7 +258,7 @@ class Router:
             wid = payload["order"]["warehouse_id"]
         elif entity == "pick_list":
             wid = payload["pick_list"]["warehouse_id"]
-        elif entity in ("location", "station", "exception_task"):
+        elif entity in _BY_WAREHOUSE:
             wid = payload.get("warehouse_id")
         elif entity == "stock_movement" and payload.get("location_id"):
             wid = self._bin_warehouse(payload["location_id"])

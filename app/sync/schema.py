@@ -34,6 +34,7 @@ REFERENCE_TABLES = (
     "station",
     "stock_movement",
     "store_credit_entry",
+    "return_policy",
 )
 INBOX_COLUMNS = "op_id, seq, kind, payload, entity, entity_id, created_at"
 
@@ -115,6 +116,10 @@ _STATION_ROWS = {
     "allocation": "pick_list_id IN (SELECT id FROM pick_list)",
     # Its own sales only: a till loaded again goes on after its last receipt number.
     "counter_sale": "station_id = ws_session_station()",
+    "rma": "warehouse_id = ws_session_warehouse()",
+    "rma_line": "warehouse_id = ws_session_warehouse()",
+    "return_unit": "warehouse_id = ws_session_warehouse()",
+    "return_refund": "warehouse_id = ws_session_warehouse()",
 }
 RLS_TABLES = ("inbox", *_STATION_ROWS)
 

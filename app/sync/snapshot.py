@@ -72,6 +72,11 @@ ROWS: dict[str, str] = {
     "store_credit_entry": "",
     "pick_list": _IN_WAREHOUSE,
     "allocation": "t.pick_list_id IN (SELECT id FROM pick_list WHERE warehouse_id = {w})",
+    "return_policy": "",
+    "rma": _IN_WAREHOUSE,
+    "rma_line": _IN_WAREHOUSE,
+    "return_unit": _IN_WAREHOUSE,
+    "return_refund": _IN_WAREHOUSE,
 }
 # The station's own counters are its alone; a new station starts them at 1, one loaded again
 # goes on after what central holds of it.

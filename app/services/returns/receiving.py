@@ -1,0 +1,221 @@
+"""Booking a return in: the units that came back, graded, with what happens to each, in one
+transaction with its stock movements, its print jobs and one ``returns.received`` operation.
+
+Each disposition becomes ledger rows (reason in brackets): restock puts the unit in a bin
+(``return``); refurbish and quarantine book it in apart from sellable stock, with no bin
+(``refurbish``, ``quarantine``); scrap and return-to-vendor book it in and out again (``return``
+then ``scrap`` / ``rtv``), so the ledger keeps both facts. A restocked unit gets a new product
+label, a quarantined one a quarantine tag, through the print queue.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from app.domain import returns as rules
+from app.domain.errors import NotFoundError, ScanRejectedError, ValidationError
+from app.domain.roles import Permission
+from app.ids import new_id
+from app.services import auth, print_jobs
+from app.services.returns import rmas
+from app.services.returns.views import ReceiptDone
+from app.services.stock import movement_payload
+from app.store.models import Location, Product, ReturnUnit, Rma, RmaLine, StockMovement
+from app.store.uow import UnitOfWork
+
+RECEIVED = "returns.received"
+# Ledger reasons a receipt may write (the central applier accepts these and no others).
+REASONS = frozenset({"return", "refurbish", "quarantine", "scrap", "rtv"})
+_OUT = {rules.Disposition.SCRAP: "scrap", rules.Disposition.RETURN_TO_VENDOR: "rtv"}
+_IN = {
+    rules.Disposition.RESTOCK: "return",
+    rules.Disposition.REFURBISH: "refurbish",
+    rules.Disposition.QUARANTINE: "quarantine",
+    rules.Disposition.SCRAP: "return",
+    rules.Disposition.RETURN_TO_VENDOR: "return",
+}
+LABEL_DOC, TAG_DOC = "product_label", "quarantine_tag"
+
+
+@dataclass(frozen=True, slots=True)
+class UnitIn:
+    """One unit as graded at the desk."""
+
+    product_id: uuid.UUID
+    condition: rules.Condition
+    disposition: rules.Disposition
+    rma_line_id: uuid.UUID | None = None  # None: not on the RMA, received as unexpected
+    serial: str | None = None
+    location_id: uuid.UUID | None = None  # restock: the bin (None: the product's home bin)
+    photos: tuple[str, ...] = field(default_factory=tuple)
+
+
+class AlreadyReceivedError(ScanRejectedError):
+    """The RMA was booked in before: a second parcel for it is set aside for a supervisor."""
+
+
+def already_received_words(rma: Rma) -> str:
+    when = rma.received_at.strftime("%d %b %Y %H:%M") if rma.received_at else "earlier"
+    return (
+        f"RMA {rma.number} was received already ({when}) — nothing was booked. Set the parcel "
+        "aside for a supervisor."
+    )
+
+
+def receive(
+    uow: UnitOfWork,
+    rma_id: uuid.UUID,
+    units: Sequence[UnitIn],
+    *,
+    late_approved_by: str | None = None,
+) -> ReceiptDone:
+    """Book the graded units of an authorised RMA in; one operation."""
+    auth.check(uow, Permission.RECEIVE_RETURN)
+    s = uow.session
+    rma = s.get(Rma, rma_id)
+    if rma is None:
+        raise NotFoundError("That return is not on this station — scan the RMA again.")
+    if rma.status != rmas.AUTHORISED:
+        raise AlreadyReceivedError(already_received_words(rma))
+    if not units:
+        raise ValidationError("Scan at least one item before completing the return.")
+    lines = {ln.id: ln for ln in s.scalars(select(RmaLine).where(RmaLine.rma_id == rma.id))}
+    counted: dict[uuid.UUID, int] = {}
+    rows: list[ReturnUnit] = []
+    movements: list[StockMovement] = []
+    jobs: list[uuid.UUID] = []
+    for u in units:
+        if u.rma_line_id is not None:
+            line = lines.get(u.rma_line_id)
+            if line is None or line.product_id != u.product_id:
+                raise ValidationError(f"That item is not on RMA {rma.number}.")
+            counted[line.id] = counted.get(line.id, 0) + 1
+            if counted[line.id] > line.qty:
+                raise ValidationError(
+                    f"RMA {rma.number} expects {line.qty} of that item — receive the others "
+                    "as unexpected."
+                )
+        product = s.get(Product, u.product_id)
+        if product is None:
+            raise NotFoundError("That product is not on this station.")
+        unit = ReturnUnit(
+            id=new_id(),
+            rma_id=rma.id,
+            warehouse_id=rma.warehouse_id,
+            rma_line_id=u.rma_line_id,
+            product_id=product.id,
+            serial=u.serial,
+            condition=u.condition.value,
+            disposition=u.disposition.value,
+            location_id=_bin(uow, product, u),
+            photos={"paths": list(u.photos)},
+            unexpected=u.rma_line_id is None,
+            received_at=uow.now,
+            station_id=uow.actor.station_id,
+            operator=uow.actor.operator_name,
+        )
+        rows.append(unit)
+        movements += _movements(uow, unit, rma.number)
+    for line_id, n in counted.items():
+        lines[line_id].qty_received += n
+    rma.status = rmas.RECEIVED
+    rma.received_at = uow.now
+    rma.received_station = uow.actor.station_id
+    rma.late_approved_by = rma.late_approved_by or late_approved_by
+    rma.version += 1
+    s.add_all(rows)
+    s.add_all(movements)
+    s.flush()
+    for unit in rows:
+        doc = _document(rules.Disposition(unit.disposition))
+        if doc:
+            jobs.append(print_jobs.queue_job(uow, doc, unit.id, f"{rma.number} {doc}"))
+    op_id = uow.record(
+        RECEIVED,
+        {
+            "rma_id": str(rma.id),
+            "number": rma.number,
+            "received_at": uow.now.isoformat(),
+            "operator_name": uow.actor.operator_name,
+            "late_approved_by": rma.late_approved_by,
+            "units": [unit_payload(u) for u in rows],
+            "movements": [movement_payload(_columns(m)) for m in movements],
+        },
+        entity="rma",
+        entity_id=rma.id,
+    )
+    rma.received_op = op_id
+    s.flush()
+    return ReceiptDone(rma.id, rma.number, len(rows), op_id, tuple(jobs))
+
+
+def _bin(uow: UnitOfWork, product: Product, u: UnitIn) -> uuid.UUID | None:
+    if u.disposition is not rules.Disposition.RESTOCK:
+        return None
+    location = u.location_id or product.home_location_id
+    if location is None:
+        raise ValidationError(
+            f"{product.sku} has no home bin — choose the bin it goes back to, or quarantine it."
+        )
+    if uow.session.get(Location, location) is None:
+        raise NotFoundError("That bin is not on this station — scan the bin again.")
+    return location
+
+
+def _movements(uow: UnitOfWork, unit: ReturnUnit, ref: str) -> list[StockMovement]:
+    disposition = rules.Disposition(unit.disposition)
+
+    def move(qty: int, reason: str, location: uuid.UUID | None) -> StockMovement:
+        return StockMovement(
+            id=new_id(),
+            at=uow.now,
+            product_id=unit.product_id,
+            location_id=location,
+            qty=qty,
+            reason=reason,
+            ref=ref[:60],
+            station_id=uow.actor.station_id,
+        )
+
+    rows = [move(1, _IN[disposition], unit.location_id)]
+    if disposition in _OUT:
+        rows.append(move(-1, _OUT[disposition], None))
+    return rows
+
+
+def _document(disposition: rules.Disposition) -> str | None:
+    if disposition is rules.Disposition.RESTOCK:
+        return LABEL_DOC
+    if disposition is rules.Disposition.QUARANTINE:
+        return TAG_DOC
+    return None
+
+
+def _columns(m: StockMovement) -> dict[str, object]:
+    return {
+        "id": m.id,
+        "product_id": m.product_id,
+        "location_id": m.location_id,
+        "qty": m.qty,
+        "reason": m.reason,
+        "ref": m.ref,
+        "at": m.at,
+    }
+
+
+def unit_payload(u: ReturnUnit) -> dict[str, object]:
+    return {
+        "id": str(u.id),
+        "rma_line_id": None if u.rma_line_id is None else str(u.rma_line_id),
+        "product_id": str(u.product_id),
+        "serial": u.serial,
+        "condition": u.condition,
+        "disposition": u.disposition,
+        "location_id": None if u.location_id is None else str(u.location_id),
+        "photos": list(u.photos.get("paths", [])),
+        "unexpected": u.unexpected,
+    }

@@ -1,0 +1,332 @@
+"""The returns desk on a station's SQLite: finding the order from anything on the parcel,
+receiving with every refusal (nothing recorded, words, next step), grading and disposition
+with the stock they move, the late return with a supervisor, and completion as one operation."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.bootstrap import StationContext
+from app.domain.errors import PermissionDeniedError, ValidationError
+from app.domain.returns import Condition, Disposition, Reason
+from app.services.returns import lookup, rmas
+from app.services.returns.desk import Offer, Outcome
+from app.store.models import PrintJob, ReturnUnit, Rma
+from tests.returns_kit import (
+    PACKER,
+    SUPERVISOR,
+    movements_by_reason,
+    on_hand,
+    open_desk,
+    order,
+    outbox,
+    product_not_on,
+    rma_line,
+    serial_order,
+    sign_in,
+)
+
+
+def test_the_rma_barcode_opens_the_return_and_completing_books_it_in_once(
+    station: StationContext,
+) -> None:
+    d = open_desk(station)
+    number = d.demo.rmas[0]
+    rma_id, line, product = rma_line(station, number)
+    assert product.gtin and product.home_location_id
+    before = on_hand(station, product.id, product.home_location_id)
+    ops_before = len(outbox(station))
+
+    opened = d.desk.scan(number)
+    assert opened.outcome is Outcome.OPENED, opened.message
+    assert number in opened.message and f"{line.qty} unit(s) expected" in opened.message
+    for n in range(1, line.qty + 1):
+        r = d.desk.scan(product.gtin)
+        assert r.outcome is Outcome.COUNTED, r.message
+        assert f"{n} of {line.qty}" in r.message
+    for u in d.desk.units:
+        graded = d.desk.grade(u.key, Condition.NEW_SEALED)
+        assert "restock" in graded.message
+    assert len(outbox(station)) == ops_before, "nothing is written before completion"
+
+    done = d.desk.complete()
+
+    assert done.units == line.qty
+    assert on_hand(station, product.id, product.home_location_id) == before + line.qty
+    ops = outbox(station)[ops_before:]
+    assert [o.kind for o in ops] == ["returns.received"]
+    assert [m["reason"] for m in ops[0].payload["movements"]] == ["return"] * line.qty
+    with station.sessions() as s:
+        rma = s.get_one(Rma, rma_id)
+        assert rma.status == "received" and rma.received_op == ops[0].op_id
+        labels = s.scalar(
+            select(func.count()).select_from(PrintJob).where(PrintJob.document == "product_label")
+        )
+        assert labels == line.qty
+
+    again = d.desk.scan(number)
+    assert again.outcome is Outcome.REFUSED
+    assert "received already" in again.message and "Set the parcel aside" in again.message
+    assert again.offers == (Offer.SET_ASIDE,)
+    assert len(outbox(station)) == ops_before + 1, "a second receipt records nothing"
+
+
+def test_candidates_are_found_from_anything_on_the_parcel(station: StationContext) -> None:
+    d = open_desk(station)
+    first = d.demo.delivered[0]
+    o = order(station, first)
+    gtin = o.lines[0].product.gtin
+    assert gtin is not None
+    number, serial, _p = serial_order(station, d.demo)
+    with station.uow(d.clerk) as uow:
+        by_rma = lookup.find_candidates(uow, d.demo.rmas[0])
+        by_order = lookup.find_candidates(uow, first.lower())
+        by_tracking = lookup.find_candidates(uow, d.demo.tracking[first])
+        by_product = lookup.find_candidates(uow, gtin)
+        by_serial = lookup.find_candidates(uow, serial)
+        nothing = lookup.find_candidates(uow, "NO-SUCH-THING-42")
+    assert [(c.order_number, c.matched_by) for c in by_rma] == [(first, "rma")]
+    assert by_rma[0].rma_number == d.demo.rmas[0]
+    assert [(c.order_number, c.matched_by) for c in by_order] == [(first, "order")]
+    assert [(c.order_number, c.matched_by) for c in by_tracking] == [(first, "tracking")]
+    assert first in [c.order_number for c in by_product]
+    assert all(c.status in ("shipped", "delivered") for c in by_product)
+    assert [(c.order_number, c.matched_by) for c in by_serial] == [(number, "serial")]
+    assert nothing == []
+
+
+def test_a_code_that_names_no_order_is_refused_with_what_to_scan_instead(
+    station: StationContext,
+) -> None:
+    d = open_desk(station)
+    r = d.desk.scan("NO-SUCH-THING-42")
+    assert r.outcome is Outcome.REFUSED
+    assert "names no shipped order" in r.message and "scan another code" in r.message
+
+
+def test_a_wrong_item_is_refused_then_received_as_unexpected_into_quarantine(
+    station: StationContext,
+) -> None:
+    d = open_desk(station)
+    number = d.demo.rmas[0]
+    rma_id, _line, _product = rma_line(station, number)
+    rma_view_order = order(station, d.demo.delivered[0])
+    stranger = product_not_on(station, rma_view_order.number)
+    assert stranger.gtin
+    d.desk.scan(number)
+
+    r = d.desk.scan(stranger.gtin)
+
+    assert r.outcome is Outcome.REFUSED
+    assert f"{stranger.sku}" in r.message and f"is not on RMA {number}" in r.message
+    assert r.offers == (Offer.SET_ASIDE, Offer.RECEIVE_UNEXPECTED)
+    assert d.desk.units == [], "a refused item is not counted"
+
+    taken = d.desk.receive_unexpected()
+    assert taken.outcome is Outcome.COUNTED and "unexpected" in taken.message
+    [unit] = d.desk.units
+    assert unit.unexpected
+    d.desk.grade(unit.key, Condition.NEW_SEALED)
+    assert d.desk.unit(unit.key).disposition is Disposition.QUARANTINE
+    d.desk.complete()
+    assert on_hand(station, stranger.id, None) == 1
+    assert movements_by_reason(station, number) == {"quarantine": 1}
+    with station.sessions() as s:
+        [row] = s.scalars(select(ReturnUnit).where(ReturnUnit.rma_id == rma_id)).all()
+        assert row.unexpected and row.rma_line_id is None
+        tags = s.scalar(
+            select(func.count()).select_from(PrintJob).where(PrintJob.document == "quarantine_tag")
+        )
+        assert tags == 1
+
+
+def test_more_units_than_the_rma_allows_are_refused(station: StationContext) -> None:
+    d = open_desk(station)
+    number = d.demo.rmas[0]
+    _rma_id, line, product = rma_line(station, number)
+    assert product.gtin
+    d.desk.scan(number)
+    for _ in range(line.qty):
+        assert d.desk.scan(product.gtin).outcome is Outcome.COUNTED
+    r = d.desk.scan(product.gtin)
+    assert r.outcome is Outcome.REFUSED
+    assert f"has {line.qty} of {product.sku} to come back" in r.message
+    assert Offer.RECEIVE_UNEXPECTED in r.offers
+    assert len(d.desk.units) == line.qty
+    set_aside = d.desk.set_aside()
+    assert "set aside" in set_aside.message
+
+
+def test_an_unannounced_parcel_with_a_serial_that_was_not_sold_on_the_order(
+    station: StationContext,
+) -> None:
+    d = open_desk(station)
+    number, serial, product = serial_order(station, d.demo)
+    assert product.gtin
+    opened = d.desk.scan(d.demo.tracking[number])
+    assert opened.outcome is Outcome.OPENED, opened.message
+    assert "unannounced" in opened.message
+
+    want = d.desk.scan(product.gtin)
+    assert want.outcome is Outcome.WANT_SERIAL
+    assert "serial number" in want.message
+    bad = d.desk.scan("SN-NOT-OURS-1")
+    assert bad.outcome is Outcome.REFUSED
+    assert f"Serial SN-NOT-OURS-1 was not sold on order {number}" in bad.message
+    assert d.desk.units == []
+
+    assert d.desk.scan(product.gtin).outcome is Outcome.WANT_SERIAL
+    good = d.desk.scan(serial)
+    assert good.outcome is Outcome.COUNTED, good.message
+    [unit] = d.desk.units
+    assert unit.serial == serial
+    d.desk.set_reason(unit.key, Reason.DEFECTIVE)
+    d.desk.grade(unit.key, Condition.DEFECTIVE)
+    assert d.desk.unit(unit.key).disposition is Disposition.RETURN_TO_VENDOR
+    ops_before = len(outbox(station))
+    done = d.desk.complete()
+
+    ops = outbox(station)[ops_before:]
+    assert [o.kind for o in ops] == ["returns.rma_created", "returns.received"]
+    assert ops[0].payload["unannounced"] is True
+    assert movements_by_reason(station, done.rma_number) == {"return": 1, "rtv": -1}
+
+
+def test_the_same_serial_twice_on_one_return_is_refused(station: StationContext) -> None:
+    d = open_desk(station)
+    number, serial, product = serial_order(station, d.demo)
+    assert product.gtin
+    d.desk.scan(number)
+    assert d.desk.scan(serial).outcome is Outcome.COUNTED
+    again = d.desk.scan(serial)
+    assert again.outcome is Outcome.REFUSED
+    assert "scanned already" in again.message or "to come back" in again.message
+
+
+def test_a_late_return_waits_for_a_supervisor_badge(station: StationContext) -> None:
+    d = open_desk(station)
+    late = d.demo.late[0]
+    o = order(station, late)
+    gtin = o.lines[0].product.gtin
+    assert gtin
+
+    refused = d.desk.scan(late)
+    assert refused.outcome is Outcome.REFUSED
+    assert "returns are taken within 30 days" in refused.message
+    assert refused.offers[0] is Offer.SUPERVISOR
+    assert d.desk.waiting_for_supervisor
+
+    packer_badge = d.desk.scan(PACKER)
+    assert packer_badge.outcome is Outcome.REFUSED
+    assert "needs the supervisor" in packer_badge.message
+
+    opened = d.desk.scan(SUPERVISOR)
+    assert opened.outcome is Outcome.OPENED, opened.message
+    assert "late, approved by Sam Supervisor" in opened.message
+    r = d.desk.scan(gtin)
+    assert r.outcome is Outcome.COUNTED, r.message
+    d.desk.grade(d.desk.units[0].key, Condition.OPENED)
+    done = d.desk.complete()
+    with station.sessions() as s:
+        rma = s.scalars(select(Rma).where(Rma.number == done.rma_number)).one()
+        assert rma.unannounced and rma.late_approved_by == "Sam Supervisor"
+
+
+def test_a_late_rma_cannot_be_made_without_a_supervisor(station: StationContext) -> None:
+    d = open_desk(station)
+    o = order(station, d.demo.late[0])
+    req = rmas.RmaRequest(o.id, [rmas.RequestLine(o.lines[0].id, 1, Reason.CHANGED_MIND)])
+    with (
+        pytest.raises(PermissionDeniedError, match="ask a supervisor to scan their badge"),
+        station.uow(d.clerk) as uow,
+    ):
+        rmas.create_rma(uow, req)
+    with station.uow(d.clerk) as uow:
+        view = rmas.create_rma(uow, req, SUPERVISOR, print_slip=True)
+    assert view.status == "authorised" and view.units == 1
+    with station.sessions() as s:
+        assert s.scalar(
+            select(func.count()).select_from(PrintJob).where(PrintJob.document == "return_slip")
+        )
+
+
+def test_an_rma_for_more_than_was_shipped_is_refused(station: StationContext) -> None:
+    d = open_desk(station)
+    o = order(station, d.demo.delivered[4])
+    line = o.lines[0]
+    req = rmas.RmaRequest(o.id, [rmas.RequestLine(line.id, line.qty_ordered + 1, Reason.DAMAGED)])
+    with (
+        pytest.raises(ValidationError, match=f"at most {line.qty_ordered} can come back"),
+        station.uow(d.clerk) as uow,
+    ):
+        rmas.create_rma(uow, req)
+
+
+def test_an_order_that_never_shipped_has_nothing_to_return(station: StationContext) -> None:
+    d = open_desk(station)
+    r = d.desk.scan("SO-100001")
+    assert r.outcome is Outcome.REFUSED
+    assert "never left the warehouse" in r.message
+
+
+@pytest.mark.parametrize(
+    ("disposition", "expected", "in_bin"),
+    [
+        (Disposition.RESTOCK, {"return": 1}, 1),
+        (Disposition.REFURBISH, {"refurbish": 1}, 0),
+        (Disposition.QUARANTINE, {"quarantine": 1}, 0),
+        (Disposition.SCRAP, {"return": 1, "scrap": -1}, 0),
+        (Disposition.RETURN_TO_VENDOR, {"return": 1, "rtv": -1}, 0),
+    ],
+)
+def test_stock_after_each_disposition(
+    station: StationContext, disposition: Disposition, expected: dict[str, int], in_bin: int
+) -> None:
+    d = open_desk(station)
+    number = d.demo.rmas[0]
+    _rma_id, _line, product = rma_line(station, number)
+    assert product.gtin and product.home_location_id
+    before_bin = on_hand(station, product.id, product.home_location_id)
+    before_apart = on_hand(station, product.id, None)
+    d.desk.scan(number)
+    d.desk.scan(product.gtin)
+    key = d.desk.units[0].key
+    d.desk.grade(key, Condition.OPENED)
+    if d.desk.unit(key).disposition is not disposition:
+        refused = d.desk.set_disposition(key, disposition)
+        assert refused.outcome is Outcome.REFUSED and "needs a supervisor" in refused.message
+        changed = d.desk.set_disposition(key, disposition, SUPERVISOR)
+        assert changed.outcome is Outcome.COUNTED, changed.message
+    d.desk.complete()
+
+    assert movements_by_reason(station, number) == expected
+    assert on_hand(station, product.id, product.home_location_id) == before_bin + in_bin
+    apart = sum(expected.values()) - in_bin
+    assert on_hand(station, product.id, None) == before_apart + apart
+
+
+def test_completing_needs_every_unit_graded_and_a_packer_cannot_receive(
+    station: StationContext,
+) -> None:
+    d = open_desk(station)
+    number = d.demo.rmas[0]
+    _rma_id, _line, product = rma_line(station, number)
+    assert product.gtin
+    d.desk.scan(number)
+    with pytest.raises(ValidationError, match="Scan at least one item"):
+        d.desk.complete()
+    d.desk.scan(product.gtin)
+    with pytest.raises(ValidationError, match=f"Grade {product.sku} first"):
+        d.desk.complete()
+
+    from app.services.returns import receiving
+
+    packer = sign_in(station, PACKER)
+    rma_id, line, _p = rma_line(station, number)
+    units = [receiving.UnitIn(product.id, Condition.OPENED, Disposition.RESTOCK, line.id)]
+    with (
+        pytest.raises(PermissionDeniedError, match="returns clerk or supervisor"),
+        station.uow(packer) as uow,
+    ):
+        receiving.receive(uow, rma_id, units)

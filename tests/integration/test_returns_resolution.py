@@ -1,0 +1,178 @@
+"""Resolving a received return: a refund by the policy (recorded to be paid), store credit the
+counter takes as a tender, an exchange order that goes to picking; never more than was paid;
+every resolution audited as an operation with a customer notification; and the reports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from app.bootstrap import StationContext
+from app.domain.errors import PermissionDeniedError, ValidationError
+from app.domain.returns import Resolution
+from app.services.counter import store_credit
+from app.services.returns import reports, resolution, rmas
+from app.store.models import AuditEvent, CustomerNotification, Order, ReturnRefund, Rma
+from tests.returns_kit import SUPERVISOR, open_desk, outbox, receive_all, rma_line, sign_in
+
+
+def _rma_id(ctx: StationContext, number: str) -> uuid.UUID:
+    with ctx.sessions() as s:
+        return s.scalars(select(Rma.id).where(Rma.number == number)).one()
+
+
+def test_a_refund_follows_the_policy_and_waits_to_be_paid(station: StationContext) -> None:
+    d = open_desk(station)
+    number = receive_all(d, d.demo.rmas[0], "opened")  # changed mind: 10 % fee, no shipping
+    _id, line, _product = rma_line(station, number)
+    goods = line.unit_price_minor * line.qty
+    fee = (goods * 1_000 + 5_000) // 10_000
+    ops_before = len(outbox(station))
+    with station.uow(d.clerk) as uow:
+        done = resolution.resolve(uow, _rma_id(station, number), Resolution.REFUND)
+
+    assert done.amount_minor == goods - fee
+    assert done.breakdown["restocking_fee_minor"] == fee
+    assert done.breakdown["shipping_minor"] == 0
+    assert [o.kind for o in outbox(station)[ops_before:]] == ["returns.resolved"]
+    with station.sessions() as s:
+        refund = s.scalars(select(ReturnRefund)).one()
+        assert (refund.state, refund.amount_minor) == ("to_be_paid", goods - fee)
+        note = s.scalars(select(CustomerNotification)).one()
+        assert note.status == "pending" and number in note.subject
+        assert "we are refunding EUR" in note.body
+        assert s.scalars(
+            select(AuditEvent.action).where(AuditEvent.action == "returns.resolved")
+        ).one()
+        refund_id = refund.id
+
+    clerk_cannot = pytest.raises(PermissionDeniedError, match="needs the supervisor")
+    with clerk_cannot, station.uow(d.clerk) as uow:
+        resolution.mark_refund(uow, refund_id, resolution.PAID)
+    boss = sign_in(station, SUPERVISOR)
+    with station.uow(boss) as uow:
+        resolution.mark_refund(uow, refund_id, resolution.PAID)
+    with station.sessions() as s:
+        assert s.get_one(ReturnRefund, refund_id).state == "paid"
+
+
+def test_a_defective_item_refunds_the_shipping_too(station: StationContext) -> None:
+    d = open_desk(station)
+    number = receive_all(d, d.demo.rmas[1], "defective")  # reason defective: free
+    _id, line, _product = rma_line(station, number)
+    with station.uow(d.clerk) as uow:
+        done = resolution.resolve(uow, _rma_id(station, number), Resolution.REFUND)
+    assert done.breakdown["restocking_fee_minor"] == 0
+    assert done.breakdown["shipping_minor"] == 495
+    assert done.amount_minor == line.unit_price_minor * line.qty + 495
+
+
+def test_store_credit_is_a_balance_the_counter_takes(station: StationContext) -> None:
+    d = open_desk(station)
+    number = receive_all(d, d.demo.rmas[2], "new_sealed")  # wrong item: free
+    with station.uow(d.clerk) as uow:
+        done = resolution.resolve(uow, _rma_id(station, number), Resolution.STORE_CREDIT)
+    assert done.store_credit_account and done.amount_minor > 0
+    kinds = [o.kind for o in outbox(station)[-2:]]
+    assert kinds == ["store_credit.issued", "returns.resolved"]
+    with station.uow(d.clerk) as uow:
+        held, kind, currency = store_credit.balance(uow, done.store_credit_account.lower())
+        assert (held, kind, currency) == (done.amount_minor, "store_credit", "EUR")
+        store_credit.redeem(uow, done.store_credit_account, held, uuid.uuid4(), "EUR")
+    with station.uow(d.clerk) as uow:
+        assert store_credit.balance(uow, done.store_credit_account)[0] == 0
+
+
+def test_an_exchange_is_a_new_order_ready_for_picking(station: StationContext) -> None:
+    d = open_desk(station)
+    number = receive_all(d, d.demo.rmas[0], "used")
+    _id, line, product = rma_line(station, number)
+    with station.uow(d.clerk) as uow:
+        done = resolution.resolve(uow, _rma_id(station, number), Resolution.EXCHANGE)
+    assert done.amount_minor == 0 and done.exchange_order_number
+    with station.sessions() as s:
+        new = s.scalars(select(Order).where(Order.number == done.exchange_order_number)).one()
+        assert new.status == "confirmed"
+        assert [(ln.product_id, ln.qty_ordered) for ln in new.lines] == [(product.id, line.qty)]
+    op = outbox(station)[-1]
+    assert op.kind == "returns.resolved"
+    assert op.payload["exchange_order"]["number"] == done.exchange_order_number
+
+
+def test_a_partial_refund_and_never_more_than_was_paid(station: StationContext) -> None:
+    d = open_desk(station)
+    number = receive_all(d, d.demo.rmas[1], "defective")
+    rma_id = _rma_id(station, number)
+    with station.uow(d.clerk) as uow:
+        most = resolution.quote(uow, rma_id).total_minor
+    with (
+        pytest.raises(ValidationError, match="may refund up to EUR"),
+        station.uow(d.clerk) as uow,
+    ):
+        resolution.resolve(uow, rma_id, Resolution.REFUND, amount_minor=most + 1)
+    with station.uow(d.clerk) as uow:
+        done = resolution.resolve(uow, rma_id, Resolution.REFUND, amount_minor=most - 100)
+    assert done.amount_minor == most - 100
+    with (
+        pytest.raises(ValidationError, match="is resolved already"),
+        station.uow(d.clerk) as uow,
+    ):
+        resolution.resolve(uow, rma_id, Resolution.REFUND)
+
+
+def test_an_rma_not_yet_received_cannot_be_resolved(station: StationContext) -> None:
+    d = open_desk(station)
+    with (
+        pytest.raises(ValidationError, match="has not been received — book the parcel in"),
+        station.uow(d.clerk) as uow,
+    ):
+        resolution.resolve(uow, _rma_id(station, d.demo.rmas[0]), Resolution.REFUND)
+
+
+def test_reports_on_screen_and_as_csv(station: StationContext) -> None:
+    d = open_desk(station)
+    first = receive_all(d, d.demo.rmas[0], "opened")
+    receive_all(d, d.demo.rmas[1], "defective")
+    with station.uow(d.clerk) as uow:
+        resolution.resolve(uow, _rma_id(station, first), Resolution.REFUND)
+    _id, line, product = rma_line(station, first)
+    with station.uow(d.clerk) as uow:
+        r = reports.report(uow)
+    by_sku = {p.sku: p for p in r.products}
+    assert by_sku[product.sku].returned == line.qty
+    assert by_sku[product.sku].by_reason == {"changed_mind": line.qty}
+    assert by_sku[product.sku].shipped >= line.qty
+    assert r.conditions["opened"] >= line.qty and r.conditions["defective"] >= 1
+    assert r.refunds[("refund", "to_be_paid")][0] == 1
+    assert len(r.resolution_hours) == 1 and r.resolution_hours[0] >= 0
+
+    rows = list(csv.reader(io.StringIO(reports.to_csv(r))))
+    rate_rows = [row for row in rows if row and row[0] == "return_rate"]
+    assert any(row[1] == product.sku and row[4] == str(line.qty) for row in rate_rows)
+    assert next(row[:3] for row in rows if row and row[0] == "refund_totals") == [
+        "refund_totals",
+        "refund",
+        "to_be_paid",
+    ]
+
+
+def test_policy_is_set_by_a_supervisor_only(station: StationContext) -> None:
+    from app.domain.returns import Policy
+
+    d = open_desk(station)
+    with (
+        pytest.raises(PermissionDeniedError, match="override an exception"),
+        station.uow(d.clerk) as uow,
+    ):
+        rmas.set_policy(uow, Policy(window_days=14))
+    boss = sign_in(station, SUPERVISOR)
+    with station.uow(boss) as uow:
+        rmas.set_policy(uow, Policy(window_days=14, restocking_fee_minor=250))
+    with station.uow(boss) as uow:
+        p = rmas.policy(uow)
+    assert (p.window_days, p.restocking_fee_minor) == (14, 250)
+    assert outbox(station)[-1].kind == "returns.policy_set"

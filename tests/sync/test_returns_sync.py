@@ -1,0 +1,240 @@
+"""The returns desk through the hub, on a real PostgreSQL: RMAs reach every desk of the
+warehouse with the bootstrap and the feed; the same return booked in at two desks while offline
+is received once centrally and the second receipt is a conflict a supervisor sees; resolutions
+(refund, store credit, exchange order) land centrally as the desk wrote them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from app.domain.returns import Condition, Reason, Resolution
+from app.services import conflicts
+from app.services.returns import resolution, rmas
+from app.services.returns.demo import ReturnsDemo, create_returns_demo
+from app.services.returns.desk import Outcome, ReturnDesk
+from app.store.models import (
+    CustomerNotification,
+    ExceptionTask,
+    OpResult,
+    Order,
+    ReturnRefund,
+    ReturnUnit,
+    Rma,
+    RmaLine,
+    StockMovement,
+    StoreCreditEntry,
+)
+from app.sync.ops import APPLIED
+from tests.sync.centralkit import Central, central
+from tests.sync.stationkit import Bench, add_bench
+
+pytestmark = pytest.mark.postgres
+__all__ = ["central"]
+
+CLERK = "OP-1003"
+
+
+def _desk(b: Bench) -> ReturnDesk:
+    clerk = b.sign_in(CLERK)
+    return ReturnDesk(lambda: b.ctx.uow(clerk))
+
+
+def _gtin_of_line(b: Bench, number: str) -> tuple[str, int]:
+    with b.ctx.sessions() as s:
+        rma = s.scalars(select(Rma).where(Rma.number == number)).one()
+        line = s.scalars(select(RmaLine).where(RmaLine.rma_id == rma.id)).first()
+        assert line is not None
+        from app.store.models import Product
+
+        gtin = s.get_one(Product, line.product_id).gtin
+        assert gtin
+        return gtin, line.qty
+
+
+def _receive(b: Bench, number: str) -> None:
+    desk = _desk(b)
+    gtin, qty = _gtin_of_line(b, number)
+    opened = desk.scan(number)
+    assert opened.outcome is Outcome.OPENED, opened.message
+    for _ in range(qty):
+        assert desk.scan(gtin).outcome is Outcome.COUNTED
+    for u in desk.units:
+        desk.grade(u.key, Condition.NEW_SEALED)
+    desk.complete()
+
+
+def _one(c: Central, model: Any, *where: Any) -> Any:
+    with c.engine.connect() as conn:
+        return conn.execute(select(model).where(*where)).one()
+
+
+def _results(c: Central, b: Bench) -> list[tuple[str, str]]:
+    with c.engine.connect() as conn:
+        return [
+            (r, why)
+            for r, why in conn.execute(
+                select(OpResult.result, OpResult.reason).where(
+                    OpResult.station_id == b.ctx.station_id
+                )
+            )
+        ]
+
+
+def _demo(c: Central) -> ReturnsDemo:
+    return create_returns_demo(c.engine, orders=8)
+
+
+def test_a_return_booked_in_at_two_desks_offline_is_received_once_and_raises_a_task(
+    central: Central, tmp_path: Path
+) -> None:
+    demo = _demo(central)
+    a = add_bench(central, "RETURNS-A", tmp_path)
+    b = add_bench(central, "RETURNS-B", tmp_path)
+    number = demo.rmas[0]
+    # Both desks hold the RMA from their first download, and both book the parcel in offline.
+    _receive(a, number)
+    _receive(b, number)
+    hub = central.hub()
+    a.push()
+    hub.drain()
+    b.push()
+    hub.drain()
+
+    assert set(_results(central, a)) == {(APPLIED, "")}
+    assert set(_results(central, b)) == {(APPLIED, "")}, "a receipt is a fact: never rejected"
+    rma = _one(central, Rma, Rma.number == number)
+    assert rma.status == "received"
+    assert rma.received_station == a.ctx.station_id
+    line = _one(central, RmaLine, RmaLine.rma_id == rma.id)
+    assert line.qty_received == line.qty, "the units were counted once"
+    with central.engine.connect() as conn:
+        units = conn.execute(select(ReturnUnit).where(ReturnUnit.rma_id == rma.id)).all()
+        tasks = conn.execute(
+            select(ExceptionTask).where(ExceptionTask.kind == "double_receipt")
+        ).all()
+    counted = [u for u in units if not u.unexpected]
+    assert len(counted) == line.qty and {u.station_id for u in counted} == {a.ctx.station_id}
+    second = [u for u in units if u.unexpected]
+    assert len(second) == line.qty and {u.station_id for u in second} == {b.ctx.station_id}
+    [task] = tasks
+    assert task.entity_id == rma.id and task.status == "open"
+    assert task.details["station"] == "RETURNS-B"
+    assert "received at RETURNS-A and again at RETURNS-B" in task.details["message"]
+
+    # Desk B now shows central's view: received at A, its own units set apart, and the task.
+    b.sync()
+    with b.ctx.sessions() as s:
+        local = s.scalars(select(Rma).where(Rma.number == number)).one()
+        assert local.received_station == a.ctx.station_id
+        mine = s.scalars(select(ReturnUnit).where(ReturnUnit.station_id == b.ctx.station_id)).all()
+        assert mine and all(u.unexpected for u in mine)
+    with b.ctx.uow(b.sign_in("OP-9001")) as uow:
+        shown = [e for e in conflicts.list_exceptions(uow) if e.kind == "double_receipt"]
+    assert len(shown) == 1 and number in shown[0].summary
+    a.close()
+    b.close()
+
+
+def test_an_rma_made_at_one_desk_is_received_and_resolved_at_another(
+    central: Central, tmp_path: Path
+) -> None:
+    demo = _demo(central)
+    a = add_bench(central, "RETURNS-A", tmp_path)
+    b = add_bench(central, "RETURNS-B", tmp_path)
+    hub = central.hub()
+    with a.ctx.sessions() as s:
+        order, line = next(
+            (o, ln)
+            for o in s.scalars(select(Order).where(Order.number.in_(demo.delivered[3:-2])))
+            for ln in o.lines
+            if not ln.product.track_serial
+        )
+        line_id, qty = line.id, line.qty_ordered
+    with a.ctx.uow(a.sign_in(CLERK)) as uow:
+        view = rmas.create_rma(
+            uow,
+            rmas.RmaRequest(
+                order.id,
+                [rmas.RequestLine(line_id, qty, Reason.DAMAGED)],
+                Resolution.EXCHANGE,
+                shipping_paid_minor=495,
+            ),
+        )
+    a.push()
+    hub.drain()
+    b.sync()
+    _receive(b, view.number)
+    with b.ctx.uow(b.sign_in(CLERK)) as uow:
+        done = resolution.resolve(uow, view.id, Resolution.EXCHANGE)
+    b.push()
+    hub.drain()
+
+    assert set(_results(central, a)) | set(_results(central, b)) == {(APPLIED, "")}
+    central_rma = _one(central, Rma, Rma.id == view.id)
+    assert central_rma.status == "resolved" and central_rma.received_station == b.ctx.station_id
+    new = _one(central, Order, Order.number == done.exchange_order_number)
+    assert new.status == "confirmed", "the exchange goes to picking and packing"
+    refund = _one(central, ReturnRefund, ReturnRefund.rma_id == view.id)
+    assert (refund.resolution, refund.amount_minor, refund.state) == ("exchange", 0, "done")
+    note = _one(central, CustomerNotification, CustomerNotification.rma_id == view.id)
+    assert note.status == "pending" and done.exchange_order_number in note.body
+    with central.engine.connect() as conn:
+        moved = conn.scalar(
+            select(func.count()).where(
+                StockMovement.ref == view.number, StockMovement.station_id == b.ctx.station_id
+            )
+        )
+    assert moved == qty
+    a.close()
+    b.close()
+
+
+def test_store_credit_from_a_return_is_in_the_central_ledger(
+    central: Central, tmp_path: Path
+) -> None:
+    demo = _demo(central)
+    a = add_bench(central, "RETURNS-A", tmp_path)
+    _receive(a, demo.rmas[2])
+    with a.ctx.sessions() as s:
+        rma_id = s.scalars(select(Rma.id).where(Rma.number == demo.rmas[2])).one()
+    with a.ctx.uow(a.sign_in(CLERK)) as uow:
+        done = resolution.resolve(uow, rma_id, Resolution.STORE_CREDIT)
+    a.push()
+    central.hub().drain()
+    assert set(_results(central, a)) == {(APPLIED, "")}
+    with central.engine.connect() as conn:
+        held = conn.scalar(
+            select(func.sum(StoreCreditEntry.amount_minor)).where(
+                StoreCreditEntry.account == done.store_credit_account
+            )
+        )
+    assert held == done.amount_minor > 0
+    a.close()
+
+
+def test_a_malformed_receipt_is_rejected_with_words(central: Central, tmp_path: Path) -> None:
+    from tests.sync.centralkit import make_op
+
+    demo = _demo(central)
+    login = central.add_station("RETURNS-X")
+    with central.engine.connect() as conn:
+        rma_id = conn.scalar(select(Rma.id).where(Rma.number == demo.rmas[0]))
+    op = make_op(
+        login.station_id,
+        1,
+        "returns.received",
+        {"rma_id": str(rma_id), "received_at": "2026-01-01T10:00:00+00:00", "units": []},
+        entity="rma",
+        entity_id=rma_id,
+    )
+    central.push(login, [op])
+    central.hub().drain()
+    [(result, reason)] = [
+        (r.result, r.reason) for r in central.results(login.station_id) if r.op_id == op.op_id
+    ]
+    assert result == "rejected"
+    assert "carries no units" in reason and "tell support" in reason

@@ -1,0 +1,246 @@
+"""The returns desk screen driven by simulated scanner keystrokes, as a clerk works it: an
+unannounced parcel with a wrong item in it, a serial number that was not sold, a late return a
+supervisor lets in, and an announced RMA resolved as an exchange. Screenshots of the states a
+person would look at go to docs/screenshots/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from app.bootstrap import StationContext
+from app.services.returns.demo import ReturnsDemo, create_returns_demo
+from app.store.models import Order, Product, ReturnRefund, Rma
+from tests.returns_kit import product_not_on, serial_order
+from tests.ui.conftest import show_station
+from tests.ui.counter_station import scanner_keys, wait_idle
+from ui.main_window import MainWindow
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+CLERK, SUPERVISOR = "OP-1003", "OP-9001"
+
+
+@pytest.fixture
+def demo(ctx: StationContext) -> ReturnsDemo:
+    return create_returns_demo(ctx.engine, orders=8)
+
+
+@pytest.fixture
+def desk(qtbot: QtBot, ctx: StationContext, demo: ReturnsDemo) -> Iterator[MainWindow]:
+    shown = show_station(qtbot, ctx)
+    window = next(shown)
+    scanner_keys(CLERK)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.returns, timeout=5000)
+    wait_idle(qtbot, window)
+    yield window
+    next(shown, None)  # its shutdown
+
+
+def scan(qtbot: QtBot, window: MainWindow, code: str) -> None:
+    wait_idle(qtbot, window)
+    before = len(window.returns.feedback_ms)
+    scanner_keys(code)
+    qtbot.waitUntil(lambda: len(window.returns.feedback_ms) > before, timeout=5000)
+
+
+def click(qtbot: QtBot, window: MainWindow, button: QPushButton) -> None:
+    assert button.isVisible() and button.isEnabled(), button.text()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, window)
+
+
+def shot(window: MainWindow, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(SHOTS / f"returns-{name}.png"))
+
+
+def banner(window: MainWindow) -> tuple[str, str]:
+    return window.returns.banner.kind, window.returns.banner.message
+
+
+def ean(ctx: StationContext, product_id: object) -> str:
+    with ctx.sessions() as s:
+        gtin = s.get_one(Product, product_id).gtin
+    assert gtin
+    return gtin[1:]  # as the EAN-13 on the item
+
+
+def plain_order(ctx: StationContext, demo: ReturnsDemo) -> Order:
+    """A delivered order inside the window, with no RMA and no serial-tracked item."""
+    with ctx.sessions() as s:
+        for number in demo.delivered[3:-2]:
+            order = s.scalars(select(Order).where(Order.number == number)).one()
+            if not any(ln.product.track_serial for ln in order.lines):
+                _ = [ln.product for ln in order.lines]
+                return order
+    raise LookupError("no plain delivered order in the demo")
+
+
+def test_a_returns_clerk_lands_on_the_desk(desk: MainWindow, qtbot: QtBot) -> None:
+    screen = desk.returns
+    assert "scan the parcel" in banner(desk)[1]
+    ModelTester(qtbot).check(screen.expected)
+    ModelTester(qtbot).check(screen.units)
+    ModelTester(qtbot).check(screen.candidates)
+
+
+def test_an_unannounced_parcel_with_a_wrong_item_then_a_refund(
+    desk: MainWindow, qtbot: QtBot, ctx: StationContext, demo: ReturnsDemo
+) -> None:
+    screen = desk.returns
+    order = plain_order(ctx, demo)
+    scan(qtbot, desk, demo.tracking[order.number])
+    assert banner(desk)[0] == "good" and "unannounced" in banner(desk)[1]
+    assert screen.expected.rowCount() == len(order.lines)
+
+    stranger = product_not_on(ctx, order.number)
+    scan(qtbot, desk, ean(ctx, stranger.id))
+    kind, words = banner(desk)
+    assert kind == "bad" and f"{stranger.sku}" in words and "is not on order" in words
+    assert screen.aside_button.isVisible() and screen.unexpected_button.isVisible()
+    shot(desk, "wrong-item")
+    click(qtbot, desk, screen.aside_button)
+    assert screen.units.rowCount() == 0, "a wrong item set aside is not counted"
+
+    line = order.lines[0]
+    scan(qtbot, desk, ean(ctx, line.product_id))
+    assert banner(desk)[0] == "good" and "grade it" in banner(desk)[1]
+    assert screen.units.rowCount() == 1
+    click(qtbot, desk, screen.grade_buttons[next(iter(screen.grade_buttons))])
+    assert "restock" in banner(desk)[1]
+    shot(desk, "graded")
+    click(qtbot, desk, screen.complete_button)
+    assert banner(desk)[0] == "good" and "booked in" in banner(desk)[1]
+    assert screen.refund_button.isVisible()
+    click(qtbot, desk, screen.refund_button)
+    kind, words = banner(desk)
+    assert kind == "good" and "recorded to be paid" in words
+    with ctx.sessions() as s:
+        rma = s.scalars(select(Rma).where(Rma.order_id == order.id)).one()
+        assert rma.unannounced and rma.status == "resolved"
+        refund = s.scalars(select(ReturnRefund).where(ReturnRefund.rma_id == rma.id)).one()
+        assert refund.state == "to_be_paid" and refund.amount_minor > 0
+
+
+def test_a_serial_number_that_was_not_sold_on_the_order(
+    desk: MainWindow, qtbot: QtBot, ctx: StationContext, demo: ReturnsDemo
+) -> None:
+    screen = desk.returns
+    number, serial, product = serial_order(ctx, demo)
+    scan(qtbot, desk, number)
+    scan(qtbot, desk, ean(ctx, product.id))
+    assert banner(desk)[0] == "warn" and "serial number" in banner(desk)[1]
+    assert "serial number" in screen.instruction.text()
+    scan(qtbot, desk, "SNBOGUS1")
+    kind, words = banner(desk)
+    assert kind == "bad" and f"Serial SNBOGUS1 was not sold on order {number}" in words
+    shot(desk, "serial-mismatch")
+    assert screen.units.rowCount() == 0
+    scan(qtbot, desk, serial)
+    assert banner(desk)[0] == "good" and serial in banner(desk)[1]
+    assert screen.units.rowCount() == 1
+
+
+def test_a_late_return_is_let_in_by_a_supervisor_badge(
+    desk: MainWindow, qtbot: QtBot, ctx: StationContext, demo: ReturnsDemo
+) -> None:
+    screen = desk.returns
+    late = demo.late[0]
+    scan(qtbot, desk, late)
+    kind, words = banner(desk)
+    assert kind == "bad" and "returns are taken within 30 days" in words
+    assert "Supervisor" in screen.instruction.text()
+    shot(desk, "late-needs-supervisor")
+    scan(qtbot, desk, SUPERVISOR)
+    kind, words = banner(desk)
+    assert kind == "good" and "late, approved by Sam Supervisor" in words
+    with ctx.sessions() as s:
+        order = s.scalars(select(Order).where(Order.number == late)).one()
+        first = order.lines[0].product_id
+    scan(qtbot, desk, ean(ctx, first))
+    click(qtbot, desk, screen.grade_buttons[next(iter(screen.grade_buttons))])
+    click(qtbot, desk, screen.complete_button)
+    assert "booked in" in banner(desk)[1]
+    with ctx.sessions() as s:
+        rma = s.scalars(select(Rma).where(Rma.order_id == order.id)).one()
+        assert rma.late_approved_by == "Sam Supervisor"
+
+
+def test_an_rma_received_and_exchanged(
+    desk: MainWindow, qtbot: QtBot, ctx: StationContext, demo: ReturnsDemo
+) -> None:
+    screen = desk.returns
+    number = demo.rmas[0]
+    scan(qtbot, desk, number)
+    assert banner(desk)[0] == "good" and number in banner(desk)[1]
+    [(line, scanned)] = [screen.expected.row(0)]
+    assert scanned == 0
+    for _ in range(line.qty):
+        scan(qtbot, desk, ean(ctx, line.product_id))
+    for _ in range(line.qty):
+        click(qtbot, desk, screen.grade_buttons[next(iter(screen.grade_buttons))])
+    assert screen.expected.row(0)[1] == line.qty
+    shot(desk, "rma-ready")
+    click(qtbot, desk, screen.complete_button)
+    click(qtbot, desk, screen.exchange_button)
+    kind, words = banner(desk)
+    assert kind == "good" and "goes to picking" in words
+    shot(desk, "exchanged")
+    with ctx.sessions() as s:
+        rma = s.scalars(select(Rma).where(Rma.number == number)).one()
+        assert rma.status == "resolved"
+
+
+def test_the_report_shows_and_exports_csv(
+    desk: MainWindow, qtbot: QtBot, ctx: StationContext, demo: ReturnsDemo, tmp_path: Path
+) -> None:
+    screen = desk.returns
+    number = demo.rmas[1]
+    scan(qtbot, desk, number)
+    line = screen.expected.row(0)[0]
+    for _ in range(line.qty):
+        scan(qtbot, desk, ean(ctx, line.product_id))
+    for _ in range(line.qty):
+        click(qtbot, desk, screen.grade_buttons[next(iter(screen.grade_buttons))])
+    click(qtbot, desk, screen.complete_button)
+    click(qtbot, desk, screen.report_button)
+    qtbot.waitUntil(lambda: screen.report_dialog is not None, timeout=5000)
+    dialog = screen.report_dialog
+    assert dialog is not None
+    ModelTester(qtbot).check(dialog.rates)  # type: ignore[attr-defined]
+    assert dialog.rates.rowCount() == 1  # type: ignore[attr-defined]
+    assert "new sealed" in dialog.summary.text()  # type: ignore[attr-defined]
+    text = dialog.csv_text()  # type: ignore[attr-defined]
+    assert f"return_rate,{line.sku}," in text
+    dialog.grab().save(str(SHOTS / "returns-report.png"))
+    dialog.close()
+
+
+def test_a_photo_of_a_graded_unit_is_kept_as_a_jpeg(
+    desk: MainWindow, qtbot: QtBot, ctx: StationContext, demo: ReturnsDemo, tmp_path: Path
+) -> None:
+    """The station camera is a device this machine has not got: a source that hands back a
+    picture as the camera's newest frame does (a BGR numpy image) stands in for it."""
+    import numpy as np
+
+    screen = desk.returns
+    picture = np.full((240, 320, 3), 200, dtype=np.uint8)
+    screen.set_photo_source(lambda: picture, tmp_path)
+    number = demo.rmas[0]
+    scan(qtbot, desk, number)
+    line = screen.expected.row(0)[0]
+    scan(qtbot, desk, ean(ctx, line.product_id))
+    click(qtbot, desk, screen.photo_button)
+    assert "photo 1 kept" in banner(desk)[1]
+    [unit] = [screen.units.row(0)]
+    [path] = unit.photos
+    assert Path(path).is_file() and Path(path).read_bytes()[:2] == b"\xff\xd8"  # a JPEG
+    assert Path(path).is_relative_to(tmp_path)
+    assert "1 photo" in screen.units.data(screen.units.index(0, 0))

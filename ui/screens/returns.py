@@ -1,0 +1,519 @@
+"""The returns desk screen: scan the parcel, scan each item, grade it, complete, resolve.
+
+Every scan (from the scanner via the main window, or typed) goes to :meth:`ReturnsScreen.
+handle_scan`; the desk (:class:`app.services.returns.desk.ReturnDesk`) runs on the database
+worker and hands back its result and a frozen copy of what is on the desk. A refused scan shows
+its words in red with the next steps as buttons (set aside, receive as unexpected); a late
+return asks for a supervisor's badge, which the next scan is. Grading is one button (or
+Ctrl+1…6) per condition for the unit chosen (the first one not graded). After completion
+the return is resolved with F6 (refund), F7 (store credit) or F8 (exchange).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.returns import Condition, Disposition, Resolution
+from app.services.returns.desk import ReturnDesk
+from app.services.returns.desk_state import DeskResult, DeskState, Offer, Outcome
+from app.services.returns.reports import ReturnsReport
+from app.services.returns.views import ReceiptDone, ResolutionDone
+from app.services.views import OperatorView
+from ui import messages
+from ui.feedback import Banner, Sounds
+from ui.models.returns import KEY_ROLE, CandidatesModel, ExpectedModel, UnitsModel
+from ui.ops import DbOp, DbWorker
+from ui.screens.returns_report import ReportDialog
+from ui.theme import Colors
+
+Resolver = Callable[[OperatorView, uuid.UUID, Resolution], ResolutionDone]
+Reporter = Callable[[OperatorView], ReturnsReport]
+CONDITION_KEYS = tuple(zip("123456", Condition, strict=True))
+
+
+class ReturnsScreen(QWidget):
+    """Signals:
+    sign_out_requested(): the clerk is leaving the desk.
+    print_queued(): labels or tags were queued to print.
+    scan_shown(): the result of a scan is on screen.
+    action_done(): a button's action has come back from the database (done or refused).
+    return_received(str): a return was booked in; its RMA number.
+    """
+
+    sign_out_requested = Signal()
+    print_queued = Signal()
+    scan_shown = Signal()
+    action_done = Signal()
+    return_received = Signal(str)
+
+    def __init__(
+        self,
+        worker: DbWorker,
+        sounds: Sounds,
+        desk_factory: Callable[[OperatorView], ReturnDesk],
+        resolver: Resolver,
+        reporter: Reporter,
+        colors: Colors,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._worker = worker
+        self._sounds = sounds
+        self._factory = desk_factory
+        self._resolver = resolver
+        self._reporter = reporter
+        self._operator: OperatorView | None = None
+        self._desk: ReturnDesk | None = None
+        self._state: DeskState | None = None
+        self._pending_disposition: tuple[int, Disposition] | None = None
+        self.received: ReceiptDone | None = None  # the last return booked in, to resolve
+        self._photo_source: Callable[[], Any] | None = None  # the camera's newest picture
+        self.photo_folder = Path(".")
+        self.resolved: list[ResolutionDone] = []
+        self.feedback_ms: list[float] = []
+        self.report_dialog: QDialog | None = None
+        self.expected = ExpectedModel(colors, self)
+        self.units = UnitsModel(self)
+        self.candidates = CandidatesModel(self)
+        self._build()
+        self._declare_shortcuts()
+        self._show_state(None)
+
+    # --- layout ----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.instruction = QLabel(self)
+        self.instruction.setObjectName("instruction")
+        self.instruction.setWordWrap(True)
+        self.report_button = self._button(self.tr("Report"), self.show_report)
+        self.sign_out_button = self._button(self.tr("Sign out"), self.sign_out_requested)
+        top = QHBoxLayout()
+        top.addWidget(self.instruction, 1)
+        top.addWidget(self.report_button)
+        top.addWidget(self.sign_out_button)
+        self.banner = Banner(self)
+
+        self.offers = QHBoxLayout()
+        self.aside_button = self._button(self.tr("Set aside"), self.set_aside)
+        self.unexpected_button = self._button(
+            self.tr("Receive as unexpected"), self.receive_unexpected
+        )
+        self.choose_button = self._button(self.tr("Open this order"), self.choose_selected)
+        for b in (self.aside_button, self.unexpected_button, self.choose_button):
+            self.offers.addWidget(b)
+        self.offers.addStretch(1)
+
+        self.expected_table = self._table(self.expected, stretch=0)
+        self.units_table = self._table(self.units, stretch=0)
+        self.candidates_table = self._table(self.candidates, stretch=1)
+        self.candidates_table.doubleClicked.connect(lambda _i: self.choose_selected())
+        tables = QHBoxLayout()
+        tables.addWidget(self.expected_table, 1)
+        tables.addWidget(self.units_table, 1)
+        tables.addWidget(self.candidates_table, 1)
+
+        grades = QHBoxLayout()
+        self.grade_buttons: dict[Condition, QPushButton] = {}
+        for key, condition in CONDITION_KEYS:
+            b = self._button(
+                f"{condition.label} (^{key})",
+                lambda _checked=False, c=condition: self.grade(c),  # clicked(bool) sends one
+            )
+            self.grade_buttons[condition] = b
+            grades.addWidget(b)
+        self.disposition_button = self._button(self.tr("Goes to…"), lambda: None)
+        menu = QMenu(self.disposition_button)
+        for d in Disposition:
+            menu.addAction(d.label, lambda _checked=False, d=d: self.change_disposition(d))
+        self.disposition_button.setMenu(menu)
+        grades.addWidget(self.disposition_button)
+        self.photo_button = self._button(self.tr("Photo"), self.take_photo)
+        self.photo_button.setVisible(False)
+        grades.addWidget(self.photo_button)
+
+        self.code = QLineEdit(self)
+        self.code.setObjectName("manualCode")
+        self.code.setPlaceholderText(self.tr("Type a code and press Enter"))
+        self.code.setAccessibleName(self.tr("Type a code"))
+        self.code.returnPressed.connect(self._typed_code)
+        self.complete_button = self._button(self.tr("Complete (F10)"), self.complete)
+        self.cancel_button = self._button(self.tr("Cancel (Esc)"), self.cancel)
+        self.refund_button = self._button(
+            self.tr("Refund (F6)"), lambda: self.resolve(Resolution.REFUND)
+        )
+        self.credit_button = self._button(
+            self.tr("Store credit (F7)"), lambda: self.resolve(Resolution.STORE_CREDIT)
+        )
+        self.exchange_button = self._button(
+            self.tr("Exchange (F8)"), lambda: self.resolve(Resolution.EXCHANGE)
+        )
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.code, 1)
+        for b in (
+            self.complete_button,
+            self.cancel_button,
+            self.refund_button,
+            self.credit_button,
+            self.exchange_button,
+        ):
+            bottom.addWidget(b)
+
+        page = QVBoxLayout(self)
+        page.setContentsMargins(16, 10, 16, 8)
+        page.setSpacing(10)
+        page.addLayout(top)
+        page.addWidget(self.banner)
+        page.addLayout(self.offers)
+        page.addLayout(tables, 1)
+        page.addLayout(grades)
+        page.addLayout(bottom)
+
+    def _button(self, text: str, slot: Any) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # scans and typing keep their field
+        button.clicked.connect(slot)
+        return button
+
+    def _table(self, model: Any, stretch: int) -> QTableView:
+        table = QTableView(self)
+        table.setModel(model)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        table.setWordWrap(False)
+        table.verticalHeader().setVisible(False)
+        table.verticalHeader().setDefaultSectionSize(40)
+        head = table.horizontalHeader()
+        # Short columns as wide as their words (a reason, a condition); the item takes the rest.
+        head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        head.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+        return table
+
+    def _declare_shortcuts(self) -> None:
+        # Ctrl+digit: a plain digit would go into the code field, which has the focus.
+        keys: list[tuple[str, Any]] = [
+            (f"Ctrl+{key}", lambda c=condition: self.grade(c)) for key, condition in CONDITION_KEYS
+        ]
+        keys += [
+            ("F6", lambda: self.resolve(Resolution.REFUND)),
+            ("F7", lambda: self.resolve(Resolution.STORE_CREDIT)),
+            ("F8", lambda: self.resolve(Resolution.EXCHANGE)),
+            ("F10", self.complete),
+            ("Escape", self.cancel),
+        ]
+        for sequence, slot in keys:
+            shortcut = QShortcut(QKeySequence(sequence), self)
+            shortcut.setAutoRepeat(False)
+            shortcut.activated.connect(slot)
+
+    # --- session ---------------------------------------------------------------------------
+
+    def start_session(self, operator: OperatorView) -> None:
+        self._operator = operator
+        self._desk = self._factory(operator)
+        self.received = None
+        self._show_state(None)
+        self._feedback(
+            "info",
+            self.tr(
+                "Hello {name} — scan the parcel: its RMA, order or tracking number, or an item."
+            ).format(name=operator.name),
+        )
+        self.code.setFocus()
+
+    def end_session(self) -> None:
+        self._operator = None
+        self._desk = None
+        self._show_state(None)
+
+    # --- scanning --------------------------------------------------------------------------
+
+    def _typed_code(self) -> None:
+        text = self.code.text().strip()
+        self.code.clear()
+        if text:
+            self.handle_scan(text)
+
+    def handle_scan(self, code: str) -> None:
+        desk = self._desk
+        if desk is None:
+            return
+        started = time.perf_counter()
+        pending = self._pending_disposition
+        if pending is not None:
+            self._pending_disposition = None
+            key, disposition = pending
+            self._run(lambda: desk.set_disposition(key, disposition, code), started)
+            return
+        self._run(lambda: desk.scan(code), started)
+
+    def _run(self, fn: Callable[[], DeskResult], started: float | None = None) -> None:
+        desk = self._desk
+        if desk is None:
+            return
+
+        def work() -> tuple[DeskResult, DeskState]:
+            result = fn()
+            return result, desk.state()
+
+        DbOp(self._worker, work).success(lambda r: self._shown(*r, started)).failure(
+            self._failed
+        ).run()
+
+    def _shown(self, result: DeskResult, state: DeskState, started: float | None) -> None:
+        self._show_state(state)
+        self.candidates.set_rows(list(result.candidates))
+        self.candidates_table.setVisible(bool(result.candidates))
+        if result.candidates:
+            self.candidates_table.selectRow(0)
+        self.aside_button.setVisible(Offer.SET_ASIDE in result.offers)
+        self.unexpected_button.setVisible(Offer.RECEIVE_UNEXPECTED in result.offers)
+        self.choose_button.setVisible(bool(result.candidates))
+        if result.outcome is Outcome.REFUSED:
+            if Offer.SUPERVISOR in result.offers:
+                self.instruction.setText(self.tr("Supervisor: scan your badge to let it in."))
+            self._feedback("bad", result.message)
+        elif result.outcome in (Outcome.CHOOSE, Outcome.WANT_SERIAL):
+            self._feedback("warn", result.message)
+        else:
+            self._feedback("good", result.message)
+        if started is not None:
+            self.feedback_ms.append((time.perf_counter() - started) * 1000)
+            self.scan_shown.emit()
+        self.action_done.emit()
+
+    def _show_state(self, state: DeskState | None) -> None:
+        self._state = state
+        is_open = state is not None and state.order_number is not None
+        self.expected.set_rows(list(state.expected) if state else [])
+        self.units.set_rows(list(state.units) if state else [])
+        for table in (self.expected_table, self.units_table):
+            table.setVisible(is_open)
+        self.candidates_table.setVisible(False)
+        for b in (self.aside_button, self.unexpected_button, self.choose_button):
+            b.setVisible(False)
+        for b in (*self.grade_buttons.values(), self.disposition_button, self.photo_button):
+            b.setEnabled(bool(state and state.units))
+        self.complete_button.setEnabled(is_open)
+        done = self.received is not None and not is_open
+        for b in (self.refund_button, self.credit_button, self.exchange_button):
+            b.setVisible(done)
+        if state is None or state.order_number is None:
+            self.instruction.setText(
+                self.tr("Resolve the return, or scan the next parcel.")
+                if done
+                else self.tr("Scan the parcel.")
+            )
+        elif state.wants_serial:
+            self.instruction.setText(self.tr("Scan the item's serial number."))
+        elif any(u.condition is None for u in state.units):
+            self.instruction.setText(self.tr("Grade the item: touch its condition below."))
+        else:
+            what = state.rma_number or self.tr("{order} (no RMA)").format(order=state.order_number)
+            self.instruction.setText(
+                self.tr("{what}: scan the next item, or complete (F10).").format(what=what)
+            )
+
+    def _feedback(self, kind: str, words: str) -> None:
+        self.banner.show_message(kind, words)
+        if kind in ("good", "bad"):
+            self._sounds.play(kind)
+
+    def _failed(self, error: BaseException) -> None:
+        self._feedback("bad", messages.describe(error, action="action"))
+        self.action_done.emit()
+
+    # --- the clerk's choices ---------------------------------------------------------------
+
+    def _target(self) -> int | None:
+        """The unit a grade or disposition is for: the one chosen, else the first not graded,
+        else the last one scanned."""
+        state = self._state
+        if state is None or not state.units:
+            return None
+        chosen = self.units_table.selectionModel().selectedRows()
+        if chosen:
+            return int(self.units.data(chosen[0], KEY_ROLE))
+        ungraded = [u.key for u in state.units if u.condition is None]
+        return ungraded[0] if ungraded else state.units[-1].key
+
+    def grade(self, condition: Condition) -> None:
+        desk, key = self._desk, self._target()
+        if desk is None or key is None:
+            return
+        self._run(lambda: desk.grade(key, condition))
+
+    def change_disposition(self, disposition: Disposition) -> None:
+        desk, key = self._desk, self._target()
+        if desk is None or key is None:
+            return
+
+        def work() -> tuple[DeskResult, DeskState]:
+            return desk.set_disposition(key, disposition), desk.state()
+
+        def shown(r: tuple[DeskResult, DeskState]) -> None:
+            if r[0].outcome is Outcome.REFUSED and Offer.SUPERVISOR in r[0].offers:
+                self._pending_disposition = (key, disposition)  # the next scan is the badge
+            self._shown(*r, None)
+
+        DbOp(self._worker, work).success(shown).failure(self._failed).run()
+
+    def set_aside(self) -> None:
+        desk = self._desk
+        if desk is not None:
+            self._run(desk.set_aside)
+
+    def receive_unexpected(self) -> None:
+        desk = self._desk
+        if desk is not None:
+            self._run(desk.receive_unexpected)
+
+    def choose_selected(self) -> None:
+        desk = self._desk
+        rows = self.candidates_table.selectionModel().selectedRows()
+        if desk is None or not rows:
+            return
+        candidate = self.candidates.row(rows[0].row())
+        self._run(lambda: desk.choose(candidate))
+
+    def cancel(self) -> None:
+        desk = self._desk
+        if desk is None:
+            return
+        self._pending_disposition = None
+        desk.cancel()
+        self._show_state(desk.state())
+        self._feedback("info", self.tr("Return put away unbooked — scan the next parcel."))
+
+    def complete(self) -> None:
+        desk = self._desk
+        if desk is None or self._state is None or self._state.order_number is None:
+            return
+
+        def done(receipt: ReceiptDone) -> None:
+            self.received = receipt
+            self._show_state(None)
+            self._feedback(
+                "good",
+                self.tr(
+                    "{rma}: {n} unit(s) booked in — resolve it (F6 refund, F7 store credit, "
+                    "F8 exchange)."
+                ).format(rma=receipt.rma_number, n=receipt.units),
+            )
+            if receipt.print_jobs:
+                self.print_queued.emit()
+            self.return_received.emit(receipt.rma_number)
+            self.action_done.emit()
+
+        DbOp(self._worker, desk.complete).success(done).failure(self._failed).run()
+
+    def resolve(self, resolution: Resolution) -> None:
+        receipt, operator = self.received, self._operator
+        if receipt is None or operator is None or self.refund_button.isHidden():
+            return
+        resolver = self._resolver
+
+        def done(r: ResolutionDone) -> None:
+            self.resolved.append(r)
+            self.received = None
+            self._show_state(None)
+            if r.resolution == Resolution.EXCHANGE.value:
+                words = self.tr("{rma}: exchange order {order} goes to picking.").format(
+                    rma=r.rma_number, order=r.exchange_order_number or ""
+                )
+            elif r.store_credit_account:
+                words = self.tr("{rma}: {amount} store credit on {code}.").format(
+                    rma=r.rma_number,
+                    amount=_money(r.amount_minor, r.currency),
+                    code=r.store_credit_account,
+                )
+            else:
+                words = self.tr("{rma}: refund of {amount} recorded to be paid.").format(
+                    rma=r.rma_number, amount=_money(r.amount_minor, r.currency)
+                )
+            self._feedback("good", words)
+            self.action_done.emit()
+
+        DbOp(self._worker, lambda: resolver(operator, receipt.rma_id, resolution)).success(
+            done
+        ).failure(self._failed).run()
+
+    def set_photo_source(self, source: Callable[[], Any], folder: Path) -> None:
+        """The station camera: ``source()`` gives its newest picture (or None)."""
+        self._photo_source = source
+        self.photo_folder = folder
+        self.photo_button.setVisible(True)
+
+    def take_photo(self) -> None:
+        """A photo of the unit chosen, saved as a JPEG and kept on the unit."""
+        desk, key, source, state = self._desk, self._target(), self._photo_source, self._state
+        if desk is None or key is None or source is None or state is None:
+            return
+        frame = source()
+        if frame is None:
+            self._feedback("bad", self.tr("The camera has no picture yet — try again."))
+            return
+        folder = self.photo_folder
+        name = state.rma_number or state.order_number or "return"
+
+        def work() -> DeskResult:
+            from app.clock import utcnow
+            from app.services.returns.photos import save_photo
+
+            return desk.add_photo(key, save_photo(frame, folder, name, key, utcnow()))
+
+        self._run(work)
+
+    # --- reports ---------------------------------------------------------------------------
+
+    def show_report(self) -> None:
+        operator = self._operator
+        if operator is None:
+            return
+        reporter = self._reporter
+
+        def shown(report: ReturnsReport) -> None:
+            dialog = ReportDialog(report, self._save_csv, self)
+            self.report_dialog = dialog
+            dialog.show()
+            self.action_done.emit()
+
+        DbOp(self._worker, lambda: reporter(operator)).success(shown).failure(self._failed).run()
+
+    def _save_csv(self, text: str) -> Path | None:
+        name, _filter = QFileDialog.getSaveFileName(
+            self, self.tr("Export the returns report"), "returns.csv", "CSV (*.csv)"
+        )
+        if not name:
+            return None
+        path = Path(name)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+
+def _money(minor: int, currency: str) -> str:
+    from ui.models.basket import format_money
+
+    return format_money(minor, currency)
