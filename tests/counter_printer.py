@@ -7,8 +7,10 @@ are kept in arrival order so a test can parse them with escpos_stream.
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
+from typing import Any
 
 
 class RawPrinter:
@@ -41,15 +43,27 @@ class RawPrinter:
             return list(self.jobs)
 
     def wait_for(self, n: int, timeout: float = 30.0) -> list[bytes]:
+        """Until ``n`` jobs came in. In a GUI test the station's event loop runs meanwhile: its
+        print worker is kicked through it, so a plain sleep would hold back the very print
+        being waited for."""
+        app = _qt_app()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             jobs = self.received()
             if len(jobs) >= n:
                 return jobs
-            time.sleep(0.05)
+            if app is not None:
+                app.processEvents()
+            time.sleep(0.02)
         raise AssertionError(f"the printer got {len(self.received())} jobs, not {n}")
 
     def close(self) -> None:
         self._stop.set()
         self.thread.join(timeout=2)
         self.sock.close()
+
+
+def _qt_app() -> Any:
+    """The running Qt application, if this test has one (never imports Qt itself)."""
+    core = sys.modules.get("PySide6.QtCore")
+    return core.QCoreApplication.instance() if core is not None else None
