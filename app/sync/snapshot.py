@@ -11,12 +11,9 @@ station that stops half-way starts the download again from nothing.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import queue
 import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -366,46 +363,18 @@ def _select(table: Table) -> tuple[str, list[str]]:
 def _copy(
     central: psycopg.Connection[Any], db: sqlite3.Connection, table: Table, where: str
 ) -> int:
-    """One table from central into the station's file. The rows are read and decoded on a
-    thread of their own while this one writes the previous chunk (both mostly in C, with the
-    interpreter let go), so reading and writing overlap on two cores."""
     columns, types = _select(table)
     query = f'SELECT {columns} FROM "{table.name}" t' + (f" WHERE {where}" if where else "")
     names = ", ".join(f'"{c.name}"' for c in table.columns)
     marks = ", ".join("?" for _ in table.columns)
     insert = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
-    chunks: queue.Queue[list[Any] | BaseException | None] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def read() -> None:
-        try:
-            with (
-                central.cursor() as cur,
-                cur.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)") as copy,
-            ):
-                copy.set_types(types)
-                rows = copy.rows()
-                while not stop.is_set() and (chunk := list(islice(rows, CHUNK))):
-                    chunks.put(chunk)
-            chunks.put(None)
-        except BaseException as e:  # handed to the writer, which raises it
-            chunks.put(e)
-
-    reader = threading.Thread(target=read, name=f"load-{table.name}", daemon=True)
-    reader.start()
     n = 0
-    try:
-        while (item := chunks.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            db.executemany(insert, item)
-            n += len(item)
-    finally:
-        stop.set()
-        while reader.is_alive():  # let a reader blocked on a full queue finish
-            with contextlib.suppress(queue.Empty):
-                chunks.get(timeout=0.1)
-        reader.join()
+    with central.cursor() as cur, cur.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)") as copy:
+        copy.set_types(types)
+        rows = copy.rows()
+        while chunk := list(islice(rows, CHUNK)):
+            db.executemany(insert, chunk)
+            n += len(chunk)
     return n
 
 
