@@ -395,6 +395,7 @@ class Hub:
         )
         self.listen_deadline.watch(conn)
         with self.listen_deadline.guard():
+            self.listen_deadline.reap(conn)
             conn.execute("LISTEN inbox")
         self._listener_checked = time.monotonic()
         return conn

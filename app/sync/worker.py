@@ -262,6 +262,7 @@ class SyncWorker:
             assert self._who is not None
             self._deadline.watch(conn)
             with self._deadline.guard():
+                self._deadline.reap(conn)
                 conn.execute(f'LISTEN "{feed_channel(self._who.warehouse_id)}"')
         except BaseException:
             conn.close()

@@ -9,10 +9,12 @@ import time
 import psycopg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from app.sync.deadline import Deadline
 from app.sync.ops import APPLIED
 from tests.sync.centralkit import Central, central, make_op, running, wait_for_results
+from tests.sync.harness.proxy import PgProxy
 
 pytestmark = pytest.mark.postgres
 __all__ = ["central"]
@@ -35,6 +37,52 @@ def test_a_call_that_never_answers_is_cut_at_the_deadline(central: Central) -> N
     time.sleep(1.5)
     assert deadline.cuts == 1, "a block that ended in time cuts nothing later"
     quick.close()
+
+
+def test_a_cut_connections_server_session_is_ended_by_the_next_connection(
+    central: Central,
+) -> None:
+    """The network goes silent while a connection holds a row lock in an open transaction:
+    cutting the socket frees the client, but the server session behind it waits on for ever,
+    lock held (no reset reaches it; in the middle of a message no idle timeout ends it either).
+    The next connection the deadline watches ends that session, and only that one."""
+    direct = central.url.replace("+psycopg", "")
+    server = make_url(central.url)
+    proxy = PgProxy(int(server.port or 5432), server.host or "127.0.0.1")
+    proxy.start()
+    setup = psycopg.connect(direct, autocommit=True)
+    opened = [setup]
+    setup.execute("CREATE TABLE probe (id int PRIMARY KEY)")
+    setup.execute("INSERT INTO probe VALUES (1)")
+    try:
+        deadline = Deadline(1.0, "a test round")
+        held = psycopg.connect(
+            make_url(direct).set(port=proxy.port).render_as_string(hide_password=False)
+        )
+        opened.append(held)
+        deadline.watch(held)
+        held.execute("SELECT id FROM probe WHERE id = 1 FOR UPDATE")
+        proxy.sever()
+        with pytest.raises(psycopg.OperationalError), deadline.guard():
+            held.execute("SELECT 1")
+        assert deadline.cuts == 1
+        time.sleep(1)
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            setup.execute("SELECT id FROM probe WHERE id = 1 FOR UPDATE NOWAIT")
+
+        bystander = psycopg.connect(direct)  # the same login, not cut: left alone
+        fresh = psycopg.connect(direct, autocommit=True)
+        opened += [bystander, fresh]
+        deadline.watch(fresh)
+        assert deadline.reap(fresh) == 1
+        assert deadline.reap(fresh) == 0, "each stuck session is ended once"
+        with setup.transaction():
+            assert setup.execute("SELECT id FROM probe WHERE id = 1 FOR UPDATE NOWAIT").fetchall()
+        assert bystander.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        proxy.close()
+        for conn in opened:
+            conn.close()
 
 
 def test_a_hub_whose_round_hangs_cuts_it_and_goes_on(
