@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, insert, select, text
 
+from app.clock import utcnow
 from app.services import packages, packing
 from app.store.models import ExceptionTask, Order, StockMovement
 from app.sync import feed
@@ -89,6 +90,82 @@ def test_an_order_packed_at_a_station_is_the_same_order_centrally(
             text("SELECT entity, entity_id, payload FROM change_log WHERE pos = :p"), {"p": last}
         ).one()
     assert row.payload is not None
+    ctx.dispose()
+
+
+def test_packing_more_than_central_stock_holds_raises_an_oversell_task(
+    central: Central, tmp_path: Path
+) -> None:
+    """The units are in the box and the order is complete: a fact, kept. Central's ledger had
+    fewer in the bin (another station's sale, a miscount), so a supervisor is told which place
+    went below zero, by how much, and for which order."""
+    ctx = station_ctx(central, "PACK-OVER", tmp_path)
+    packer = sign_in(ctx)
+    number = find_order(ctx, lines=2, units=3)
+    order_id = pack_whole_order(ctx, packer, number)
+    with central.engine.connect() as conn:
+        line = conn.execute(
+            text(
+                "SELECT l.product_id, l.location_id, l.qty_ordered, p.sku, b.code "
+                "FROM order_line l JOIN product p ON p.id = l.product_id "
+                "JOIN location b ON b.id = l.location_id "
+                "WHERE l.order_id = :o ORDER BY l.line_no LIMIT 1"
+            ),
+            {"o": order_id},
+        ).one()
+        on_hand = conn.scalar(
+            select(func.coalesce(func.sum(StockMovement.qty), 0)).where(
+                StockMovement.product_id == line.product_id,
+                StockMovement.location_id == line.location_id,
+            )
+        )
+    with central.engine.begin() as conn:  # central saw the bin emptied meanwhile
+        conn.execute(
+            insert(StockMovement).values(
+                id=uuid.uuid4(),
+                at=utcnow(),
+                product_id=line.product_id,
+                location_id=line.location_id,
+                qty=-on_hand,
+                reason="adjust",
+                ref="miscount",
+            )
+        )
+    ops = central.push_outbox(central.stations["PACK-OVER"], ctx.engine)
+    with central.hub() as hub:
+        hub.drain()
+
+    results = central.results(ctx.station_id)
+    assert [r.result for r in results] == [APPLIED] * len(ops), [r.reason for r in results]
+    with central.engine.connect() as conn:
+        tasks = conn.execute(select(ExceptionTask).where(ExceptionTask.kind == "oversell")).all()
+    assert len(tasks) == 1, "one task for the completion, naming the place it took below zero"
+    details = tasks[0].details
+    assert details["op_kind"] == "order.packed"
+    assert details["ref"] == number
+    assert details["places"] == [
+        {
+            "product_id": str(line.product_id),
+            "sku": line.sku,
+            "location_id": str(line.location_id),
+            "location": line.code,
+            "qty": -line.qty_ordered,
+            "on_hand": -line.qty_ordered,
+        }
+    ]
+    ctx.dispose()
+
+
+def test_packing_within_central_stock_raises_no_task(central: Central, tmp_path: Path) -> None:
+    ctx = station_ctx(central, "PACK-FINE", tmp_path)
+    order_id = pack_whole_order(ctx, sign_in(ctx), find_order(ctx, lines=2, units=3))
+    central.push_outbox(central.stations["PACK-FINE"], ctx.engine)
+    with central.hub() as hub:
+        hub.drain()
+    assert all(r.result == APPLIED for r in central.results(ctx.station_id))
+    with central.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(ExceptionTask)) == 0
+        assert conn.scalar(select(Order.status).where(Order.id == order_id)) == "packed"
     ctx.dispose()
 
 

@@ -43,7 +43,7 @@ from app.store.models import (
     StockMovement,
     Tote,
 )
-from app.sync.appliers import ApplyContext, applier
+from app.sync.appliers import ApplyContext, applier, stock
 from app.sync.ops import Op
 
 
@@ -435,22 +435,35 @@ def packed(ctx: ApplyContext, op: Op) -> None:
         for entry in op.list_of("lines")
         if isinstance(entry, dict)
     }
-    for line in order.lines:
-        if line.qty_packed:
-            mid = movement_ids.get(str(line.id))
-            movement = StockMovement(
-                id=uuid.UUID(mid) if mid else new_id(),
-                at=when,
-                product_id=line.product_id,
-                location_id=line.location_id,
-                qty=-line.qty_packed,
-                reason="pack",
-                ref=order.number,
-                station_id=ctx.station_id,
-            )
-            s.add(movement)
-            s.flush()
-            ctx.touch("stock_movement", movement.id)
+    packed_lines = [line for line in order.lines if line.qty_packed]
+    # The units left the shelf: a fact. Where that takes a place below zero, a supervisor
+    # gets an oversell task, as for a counter sale.
+    stock.lock_products(s.connection(), [line.product_id for line in packed_lines])
+    rows: list[dict[str, Any]] = []
+    for line in packed_lines:
+        mid = movement_ids.get(str(line.id))
+        movement = StockMovement(
+            id=uuid.UUID(mid) if mid else new_id(),
+            at=when,
+            product_id=line.product_id,
+            location_id=line.location_id,
+            qty=-line.qty_packed,
+            reason="pack",
+            ref=order.number,
+            station_id=ctx.station_id,
+        )
+        s.add(movement)
+        s.flush()
+        ctx.touch("stock_movement", movement.id)
+        rows.append(
+            {
+                "product_id": movement.product_id,
+                "location_id": movement.location_id,
+                "qty": movement.qty,
+                "ref": movement.ref,
+            }
+        )
+    stock.raise_oversells(ctx, rows)
     order.status = OrderStatus.PACKED
     order.packed_at = when
     order.version += 1

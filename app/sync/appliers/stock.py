@@ -172,6 +172,19 @@ def _refusal(
     return ""
 
 
+def lock_products(conn: Connection, product_ids: list[uuid.UUID]) -> None:
+    """Lock the products' rows as stock facts do, before writing their ledger rows: a
+    concurrent hub's rows for them are then committed before this one's on-hand sums."""
+    conn.execute(_LOCK_PRODUCTS, {"ids": sorted(set(product_ids))}).all()
+
+
+def raise_oversells(ctx: ApplyContext, rows: list[dict[str, Any]]) -> None:
+    """The oversell task of a fact whose ledger rows (written already, the products locked
+    first) took a place below zero."""
+    if rows:
+        _raise_oversells(ctx.session.connection(), [_Fact(ctx, rows)])
+
+
 def _raise_oversells(conn: Connection, facts: list[_Fact]) -> None:
     """One oversell task for each fact that took a place below zero, as the places stood when
     it was applied: the ledger now, less what the facts after it changed."""
