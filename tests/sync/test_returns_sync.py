@@ -256,8 +256,9 @@ def test_the_desks_scans_reach_the_central_database(central: Central, tmp_path: 
     gtin, qty = _gtin_of_line(a, number)
     with central.engine.connect() as conn:
         rows = conn.execute(
-            select(ScanEvent.raw, ScanEvent.outcome, ScanEvent.workflow, ScanEvent.station_id)
-            .order_by(ScanEvent.at)
+            select(
+                ScanEvent.raw, ScanEvent.outcome, ScanEvent.workflow, ScanEvent.station_id
+            ).order_by(ScanEvent.at)
         ).all()
     assert [(r.raw, r.outcome) for r in rows] == [
         ("NO-SUCH-PARCEL-7", "rejected"),
