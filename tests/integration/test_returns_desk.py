@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.bootstrap import StationContext
-from app.domain.errors import PermissionDeniedError, ValidationError
+from app.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
 from app.domain.returns import Condition, Disposition, Reason
 from app.services.returns import lookup, rmas
 from app.services.returns.desk import Offer, Outcome
-from app.store.models import PrintJob, ReturnUnit, Rma, ScanEvent
+from app.store.models import Order, PrintJob, ReturnUnit, Rma, ScanEvent
 from tests.returns_kit import (
     PACKER,
     SUPERVISOR,
@@ -383,3 +383,38 @@ def test_completing_needs_every_unit_graded_and_a_packer_cannot_receive(
         station.uow(packer) as uow,
     ):
         receiving.receive(uow, rma_id, units)
+
+
+def test_customer_service_sees_what_of_an_order_may_still_come_back(
+    station: StationContext,
+) -> None:
+    d = open_desk(station)
+    number = d.demo.rmas[0]
+    _rma_id, line, _product = rma_line(station, number)
+    with station.sessions() as s:
+        on_rma = s.scalars(select(Rma).where(Rma.number == number)).one()
+        order_number = s.get_one(Order, on_rma.order_id).number
+    with station.uow(d.clerk) as uow:
+        found = rmas.returnable_order(uow, f"]C1{order_number}")  # as a scanner sends it
+    assert found.number == order_number and found.late_by_days == 0
+    [shown] = [ln for ln in found.lines if ln.order_line_id == line.order_line_id]
+    assert shown.returnable == shown.shipped - line.qty, "units on the RMA are taken"
+    with station.uow(d.clerk) as uow:
+        late = rmas.returnable_order(uow, d.demo.late[0].lower())
+    assert late.late_by_days > 0
+
+    with (
+        pytest.raises(NotFoundError, match="There is no order SO-NOPE"),
+        station.uow(d.clerk) as uow,
+    ):
+        rmas.returnable_order(uow, "SO-NOPE")
+    with station.sessions() as s:
+        waiting = s.scalars(select(Order.number).where(Order.status == "confirmed")).first()
+    with (
+        pytest.raises(ValidationError, match="has not left the warehouse"),
+        station.uow(d.clerk) as uow,
+    ):
+        rmas.returnable_order(uow, str(waiting))
+    packer = sign_in(station, PACKER)
+    with pytest.raises(PermissionDeniedError), station.uow(packer) as uow:
+        rmas.returnable_order(uow, order_number)
