@@ -6,7 +6,8 @@ worker and hands back its result and a frozen copy of what is on the desk. A ref
 its words in red with the next steps as buttons (set aside, receive as unexpected); a late
 return asks for a supervisor's badge, which the next scan is. Grading is one button (or
 Ctrl+1…6) per condition for the unit chosen (the first one not graded). After completion
-the return is resolved with F6 (refund), F7 (store credit) or F8 (exchange).
+the return is resolved with F6 (refund), F7 (store credit) or F8 (exchange). New RMA (F4) opens
+the screen that makes an RMA for a customer (ui/screens/new_rma.py).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class ReturnsScreen(QWidget):
     scan_shown(): the result of a scan is on screen.
     action_done(): a button's action has come back from the database (done or refused).
     return_received(str): a return was booked in; its RMA number.
+    new_rma_requested(): the operator wants to make an RMA for a customer (F4).
     """
 
     sign_out_requested = Signal()
@@ -69,6 +71,7 @@ class ReturnsScreen(QWidget):
     scan_shown = Signal()
     action_done = Signal()
     return_received = Signal(str)
+    new_rma_requested = Signal()
 
     def __init__(
         self,
@@ -109,10 +112,12 @@ class ReturnsScreen(QWidget):
         self.instruction = QLabel(self)
         self.instruction.setObjectName("instruction")
         self.instruction.setWordWrap(True)
+        self.new_rma_button = self._button(self.tr("New RMA (F4)"), self.new_rma_requested)
         self.report_button = self._button(self.tr("Report"), self.show_report)
         self.sign_out_button = self._button(self.tr("Sign out"), self.sign_out_requested)
         top = QHBoxLayout()
         top.addWidget(self.instruction, 1)
+        top.addWidget(self.new_rma_button)
         top.addWidget(self.report_button)
         top.addWidget(self.sign_out_button)
         self.banner = Banner(self)
@@ -197,6 +202,7 @@ class ReturnsScreen(QWidget):
             ("F7", lambda: self.resolve(Resolution.STORE_CREDIT)),
             ("F8", lambda: self.resolve(Resolution.EXCHANGE)),
             ("F10", self.complete),
+            ("F4", self.new_rma_requested.emit),
             ("Escape", self.cancel),
         ]
         for sequence, slot in keys:
