@@ -8,6 +8,7 @@ waystation-admin station add NAME --warehouse CODE [--host H] [--sslmode M] [--s
 waystation-admin station revoke NAME | station list
 waystation-admin station sync --config station.toml [--once | --until-done] [--timeout S]
 waystation-admin hub [--database-url URL | --config FILE] [--once] [--poll-interval S]
+waystation-admin refunds list [--state S] | refunds paid REF_ID | refunds failed REF_ID --note T
 
 The central database's URL comes from --database-url, else WAYSTATION_CENTRAL_URL, else the
 [central] section of --config (a station.toml-style file; the password from the OS keyring).
@@ -20,6 +21,7 @@ import logging
 import sys
 import time
 
+from app import refunds_cli
 from app.config import SSL_MODES, load_config
 from app.domain.errors import ConfigError, WaystationError
 
@@ -271,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_central_source(hub)
     hub.set_defaults(func=cmd_hub)
+    refunds_cli.add_parser(sub)
     return p
 
 
@@ -279,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     args = build_parser().parse_args(argv)
-    if getattr(args, "action", None) in ("add", "revoke") and not getattr(args, "name", "x"):
+    if args.command == "station" and args.action in ("add", "revoke") and not args.name:
         print(f"waystation-admin: station {args.action} needs the station's name", file=sys.stderr)
         return 2
     try:

@@ -39,6 +39,7 @@ from ui.print_runner import PrintRunner
 from ui.screens.conflicts import ConflictsScreen
 from ui.screens.counter import CounterScreen
 from ui.screens.exceptions import ExceptionsScreen
+from ui.screens.new_rma import NewRmaScreen
 from ui.screens.pack import PackScreen
 from ui.screens.pick import PickScreen
 from ui.screens.pick_work import PickWorkScreen
@@ -158,6 +159,7 @@ class MainWindow(QMainWindow):
             self.worker, self.sounds, pick_for, colors(config.theme), parent=self
         )
         self.returns = _returns_screen(ctx, self.worker, self.sounds, self)
+        self.new_rma = _new_rma_screen(ctx, self.worker, self.sounds, self)
 
         def release(req: PickWorkRequest) -> PickWork:
             with ctx.uow(self._operator) as u:
@@ -196,6 +198,7 @@ class MainWindow(QMainWindow):
             self.exceptions,
             self.counter,
             self.returns,
+            self.new_rma,
         ):
             self.stack.addWidget(screen)
         self.setCentralWidget(self.stack)
@@ -267,6 +270,9 @@ class MainWindow(QMainWindow):
         counter_key.activated.connect(self.show_counter)
         self.returns.sign_out_requested.connect(self.sign_out)
         self.returns.print_queued.connect(self.printer.kick)
+        self.returns.new_rma_requested.connect(self.show_new_rma)
+        self.new_rma.back_requested.connect(self.show_returns)
+        self.new_rma.print_queued.connect(self.printer.kick)
         returns_key = QShortcut(QKeySequence("F1"), self)
         returns_key.setAutoRepeat(False)
         returns_key.activated.connect(self.show_returns)
@@ -352,6 +358,9 @@ class MainWindow(QMainWindow):
         if current is self.returns:
             self.returns.handle_scan(code)
             return
+        if current is self.new_rma:
+            self.new_rma.handle_scan(code)
+            return
         if current in (self.pick, self.pick_work):
             if current is self.pick_work:
                 self.show_pick()  # a scan means picking: the form is left as it is
@@ -399,15 +408,27 @@ class MainWindow(QMainWindow):
             [Role(r) for r in operator.roles], Permission.RECEIVE_RETURN
         ):
             return
-        if self.stack.currentWidget() is not self.returns:
-            self.returns.start_session(operator)
+        if self.stack.currentWidget() not in (self.returns, self.new_rma):
+            self.returns.start_session(operator)  # back from New RMA: the parcel stays open
         self.stack.setCurrentWidget(self.returns)
         self.returns.code.setFocus()
+
+    def show_new_rma(self) -> None:
+        """Making an RMA for a customer, from the returns desk (F4 there)."""
+        operator = self._operator
+        if operator is None or not allows(
+            [Role(r) for r in operator.roles], Permission.RECEIVE_RETURN
+        ):
+            return
+        if self.stack.currentWidget() is not self.new_rma:
+            self.new_rma.start_session(operator)
+        self.stack.setCurrentWidget(self.new_rma)
 
     def sign_out(self) -> None:
         self._operator = None
         self.counter.end_session()
         self.returns.end_session()
+        self.new_rma.end_session()
         self.pack.end_session()
         self.pick.end_session()
         self.status.set_operator(None)
@@ -602,6 +623,23 @@ def _returns_screen(
     return ReturnsScreen(
         worker, sounds, desk_for, resolve, report, palette(ctx.config.theme), parent=parent
     )
+
+
+def _new_rma_screen(
+    ctx: StationContext, worker: DbWorker, sounds: Sounds, parent: QWidget
+) -> NewRmaScreen:
+    """The New RMA screen with its use cases bound to this station's database."""
+    from app.services.returns import rmas
+
+    def find(operator: OperatorView, code: str) -> Any:
+        with ctx.uow(operator) as u:
+            return rmas.returnable_order(u, code)
+
+    def create(operator: OperatorView, req: Any, badge: str | None, slip: bool) -> Any:
+        with ctx.uow(operator) as u:
+            return rmas.create_rma(u, req, badge, print_slip=slip)
+
+    return NewRmaScreen(worker, sounds, find, create, parent=parent)
 
 
 def _photo_folder() -> Any:

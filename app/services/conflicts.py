@@ -50,6 +50,30 @@ _WHAT: dict[str, tuple[str, str]] = {
         "Resolving an exception",
         "Look at the exception list: it shows the task as central has it.",
     ),
+    "returns.rma_created": (
+        "Making a return authorisation (RMA)",
+        "Central has no such RMA: open the order on the returns desk (New RMA) and make it "
+        "again if the customer still needs one.",
+    ),
+    "returns.received": (
+        "Booking a return in",
+        "Central could not read this receipt: keep the parcel aside and ask a supervisor — "
+        "do not book it in a second time.",
+    ),
+    "returns.resolved": (
+        "Resolving a return",
+        "Nothing was refunded, credited or exchanged centrally: ask a supervisor before "
+        "resolving the return again.",
+    ),
+    "returns.refund_marked": (
+        "Marking a refund paid or failed",
+        "List the refunds again (waystation-admin refunds list) and mark it once more if it "
+        "is still needed.",
+    ),
+    "returns.policy_set": (
+        "Setting the return policy",
+        "Central keeps its own policy: set it again if it must change.",
+    ),
 }
 _DEFAULT_ADVICE = (
     "Central keeps its own state for this, and the station now shows it. Check the result; "
@@ -134,11 +158,21 @@ _TITLES = {
     "oversell": "Oversell",
     "disputed_claim": "Disputed claim",
     "recount": "Recount",
+    "double_receipt": "Return received twice",
+    "double_resolution": "Return resolved twice",
 }
 _TODO = {
     "oversell": "Count the bin; adjust the stock to what is there.",
     "disputed_claim": "Check both benches' boxes before the order ships.",
     "recount": "Count the bin again.",
+    "double_receipt": (
+        "Find both parcels: the first desk's booking stands; the second parcel's units were "
+        "kept as unexpected — check them before anything more is refunded."
+    ),
+    "double_resolution": (
+        "The second refund is held and is not paid: decide which resolution stands and tell "
+        "customer service what the customer gets."
+    ),
 }
 
 

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.bootstrap import StationContext
-from app.domain.errors import PermissionDeniedError, ValidationError
+from app.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
 from app.domain.returns import Condition, Disposition, Reason
 from app.services.returns import lookup, rmas
 from app.services.returns.desk import Offer, Outcome
-from app.store.models import PrintJob, ReturnUnit, Rma
+from app.store.models import Order, PrintJob, ReturnUnit, Rma, ScanEvent
 from tests.returns_kit import (
     PACKER,
     SUPERVISOR,
@@ -69,7 +69,60 @@ def test_the_rma_barcode_opens_the_return_and_completing_books_it_in_once(
     assert again.outcome is Outcome.REFUSED
     assert "received already" in again.message and "Set the parcel aside" in again.message
     assert again.offers == (Offer.SET_ASIDE,)
-    assert len(outbox(station)) == ops_before + 1, "a second receipt records nothing"
+    kinds = [o.kind for o in outbox(station)[ops_before:]]
+    assert kinds == ["returns.received", "scan.rejected"], "a second receipt books nothing"
+
+
+def test_every_desk_scan_is_kept_as_a_scan_event(station: StationContext) -> None:
+    """Refused scans at once, as rejected scan facts; accepted ones with the receipt."""
+    d = open_desk(station)
+    number = d.demo.rmas[0]
+    rma_id, line, product = rma_line(station, number)
+    stranger = product_not_on(station, d.demo.delivered[0])
+    assert product.gtin and stranger.gtin
+    ops_before = len(outbox(station))
+
+    d.desk.scan("NO-SUCH-THING-42")
+    d.desk.scan(number)
+    refused = d.desk.scan(stranger.gtin)
+    assert refused.outcome is Outcome.REFUSED
+    d.desk.set_aside()
+    for _ in range(line.qty):
+        d.desk.scan(product.gtin)
+    for u in d.desk.units:
+        d.desk.grade(u.key, Condition.NEW_SEALED)
+
+    with station.sessions() as s:
+        early = s.scalars(select(ScanEvent).order_by(ScanEvent.at)).all()
+    assert [(e.raw, e.outcome) for e in early] == [
+        ("NO-SUCH-THING-42", "rejected"),
+        (stranger.gtin, "rejected"),
+    ], "refused scans are kept at once; accepted ones wait for the receipt"
+    assert "names no shipped order" in early[0].message and early[0].order_id is None
+    assert f"is not on RMA {number}" in early[1].message
+    assert {e.workflow for e in early} == {"returns"}
+    with station.sessions() as s:
+        order_id = s.get_one(Rma, rma_id).order_id
+    assert early[1].order_id == order_id, "a refusal inside an open return names its order"
+    assert early[1].operator_id == d.clerk.id
+    rejected = outbox(station)[ops_before:]
+    assert [o.kind for o in rejected] == ["scan.rejected", "scan.rejected"]
+    assert [o.payload["workflow"] for o in rejected] == ["returns", "returns"]
+    assert [o.payload["scan_id"] for o in rejected] == [str(e.id) for e in early]
+
+    d.desk.complete()
+
+    [receipt] = [o for o in outbox(station)[ops_before:] if o.kind == "returns.received"]
+    with station.sessions() as s:
+        accepted = s.scalars(
+            select(ScanEvent).where(ScanEvent.outcome == "accepted").order_by(ScanEvent.at)
+        ).all()
+    assert [e.raw for e in accepted] == [number] + [product.gtin] * line.qty
+    assert {e.order_id for e in accepted} == {order_id}
+    assert {e.workflow for e in accepted} == {"returns"}
+    assert (accepted[0].resolved_kind, accepted[0].entity_id) == ("rma", rma_id)
+    assert {(e.resolved_kind, e.entity_id) for e in accepted[1:]} == {("product", product.id)}
+    assert [x["id"] for x in receipt.payload["scans"]] == [str(e.id) for e in accepted]
 
 
 def test_candidates_are_found_from_anything_on_the_parcel(station: StationContext) -> None:
@@ -330,3 +383,38 @@ def test_completing_needs_every_unit_graded_and_a_packer_cannot_receive(
         station.uow(packer) as uow,
     ):
         receiving.receive(uow, rma_id, units)
+
+
+def test_customer_service_sees_what_of_an_order_may_still_come_back(
+    station: StationContext,
+) -> None:
+    d = open_desk(station)
+    number = d.demo.rmas[0]
+    _rma_id, line, _product = rma_line(station, number)
+    with station.sessions() as s:
+        on_rma = s.scalars(select(Rma).where(Rma.number == number)).one()
+        order_number = s.get_one(Order, on_rma.order_id).number
+    with station.uow(d.clerk) as uow:
+        found = rmas.returnable_order(uow, f"]C1{order_number}")  # as a scanner sends it
+    assert found.number == order_number and found.late_by_days == 0
+    [shown] = [ln for ln in found.lines if ln.order_line_id == line.order_line_id]
+    assert shown.returnable == shown.shipped - line.qty, "units on the RMA are taken"
+    with station.uow(d.clerk) as uow:
+        late = rmas.returnable_order(uow, d.demo.late[0].lower())
+    assert late.late_by_days > 0
+
+    with (
+        pytest.raises(NotFoundError, match="There is no order SO-NOPE"),
+        station.uow(d.clerk) as uow,
+    ):
+        rmas.returnable_order(uow, "SO-NOPE")
+    with station.sessions() as s:
+        waiting = s.scalars(select(Order.number).where(Order.status == "confirmed")).first()
+    with (
+        pytest.raises(ValidationError, match="has not left the warehouse"),
+        station.uow(d.clerk) as uow,
+    ):
+        rmas.returnable_order(uow, str(waiting))
+    packer = sign_in(station, PACKER)
+    with pytest.raises(PermissionDeniedError), station.uow(packer) as uow:
+        rmas.returnable_order(uow, order_number)

@@ -238,3 +238,32 @@ def test_a_malformed_receipt_is_rejected_with_words(central: Central, tmp_path: 
     ]
     assert result == "rejected"
     assert "carries no units" in reason and "tell support" in reason
+
+
+def test_the_desks_scans_reach_the_central_database(central: Central, tmp_path: Path) -> None:
+    from app.store.models import ScanEvent
+
+    demo = _demo(central)
+    a = add_bench(central, "RETURNS-A", tmp_path)
+    number = demo.rmas[0]
+    desk = _desk(a)
+    assert desk.scan("NO-SUCH-PARCEL-7").outcome is Outcome.REFUSED
+    _receive(a, number)
+    a.push()
+    central.hub().drain()
+
+    assert set(_results(central, a)) == {(APPLIED, "")}
+    gtin, qty = _gtin_of_line(a, number)
+    with central.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                ScanEvent.raw, ScanEvent.outcome, ScanEvent.workflow, ScanEvent.station_id
+            ).order_by(ScanEvent.at)
+        ).all()
+    assert [(r.raw, r.outcome) for r in rows] == [
+        ("NO-SUCH-PARCEL-7", "rejected"),
+        (number, "accepted"),
+        *[(gtin, "accepted")] * qty,
+    ]
+    assert {(r.workflow, r.station_id) for r in rows} == {("returns", a.ctx.station_id)}
+    a.close()

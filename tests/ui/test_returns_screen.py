@@ -244,3 +244,22 @@ def test_a_photo_of_a_graded_unit_is_kept_as_a_jpeg(
     assert Path(path).is_file() and Path(path).read_bytes()[:2] == b"\xff\xd8"  # a JPEG
     assert Path(path).is_relative_to(tmp_path)
     assert "1 photo" in screen.units.data(screen.units.index(0, 0))
+
+
+def test_changing_where_a_unit_goes_asks_for_a_supervisor(
+    desk: MainWindow, qtbot: QtBot, ctx: StationContext, demo: ReturnsDemo
+) -> None:
+    screen = desk.returns
+    scan(qtbot, desk, demo.rmas[0])
+    line = screen.expected.row(0)[0]
+    scan(qtbot, desk, ean(ctx, line.product_id))
+    menu = screen.disposition_button.menu()
+    [scrap] = [a for a in menu.actions() if a.text() == "Scrap"]
+    scrap.trigger()
+    wait_idle(qtbot, desk)
+    kind, words = banner(desk)
+    assert kind == "bad" and "needs a supervisor" in words
+    scan(qtbot, desk, SUPERVISOR)
+    kind, words = banner(desk)
+    assert kind == "good" and "scrap (Sam Supervisor)" in words
+    assert screen.units.row(0).disposition_by == "Sam Supervisor"

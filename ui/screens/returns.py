@@ -6,7 +6,8 @@ worker and hands back its result and a frozen copy of what is on the desk. A ref
 its words in red with the next steps as buttons (set aside, receive as unexpected); a late
 return asks for a supervisor's badge, which the next scan is. Grading is one button (or
 Ctrl+1…6) per condition for the unit chosen (the first one not graded). After completion
-the return is resolved with F6 (refund), F7 (store credit) or F8 (exchange).
+the return is resolved with F6 (refund), F7 (store credit) or F8 (exchange). New RMA (F4) opens
+the screen that makes an RMA for a customer (ui/screens/new_rma.py).
 """
 
 from __future__ import annotations
@@ -17,17 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QMenu,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -44,12 +42,18 @@ from ui import messages
 from ui.feedback import Banner, Sounds
 from ui.models.returns import KEY_ROLE, CandidatesModel, ExpectedModel, UnitsModel
 from ui.ops import DbOp, DbWorker
+from ui.screens.returns_parts import (
+    CONDITION_KEYS,
+    GradeBar,
+    desk_button,
+    desk_table,
+    resolution_words,
+)
 from ui.screens.returns_report import ReportDialog
 from ui.theme import Colors
 
 Resolver = Callable[[OperatorView, uuid.UUID, Resolution], ResolutionDone]
 Reporter = Callable[[OperatorView], ReturnsReport]
-CONDITION_KEYS = tuple(zip("123456", Condition, strict=True))
 
 
 class ReturnsScreen(QWidget):
@@ -59,6 +63,7 @@ class ReturnsScreen(QWidget):
     scan_shown(): the result of a scan is on screen.
     action_done(): a button's action has come back from the database (done or refused).
     return_received(str): a return was booked in; its RMA number.
+    new_rma_requested(): the operator wants to make an RMA for a customer (F4).
     """
 
     sign_out_requested = Signal()
@@ -66,6 +71,7 @@ class ReturnsScreen(QWidget):
     scan_shown = Signal()
     action_done = Signal()
     return_received = Signal(str)
+    new_rma_requested = Signal()
 
     def __init__(
         self,
@@ -106,10 +112,12 @@ class ReturnsScreen(QWidget):
         self.instruction = QLabel(self)
         self.instruction.setObjectName("instruction")
         self.instruction.setWordWrap(True)
+        self.new_rma_button = self._button(self.tr("New RMA (F4)"), self.new_rma_requested)
         self.report_button = self._button(self.tr("Report"), self.show_report)
         self.sign_out_button = self._button(self.tr("Sign out"), self.sign_out_requested)
         top = QHBoxLayout()
         top.addWidget(self.instruction, 1)
+        top.addWidget(self.new_rma_button)
         top.addWidget(self.report_button)
         top.addWidget(self.sign_out_button)
         self.banner = Banner(self)
@@ -133,24 +141,13 @@ class ReturnsScreen(QWidget):
         tables.addWidget(self.units_table, 1)
         tables.addWidget(self.candidates_table, 1)
 
-        grades = QHBoxLayout()
-        self.grade_buttons: dict[Condition, QPushButton] = {}
-        for key, condition in CONDITION_KEYS:
-            b = self._button(
-                f"{condition.label} (^{key})",
-                lambda _checked=False, c=condition: self.grade(c),  # clicked(bool) sends one
-            )
-            self.grade_buttons[condition] = b
-            grades.addWidget(b)
-        self.disposition_button = self._button(self.tr("Goes to…"), lambda: None)
-        menu = QMenu(self.disposition_button)
-        for d in Disposition:
-            menu.addAction(d.label, lambda _checked=False, d=d: self.change_disposition(d))
-        self.disposition_button.setMenu(menu)
-        grades.addWidget(self.disposition_button)
-        self.photo_button = self._button(self.tr("Photo"), self.take_photo)
-        self.photo_button.setVisible(False)
-        grades.addWidget(self.photo_button)
+        self.grades = GradeBar(self)
+        self.grades.grade_requested.connect(self.grade)
+        self.grades.disposition_requested.connect(self.change_disposition)
+        self.grades.photo_requested.connect(self.take_photo)
+        self.grade_buttons = self.grades.grade_buttons
+        self.disposition_button = self.grades.disposition_button
+        self.photo_button = self.grades.photo_button
 
         self.code = QLineEdit(self)
         self.code.setObjectName("manualCode")
@@ -186,30 +183,14 @@ class ReturnsScreen(QWidget):
         page.addWidget(self.banner)
         page.addLayout(self.offers)
         page.addLayout(tables, 1)
-        page.addLayout(grades)
+        page.addWidget(self.grades)
         page.addLayout(bottom)
 
     def _button(self, text: str, slot: Any) -> QPushButton:
-        button = QPushButton(text, self)
-        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # scans and typing keep their field
-        button.clicked.connect(slot)
-        return button
+        return desk_button(self, text, slot)
 
     def _table(self, model: Any, stretch: int) -> QTableView:
-        table = QTableView(self)
-        table.setModel(model)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        table.setWordWrap(False)
-        table.verticalHeader().setVisible(False)
-        table.verticalHeader().setDefaultSectionSize(40)
-        head = table.horizontalHeader()
-        # Short columns as wide as their words (a reason, a condition); the item takes the rest.
-        head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        head.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-        return table
+        return desk_table(self, model, stretch)
 
     def _declare_shortcuts(self) -> None:
         # Ctrl+digit: a plain digit would go into the code field, which has the focus.
@@ -221,6 +202,7 @@ class ReturnsScreen(QWidget):
             ("F7", lambda: self.resolve(Resolution.STORE_CREDIT)),
             ("F8", lambda: self.resolve(Resolution.EXCHANGE)),
             ("F10", self.complete),
+            ("F4", self.new_rma_requested.emit),
             ("Escape", self.cancel),
         ]
         for sequence, slot in keys:
@@ -314,8 +296,7 @@ class ReturnsScreen(QWidget):
         self.candidates_table.setVisible(False)
         for b in (self.aside_button, self.unexpected_button, self.choose_button):
             b.setVisible(False)
-        for b in (*self.grade_buttons.values(), self.disposition_button, self.photo_button):
-            b.setEnabled(bool(state and state.units))
+        self.grades.set_enabled(bool(state and state.units))
         self.complete_button.setEnabled(is_open)
         done = self.received is not None and not is_open
         for b in (self.refund_button, self.credit_button, self.exchange_button):
@@ -439,21 +420,7 @@ class ReturnsScreen(QWidget):
             self.resolved.append(r)
             self.received = None
             self._show_state(None)
-            if r.resolution == Resolution.EXCHANGE.value:
-                words = self.tr("{rma}: exchange order {order} goes to picking.").format(
-                    rma=r.rma_number, order=r.exchange_order_number or ""
-                )
-            elif r.store_credit_account:
-                words = self.tr("{rma}: {amount} store credit on {code}.").format(
-                    rma=r.rma_number,
-                    amount=_money(r.amount_minor, r.currency),
-                    code=r.store_credit_account,
-                )
-            else:
-                words = self.tr("{rma}: refund of {amount} recorded to be paid.").format(
-                    rma=r.rma_number, amount=_money(r.amount_minor, r.currency)
-                )
-            self._feedback("good", words)
+            self._feedback("good", resolution_words(r))
             self.action_done.emit()
 
         DbOp(self._worker, lambda: resolver(operator, receipt.rma_id, resolution)).success(
@@ -511,9 +478,3 @@ class ReturnsScreen(QWidget):
         path = Path(name)
         path.write_text(text, encoding="utf-8")
         return path
-
-
-def _money(minor: int, currency: str) -> str:
-    from ui.models.basket import format_money
-
-    return format_money(minor, currency)

@@ -8,11 +8,14 @@ the default disposition for their reason and condition; a supervisor may change 
 Completing books everything in with one operation (app/services/returns/receiving.py).
 
 A scan the desk refuses (an item not on the return, a serial not sold on the order, more units
-than were sold, an RMA received already, a return past the window) records nothing: the result
-says what happened and offers the next steps (:class:`Offer`).
+than were sold, an RMA received already, a return past the window) books nothing: it is kept
+as a rejected scan event (``scan.rejected``, workflow ``returns``), and the result says what
+happened and offers the next steps (:class:`Offer`).
 
-Until completion the units live in this object only, so a scan costs one or two indexed
-look-ups and no write. Not thread-safe: use it from one worker.
+Until completion the units and the accepted scans live in this object only, so an accepted
+scan costs one or two indexed look-ups and no write; completing writes the scans as scan events
+with the receipt. A return put away unbooked (:meth:`ReturnDesk.cancel`) keeps its refused
+scans only. Not thread-safe: use it from one worker.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import replace
 
 from sqlalchemy import Table, bindparam, select
 
+from app.clock import utcnow
 from app.domain import returns as rules
 from app.domain.errors import WaystationError
 from app.domain.roles import Permission, Role, allows
@@ -63,6 +67,7 @@ class ReturnDesk:
         self._refused: Unit | None = None  # the last refused item, for "receive as unexpected"
         self._late: Candidate | None = None  # a late order waiting for a supervisor
         self._next_key = 1
+        self._scans: list[receiving.ScanIn] = []  # accepted scans, booked with the receipt
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -111,11 +116,31 @@ class ReturnDesk:
 
     def scan(self, raw: str) -> DeskResult:
         start = time.perf_counter()
+        order_id = self.open.order_id if self.open is not None else None
         try:
             result = self._scan(raw.strip())
         except WaystationError as e:
             result = DeskResult(Outcome.REFUSED, e.message, (Offer.SET_ASIDE,))
+        if result.outcome is Outcome.REFUSED:
+            with self._uow() as uow:
+                receiving.record_refused_scan(uow, raw, order_id, result.message)
+        else:
+            self._scans.append(self._accepted(raw, result))
         return replace(result, elapsed_ms=(time.perf_counter() - start) * 1000)
+
+    def _accepted(self, raw: str, result: DeskResult) -> receiving.ScanIn:
+        """The scan as the desk took it, kept until the return is booked in."""
+        kind: str | None = None
+        entity: uuid.UUID | None = None
+        if self.open is not None and result.outcome is Outcome.OPENED and not self.open.units:
+            kind, entity = (
+                ("rma", self.open.rma_id) if self.open.rma_id else ("order", self.open.order_id)
+            )
+        elif result.outcome is Outcome.WANT_SERIAL and self._want_serial is not None:
+            kind, entity = "product", self._want_serial[0]
+        elif result.outcome is Outcome.COUNTED and self.open is not None and self.open.units:
+            kind, entity = "product", self.open.units[-1].product_id
+        return receiving.ScanIn(raw.strip(), utcnow(), kind, entity, result.message)
 
     def _scan(self, code: str) -> DeskResult:
         if not code:
@@ -385,6 +410,7 @@ class ReturnDesk:
         self._want_serial = None
         if self.open is None:
             self._late = None
+            self._scans = []
             return DeskResult(Outcome.OPENED, "Parcel set aside — scan the next parcel.")
         return DeskResult(Outcome.OPENED, "Item set aside — scan the next item.")
 
@@ -460,6 +486,7 @@ class ReturnDesk:
         return DeskResult(Outcome.COUNTED, f"{unit.sku}: {disposition.label.lower()} ({who}).")
 
     def cancel(self) -> None:
+        self._scans = []
         self.open = None
         self._want_serial = None
         self._refused = None
@@ -483,6 +510,7 @@ class ReturnDesk:
                 rma_id,
                 [self._unit_in(u, line_of(u)) for u in self.open.units],
                 late_approved_by=self.open.late_approved_by,
+                scans=self._scans,
             )
         self.cancel()
         return done

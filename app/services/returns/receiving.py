@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -24,10 +25,19 @@ from app.services import auth, print_jobs
 from app.services.returns import rmas
 from app.services.returns.views import ReceiptDone
 from app.services.stock import movement_payload
-from app.store.models import Location, Product, ReturnUnit, Rma, RmaLine, StockMovement
+from app.store.models import (
+    Location,
+    Product,
+    ReturnUnit,
+    Rma,
+    RmaLine,
+    ScanEvent,
+    StockMovement,
+)
 from app.store.uow import UnitOfWork
 
 RECEIVED = "returns.received"
+WORKFLOW = "returns"  # the scan events' workflow
 # Ledger reasons a receipt may write (the central applier accepts these and no others).
 REASONS = frozenset({"return", "refurbish", "quarantine", "scrap", "rtv"})
 _OUT = {rules.Disposition.SCRAP: "scrap", rules.Disposition.RETURN_TO_VENDOR: "rtv"}
@@ -54,6 +64,17 @@ class UnitIn:
     photos: tuple[str, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True, slots=True)
+class ScanIn:
+    """A scan the desk accepted for this return, kept as a scan event with the receipt."""
+
+    raw: str
+    at: datetime
+    resolved_kind: str | None = None  # order / rma / product
+    entity_id: uuid.UUID | None = None
+    message: str = ""
+
+
 class AlreadyReceivedError(ScanRejectedError):
     """The RMA was booked in before: a second parcel for it is set aside for a supervisor."""
 
@@ -72,8 +93,10 @@ def receive(
     units: Sequence[UnitIn],
     *,
     late_approved_by: str | None = None,
+    scans: Sequence[ScanIn] = (),
 ) -> ReceiptDone:
-    """Book the graded units of an authorised RMA in; one operation."""
+    """Book the graded units of an authorised RMA in; one operation. ``scans`` are the desk's
+    accepted scans of this parcel: scan events in the same transaction (and operation)."""
     auth.check(uow, Permission.RECEIVE_RETURN)
     s = uow.session
     rma = s.get(Rma, rma_id)
@@ -127,8 +150,10 @@ def receive(
     rma.received_station = uow.actor.station_id
     rma.late_approved_by = rma.late_approved_by or late_approved_by
     rma.version += 1
+    events = [_scan_event(uow, rma, scan) for scan in scans]
     s.add_all(rows)
     s.add_all(movements)
+    s.add_all(events)
     s.flush()
     for unit in rows:
         doc = _document(rules.Disposition(unit.disposition))
@@ -144,6 +169,7 @@ def receive(
             "late_approved_by": rma.late_approved_by,
             "units": [unit_payload(u) for u in rows],
             "movements": [movement_payload(_columns(m)) for m in movements],
+            "scans": [scan_payload(e) for e in events],
         },
         entity="rma",
         entity_id=rma.id,
@@ -151,6 +177,64 @@ def receive(
     rma.received_op = op_id
     s.flush()
     return ReceiptDone(rma.id, rma.number, len(rows), op_id, tuple(jobs))
+
+
+def _scan_event(uow: UnitOfWork, rma: Rma, scan: ScanIn) -> ScanEvent:
+    return ScanEvent(
+        id=new_id(),
+        at=scan.at,
+        station_id=uow.actor.station_id,
+        operator_id=uow.actor.operator_id,
+        workflow=WORKFLOW,
+        raw=scan.raw[:300],
+        resolved_kind=scan.resolved_kind,
+        entity_id=scan.entity_id,
+        order_id=rma.order_id,
+        outcome="accepted",
+        message=scan.message,
+    )
+
+
+def scan_payload(e: ScanEvent) -> dict[str, object]:
+    return {
+        "id": str(e.id),
+        "at": e.at.isoformat(),
+        "raw": e.raw,
+        "resolved_kind": e.resolved_kind,
+        "entity_id": None if e.entity_id is None else str(e.entity_id),
+        "message": e.message,
+    }
+
+
+def record_refused_scan(uow: UnitOfWork, raw: str, order_id: uuid.UUID | None, words: str) -> None:
+    """A scan the desk refused: nothing is booked, but the scan is kept as a fact a supervisor
+    can review (``scan.rejected``, as at the pack bench)."""
+    event = ScanEvent(
+        id=new_id(),
+        at=uow.now,
+        station_id=uow.actor.station_id,
+        operator_id=uow.actor.operator_id,
+        workflow=WORKFLOW,
+        raw=raw[:300],
+        order_id=order_id,
+        outcome="rejected",
+        message=words,
+    )
+    uow.session.add(event)
+    uow.session.flush()
+    uow.record(
+        "scan.rejected",
+        {
+            "workflow": WORKFLOW,
+            "raw": raw[:300],
+            "order_id": None if order_id is None else str(order_id),
+            "outcome": "rejected",
+            "reason": words,
+            "scan_id": str(event.id),
+        },
+        entity="order" if order_id else "scan",
+        entity_id=order_id,
+    )
 
 
 def _bin(uow: UnitOfWork, product: Product, u: UnitIn) -> uuid.UUID | None:

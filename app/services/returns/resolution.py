@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.domain import returns as rules
-from app.domain.errors import NotFoundError, ValidationError
+from app.domain.errors import InvalidTransitionError, NotFoundError, ValidationError
 from app.domain.money import money
 from app.domain.orders import OrderStatus
 from app.domain.roles import Permission
@@ -41,6 +41,7 @@ from app.store.uow import UnitOfWork
 RESOLVED = "returns.resolved"
 REFUND_MARKED = "returns.refund_marked"
 TO_BE_PAID, PAID, FAILED, DONE = "to_be_paid", "paid", "failed", "done"
+HELD = "held"  # set centrally: a second resolution of one return (never paid)
 MONEY_BACK = frozenset({rules.Resolution.REFUND.value, rules.Resolution.STORE_CREDIT.value})
 
 
@@ -201,15 +202,33 @@ def resolve(
 
 
 def mark_refund(uow: UnitOfWork, refund_id: uuid.UUID, state: str, note: str = "") -> None:
-    """The payment system's answer: the refund was paid, or it failed (and may be tried again)."""
+    """The payment system's answer: the refund was paid, or it failed (and may be tried again:
+    a failed refund may be marked paid later). A paid refund is never marked again, and a
+    held one (its return was resolved twice) waits for a supervisor."""
     auth.check(uow, Permission.REFUND)
     if state not in (PAID, FAILED):
         raise ValidationError("A refund is marked paid or failed.")
     row = uow.session.get(ReturnRefund, refund_id)
-    if row is None or row.resolution != rules.Resolution.REFUND.value:
-        raise NotFoundError("That refund is not on this station.")
+    if row is None:
+        raise NotFoundError(
+            f"Refund {refund_id} is not on this station — list the refunds to be paid and "
+            "check the id."
+        )
+    if row.resolution != rules.Resolution.REFUND.value:
+        raise InvalidTransitionError(
+            f"{row.id} is {row.resolution.replace('_', ' ')}, not a refund to pay — "
+            "nothing to mark."
+        )
     if row.state == PAID:
-        raise ValidationError("That refund was paid already.")
+        raise InvalidTransitionError(
+            f"Refund {row.id} was paid already — a paid refund is not marked {state} again; "
+            "if the money did not arrive, ask the payment system's team."
+        )
+    if row.state == HELD:
+        raise InvalidTransitionError(
+            f"Refund {row.id} is held: its return was resolved twice — a supervisor decides "
+            "which refund stands before anything is paid."
+        )
     row.state = state
     uow.session.flush()
     uow.record(

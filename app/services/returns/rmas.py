@@ -8,6 +8,7 @@ made only with a supervisor's badge, recorded on the RMA.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +22,12 @@ from app.domain.orders import OrderStatus
 from app.domain.roles import Permission, Role, allows
 from app.ids import new_id
 from app.services import auth, print_jobs
-from app.services.returns.views import RmaLineView, RmaView
+from app.services.returns.views import (
+    ReturnableLine,
+    ReturnableOrder,
+    RmaLineView,
+    RmaView,
+)
 from app.store.models import (
     Customer,
     Order,
@@ -39,6 +45,7 @@ RETURNABLE = frozenset({OrderStatus.SHIPPED.value, OrderStatus.DELIVERED.value})
 CREATED = "returns.rma_created"
 POLICY_SET = "returns.policy_set"
 MAX_NOTE = 500
+_AIM_PREFIX = re.compile(r"^\][A-Za-z][0-9A-Za-z]")  # a scanner's symbology identifier
 
 
 class LateReturnError(PermissionDeniedError):
@@ -176,6 +183,52 @@ def returnable(uow: UnitOfWork, order: Order) -> dict[uuid.UUID, int]:
         ln.id: max(0, ln.qty_ordered - ln.qty_missing - int(taken.get(ln.id) or 0))
         for ln in order.lines
     }
+
+
+def returnable_order(uow: UnitOfWork, code: str) -> ReturnableOrder:
+    """The order customer service makes an RMA for, by its number (typed, or scanned from the
+    packing slip), with what may still come back; typed errors say what to do."""
+    auth.check(uow, Permission.RECEIVE_RETURN)
+    number = _AIM_PREFIX.sub("", code.strip()).strip()
+    if not number:
+        raise ValidationError("Type or scan the order number (it is on the packing slip).")
+    order = uow.session.scalar(select(Order).where(Order.number.in_({number, number.upper()})))
+    if order is None:
+        raise NotFoundError(
+            f"There is no order {number} — check the number with the customer (it starts "
+            "like the one on their packing slip) and type it again."
+        )
+    if order.status not in RETURNABLE:
+        raise ValidationError(
+            f"Order {order.number} is {order.status.replace('_', ' ')}: it has not left the "
+            "warehouse, so there is nothing to return — tell the customer it has not shipped."
+        )
+    customer = uow.session.get(Customer, order.customer_id)
+    left = returnable(uow, order)
+    p = policy(uow)
+    shipped = shipped_at(order)
+    late = (uow.now - shipped).days - p.window_days if p.is_late(shipped, uow.now) else 0
+    return ReturnableOrder(
+        order.id,
+        order.number,
+        customer.name if customer else "",
+        order.status,
+        shipped,
+        order.lines[0].product.currency if order.lines else "EUR",
+        max(late, 0),
+        tuple(
+            ReturnableLine(
+                ln.id,
+                ln.product.sku,
+                ln.product.name,
+                ln.qty_ordered - ln.qty_missing,
+                left[ln.id],
+                ln.product.price_minor,
+            )
+            for ln in sorted(order.lines, key=lambda ln: ln.line_no)
+            if ln.qty_ordered - ln.qty_missing > 0
+        ),
+    )
 
 
 def create_rma(

@@ -89,3 +89,33 @@ class ResolutionDone:
     breakdown: dict[str, int]
     store_credit_account: str | None = None
     exchange_order_number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnableLine:
+    """An order line as customer service sees it when making an RMA."""
+
+    order_line_id: uuid.UUID
+    sku: str
+    name: str
+    shipped: int
+    returnable: int  # shipped less the units on other RMAs
+    unit_price_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnableOrder:
+    """A shipped order an RMA can be made for: its lines with the units that may come back."""
+
+    order_id: uuid.UUID
+    number: str
+    customer: str
+    status: str
+    shipped_at: datetime
+    currency: str
+    late_by_days: int  # days past the policy's window; 0 inside it
+    lines: tuple[ReturnableLine, ...]
+
+    @property
+    def returnable(self) -> int:
+        return sum(ln.returnable for ln in self.lines)

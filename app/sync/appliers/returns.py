@@ -30,6 +30,7 @@ from app.store.models import (
     ReturnUnit,
     Rma,
     RmaLine,
+    ScanEvent,
     Station,
 )
 from app.sync.appliers import ApplyContext, applier
@@ -38,7 +39,7 @@ from app.sync.ops import MalformedOpError, Op
 
 DOUBLE_RECEIPT = "double_receipt"
 DOUBLE_RESOLUTION = "double_resolution"
-HELD = "held"
+HELD = resolution.HELD
 
 
 @applier(rmas.CREATED)
@@ -196,6 +197,8 @@ def received(ctx: ApplyContext, op: Op) -> None:
     s.flush()
     if op.has("movements") and op.list_of("movements"):
         insert_movements(ctx, op, op.list_of("movements"), receiving.REASONS)
+    if op.has("scans"):
+        s.add_all(_scan_events(ctx, op, rma))
     for unit in units:
         ctx.touch("return_unit", unit.id)
     for line in lines.values():
@@ -203,6 +206,30 @@ def received(ctx: ApplyContext, op: Op) -> None:
     ctx.touch("rma", rma.id)
     if not first:
         _double_receipt(ctx, rma, units)
+
+
+def _scan_events(ctx: ApplyContext, op: Op, rma: Rma) -> list[ScanEvent]:
+    """The desk's accepted scans of the parcel: facts, kept as the station recorded them."""
+    events = []
+    for raw in op.list_of("scans"):
+        e = _record(op, raw)
+        kind = e.get("resolved_kind")
+        events.append(
+            ScanEvent(
+                id=_id(op, e.get("id")),
+                at=_when(op, e.get("at")),
+                station_id=ctx.station_id,
+                operator_id=op.opt_id("operator_id"),
+                workflow=receiving.WORKFLOW,
+                raw=str(e.get("raw", ""))[:300],
+                resolved_kind=str(kind)[:20] if kind else None,
+                entity_id=_opt_id(op, e.get("entity_id")),
+                order_id=rma.order_id,
+                outcome="accepted",
+                message=str(e.get("message", "")),
+            )
+        )
+    return events
 
 
 def _double_receipt(ctx: ApplyContext, rma: Rma, units: list[ReturnUnit]) -> None:

@@ -1,0 +1,115 @@
+"""Parts of the returns desk screen (ui/screens/returns.py): its tables, the grading bar under
+them and the words a resolution comes back with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QAbstractItemModel, QCoreApplication, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QMenu,
+    QPushButton,
+    QTableView,
+    QWidget,
+)
+
+from app.domain.returns import Condition, Disposition, Resolution
+from app.services.returns.views import ResolutionDone
+from ui.models.basket import format_money
+
+CONDITION_KEYS = tuple(zip("123456", Condition, strict=True))
+
+
+def desk_button(parent: QWidget, text: str, slot: Callable[..., Any] | Any) -> QPushButton:
+    """A button that never takes the focus: scans and typing keep their field."""
+    button = QPushButton(text, parent)
+    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    button.clicked.connect(slot)
+    return button
+
+
+def desk_table(parent: QWidget, model: QAbstractItemModel, stretch: int) -> QTableView:
+    """A read-only table of one of the desk's lists, rows chosen whole."""
+    table = QTableView(parent)
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    table.setWordWrap(False)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(40)
+    head = table.horizontalHeader()
+    # Short columns as wide as their words (a reason, a condition); the item takes the rest.
+    head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    head.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    return table
+
+
+class GradeBar(QWidget):
+    """One button per condition (Ctrl+1…6 on the screen), the disposition menu and the photo.
+
+    Signals:
+    grade_requested(object): a condition was touched (a :class:`Condition`).
+    disposition_requested(object): a disposition was chosen (a :class:`Disposition`).
+    photo_requested(): the photo button was touched.
+    """
+
+    grade_requested = Signal(object)
+    disposition_requested = Signal(object)
+    photo_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.grade_buttons: dict[Condition, QPushButton] = {}
+        for key, condition in CONDITION_KEYS:
+            b = desk_button(
+                self,
+                f"{condition.label} (^{key})",
+                lambda _checked=False, c=condition: self.grade_requested.emit(c),
+            )
+            self.grade_buttons[condition] = b
+            row.addWidget(b)
+        self.disposition_button = desk_button(self, self.tr("Goes to…"), lambda: None)
+        menu = QMenu(self.disposition_button)
+        for d in Disposition:
+            action = menu.addAction(d.label)
+            action.setData(d.value)
+        menu.triggered.connect(
+            lambda action: self.disposition_requested.emit(Disposition(action.data()))
+        )
+        self.disposition_button.setMenu(menu)
+        row.addWidget(self.disposition_button)
+        self.photo_button = desk_button(self, self.tr("Photo"), self.photo_requested)
+        self.photo_button.setVisible(False)
+        row.addWidget(self.photo_button)
+
+    def set_enabled(self, enabled: bool) -> None:
+        for b in (*self.grade_buttons.values(), self.disposition_button, self.photo_button):
+            b.setEnabled(enabled)
+
+
+def resolution_words(r: ResolutionDone) -> str:
+    """What the banner says once a return is resolved."""
+
+    def tr(text: str) -> str:
+        return QCoreApplication.translate("ReturnsScreen", text)
+
+    if r.resolution == Resolution.EXCHANGE.value:
+        return tr("{rma}: exchange order {order} goes to picking.").format(
+            rma=r.rma_number, order=r.exchange_order_number or ""
+        )
+    amount = format_money(r.amount_minor, r.currency)
+    if r.store_credit_account:
+        return tr("{rma}: {amount} store credit on {code}.").format(
+            rma=r.rma_number, amount=amount, code=r.store_credit_account
+        )
+    return tr("{rma}: refund of {amount} recorded to be paid.").format(
+        rma=r.rma_number, amount=amount
+    )
