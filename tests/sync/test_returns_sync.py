@@ -267,3 +267,44 @@ def test_the_desks_scans_reach_the_central_database(central: Central, tmp_path: 
     ]
     assert {(r.workflow, r.station_id) for r in rows} == {("returns", a.ctx.station_id)}
     a.close()
+
+
+def test_a_refund_marked_paid_at_one_station_is_not_marked_again_at_another(
+    central: Central, tmp_path: Path
+) -> None:
+    """Finance marks a refund paid at one station; another station, not yet synced, marks it
+    failed. Central keeps it paid and refuses the second mark with words; the second station
+    then shows it paid."""
+    demo = _demo(central)
+    a = add_bench(central, "RETURNS-A", tmp_path)
+    b = add_bench(central, "RETURNS-B", tmp_path)
+    hub = central.hub()
+    number = demo.rmas[0]
+    _receive(a, number)
+    with a.ctx.sessions() as s:
+        rma_id = s.scalars(select(Rma.id).where(Rma.number == number)).one()
+    with a.ctx.uow(a.sign_in(CLERK)) as uow:
+        resolution.resolve(uow, rma_id, Resolution.REFUND)
+    a.push()
+    hub.drain()
+    b.sync()
+    refund_id = _one(central, ReturnRefund, ReturnRefund.rma_id == rma_id).id
+    with a.ctx.uow(a.sign_in("OP-9001")) as uow:
+        resolution.mark_refund(uow, refund_id, resolution.PAID)
+    with b.ctx.uow(b.sign_in("OP-9001")) as uow:  # B has not heard of the payment yet
+        resolution.mark_refund(uow, refund_id, resolution.FAILED, "card expired")
+    a.push()
+    hub.drain()
+    b.push()
+    hub.drain()
+
+    assert set(_results(central, a)) == {(APPLIED, "")}
+    refused = [why for result, why in _results(central, b) if result != APPLIED]
+    assert len(refused) == 1
+    assert f"Refund {refund_id} was paid already" in refused[0]
+    assert _one(central, ReturnRefund, ReturnRefund.id == refund_id).state == resolution.PAID
+    b.sync()
+    with b.ctx.sessions() as s:
+        assert s.get_one(ReturnRefund, refund_id).state == resolution.PAID
+    a.close()
+    b.close()

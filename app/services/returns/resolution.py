@@ -201,19 +201,11 @@ def resolve(
     )
 
 
-def mark_refund(uow: UnitOfWork, refund_id: uuid.UUID, state: str, note: str = "") -> None:
-    """The payment system's answer: the refund was paid, or it failed (and may be tried again:
-    a failed refund may be marked paid later). A paid refund is never marked again, and a
-    held one (its return was resolved twice) waits for a supervisor."""
-    auth.check(uow, Permission.REFUND)
+def check_mark(row: ReturnRefund, state: str) -> None:
+    """Whether a refund may be marked ``state`` now: the same rule at the station and the
+    hub (where another station's mark, or a hold, may have arrived first)."""
     if state not in (PAID, FAILED):
         raise ValidationError("A refund is marked paid or failed.")
-    row = uow.session.get(ReturnRefund, refund_id)
-    if row is None:
-        raise NotFoundError(
-            f"Refund {refund_id} is not on this station — list the refunds to be paid and "
-            "check the id."
-        )
     if row.resolution != rules.Resolution.REFUND.value:
         raise InvalidTransitionError(
             f"{row.id} is {row.resolution.replace('_', ' ')}, not a refund to pay — "
@@ -229,6 +221,22 @@ def mark_refund(uow: UnitOfWork, refund_id: uuid.UUID, state: str, note: str = "
             f"Refund {row.id} is held: its return was resolved twice — a supervisor decides "
             "which refund stands before anything is paid."
         )
+
+
+def mark_refund(uow: UnitOfWork, refund_id: uuid.UUID, state: str, note: str = "") -> None:
+    """The payment system's answer: the refund was paid, or it failed (and may be tried again:
+    a failed refund may be marked paid later). A paid refund is never marked again, and a
+    held one (its return was resolved twice) waits for a supervisor."""
+    auth.check(uow, Permission.REFUND)
+    if state not in (PAID, FAILED):
+        raise ValidationError("A refund is marked paid or failed.")
+    row = uow.session.get(ReturnRefund, refund_id)
+    if row is None:
+        raise NotFoundError(
+            f"Refund {refund_id} is not on this station — list the refunds to be paid and "
+            "check the id."
+        )
+    check_mark(row, state)
     row.state = state
     uow.session.flush()
     uow.record(

@@ -378,6 +378,8 @@ def refund_marked(ctx: ApplyContext, op: Op) -> None:
     state = op.str_of("state")
     if state not in (resolution.PAID, resolution.FAILED):
         raise _malformed(op, f"a refund cannot be marked {state!r}")
+    # Another station may have marked it first, or the return was resolved twice (held).
+    resolution.check_mark(row, state)
     row.state = state
     ctx.session.flush()
     ctx.touch("return_refund", row.id)
