@@ -151,6 +151,10 @@ class LiveText(QLabel):
     def text(self) -> str:
         return self._text
 
+    def setAlignment(self, alignment: Qt.AlignmentFlag) -> None:
+        self._align = alignment
+        super().setAlignment(alignment)
+
     def setText(self, text: str) -> None:
         if text == self._text:
             return

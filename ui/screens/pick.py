@@ -36,7 +36,7 @@ from app.services.picking.session import PickResult, PickSession, Step
 from app.services.picking.views import PickListView, StopView
 from app.services.views import OperatorView
 from ui import messages
-from ui.feedback import Banner, Sounds
+from ui.feedback import Banner, LiveText, Sounds
 from ui.models import format_int
 from ui.models.pick_stops import ITEM, STATE, PickStopsModel
 from ui.ops import DbOp, DbWorker
@@ -105,9 +105,10 @@ class PickScreen(QWidget):
     # --- layout ----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.instruction = QLabel(self)
+        # The words that change on every scan are LiveText: repainted in place, never a new
+        # layout of the whole window (which cost several milliseconds a scan).
+        self.instruction = LiveText(self, wrap=True)
         self.instruction.setObjectName("instruction")
-        self.instruction.setWordWrap(True)
         self.work_button = self._button(self.tr("Release work (F10)"), self._ask_work)
         self.work_button.hide()
         self.pack_button = self._button(self.tr("Packing (F5)"), self.pack_requested.emit)
@@ -120,11 +121,10 @@ class PickScreen(QWidget):
         self.banner = Banner(self)
 
         self.card = self._build_card()
-        self.list_title = QLabel(self)
+        self.list_title = LiveText(self)
         self.list_title.setObjectName("listTitle")
-        self.list_meta = QLabel(self)
+        self.list_meta = LiveText(self, wrap=True)
         self.list_meta.setObjectName("listMeta")
-        self.list_meta.setWordWrap(True)
         self.table = QTableView(self)
         self.table.setModel(self.model)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -196,18 +196,18 @@ class PickScreen(QWidget):
             label.setObjectName("cardCaption")
             return label
 
-        self.bin_label = QLabel(card)
+        self.bin_label = LiveText(card)
         self.bin_label.setObjectName("stopBin")
-        self.qty_label = QLabel(card)
+        self.qty_label = LiveText(card)
         self.qty_label.setObjectName("stopQty")
         self.qty_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.item_label = QLabel(card)
+        self.item_label = LiveText(card)
         self.item_label.setObjectName("stopItem")
-        self.name_label = QLabel(card)
+        self.name_label = LiveText(card)
         self.name_label.setObjectName("stopName")
-        self.lot_label = QLabel(card)
+        self.lot_label = LiveText(card)
         self.lot_label.setObjectName("stopLot")
-        self.slot_label = QLabel(card)
+        self.slot_label = LiveText(card)
         self.slot_label.setObjectName("stopSlot")
         self.steps = StepChips(
             (self.tr("1 Bin"), self.tr("2 Item"), self.tr("3 Tote")), self._colors, card
@@ -224,6 +224,8 @@ class PickScreen(QWidget):
         grid.addWidget(self.slot_label, 7, 0, 1, 2)
         grid.addWidget(self.steps, 8, 0, 1, 2)
         grid.setRowStretch(9, 1)
+        grid.setColumnStretch(0, 3)  # the bin's code gets the room; the quantity what is left
+        grid.setColumnStretch(1, 2)
         return card
 
     def _button(self, text: str, slot: Any) -> QPushButton:
@@ -295,7 +297,8 @@ class PickScreen(QWidget):
             self._run(lambda s: s.hand_over(code))
             return
         qty = self.qty.value() if self.qty.value() > 1 else None
-        self.qty.setValue(1)
+        if qty is not None:
+            self.qty.setValue(1)  # (setting it when it is 1 already still repaints it)
         DbOp(self._worker, lambda: session.scan(code, qty)).success(
             lambda result: self._shown(result, started)
         ).failure(self._failed).run()
@@ -362,7 +365,7 @@ class PickScreen(QWidget):
         self._view, self._step, self._in_hand = view, step, in_hand
         stop = view.next_stop if view is not None and step in _STEPS else None
         if changed and stop is not None:
-            self.table.scrollTo(self.model.index(self.model.row_of(stop.id), 0))
+            self._keep_in_view(self.model.row_of(stop.id))
         self._show_stop(view, stop)
         self.instruction.setText(self._instruction(view, stop))
         self.steps.set_current(_STEPS.index(step) if stop is not None else -1)
@@ -390,6 +393,19 @@ class PickScreen(QWidget):
                     units=format_int(view.units),
                 )
             )
+
+    def _keep_in_view(self, row: int) -> None:
+        """Scroll only when the next stop's row is out of sight, and then so that the stop just
+        done is the first row: the stops ahead show below it, and the next few stops need no
+        scroll (each scroll repaints the whole table)."""
+        if row < 0:
+            return
+        index = self.model.index(row, 0)
+        if self.table.viewport().rect().contains(self.table.visualRect(index)):
+            return
+        self.table.scrollTo(
+            self.model.index(max(0, row - 1), 0), QAbstractItemView.ScrollHint.PositionAtTop
+        )
 
     def _show_stop(self, view: PickListView | None, stop: StopView | None) -> None:
         if view is None or stop is None:
