@@ -12,8 +12,6 @@ and raises one ``credit_overdrawn`` task. Only a malformed operation is rejected
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 
@@ -26,6 +24,7 @@ from app.store.models import (
     StoreCreditEntry,
 )
 from app.sync.appliers import ApplyContext, applier
+from app.sync.appliers.payload import Checks
 from app.sync.appliers.stock import insert_movements
 from app.sync.ops import MalformedOpError, Op
 
@@ -41,7 +40,7 @@ CREDIT = "store_credit_entry"  # the feed's entity: balances are read at every t
 @applier("counter.sale_completed")
 def sale_completed(ctx: ApplyContext, op: Op) -> None:
     sale_id = op.id_of("sale_id")
-    completed_at = _when(op, op.payload.get("completed_at"))
+    completed_at = _check.when(op, op.payload.get("completed_at"))
     discount = op.payload.get("basket_discount") or {}
     if not isinstance(discount, dict):
         raise _malformed(op, "its basket discount is not a record")
@@ -57,13 +56,15 @@ def sale_completed(ctx: ApplyContext, op: Op) -> None:
             status="completed",
             basis="inclusive" if op.payload.get("prices_include_tax", True) else "exclusive",
             currency=op.str_of("currency")[:3],
-            basket_discount_bp=_int(op, discount.get("percent_bp", 0)),
-            basket_discount_minor=_int(op, discount.get("amount_minor", 0)),
+            basket_discount_bp=_check.whole(op, discount.get("percent_bp", 0)),
+            basket_discount_minor=_check.whole(op, discount.get("amount_minor", 0)),
             total_minor=op.int_of("total_minor"),
             tax_minor=op.int_of("tax_minor"),
             change_minor=op.int_of("change_minor"),
             note="",
-            started_at=_when(op, op.payload.get("started_at", op.payload.get("completed_at"))),
+            started_at=_check.when(
+                op, op.payload.get("started_at", op.payload.get("completed_at"))
+            ),
             completed_at=completed_at,
         )
     )
@@ -72,18 +73,18 @@ def sale_completed(ctx: ApplyContext, op: Op) -> None:
     lines += [(raw, True) for raw in op.list_of("voided_lines")] if op.has("voided_lines") else []
     ctx.session.add_all(_line(op, sale_id, raw, voided) for raw, voided in lines)
     for n, raw in enumerate(op.list_of("tenders"), start=1):
-        t = _record(op, raw, "a payment")
+        t = _check.record(op, raw, "a payment")
         ctx.session.add(
             CounterTender(
-                id=_id(op, t.get("tender_id")),
+                id=_check.id(op, t.get("tender_id")),
                 sale_id=sale_id,
-                seq=_int(op, t.get("seq", n)),
+                seq=_check.whole(op, t.get("seq", n)),
                 kind=str(t.get("kind", ""))[:12],
-                amount_minor=_int(op, t.get("amount_minor")),
-                kept_minor=_int(op, t.get("kept_minor", t.get("amount_minor"))),
+                amount_minor=_check.whole(op, t.get("amount_minor")),
+                kept_minor=_check.whole(op, t.get("kept_minor", t.get("amount_minor"))),
                 reference=str(t.get("reference") or "")[:60],
                 refunded_minor=0,
-                at=_when(op, t.get("at", op.payload.get("completed_at"))),
+                at=_check.when(op, t.get("at", op.payload.get("completed_at"))),
             )
         )
     ctx.session.flush()
@@ -94,7 +95,7 @@ def sale_completed(ctx: ApplyContext, op: Op) -> None:
 def sale_voided(ctx: ApplyContext, op: Op) -> None:
     """A sale given up before it was paid: kept for loss prevention (what was scanned)."""
     sale_id = op.id_of("sale_id")
-    at = _when(op, op.payload.get("voided_at"))
+    at = _check.when(op, op.payload.get("voided_at"))
     if ctx.session.get(CounterSale, sale_id) is not None:
         raise _malformed(op, "that sale is already in the central database")
     ctx.session.add(
@@ -110,13 +111,13 @@ def sale_voided(ctx: ApplyContext, op: Op) -> None:
             currency=op.str_of("currency", "EUR")[:3],
             total_minor=0,  # never charged; its lines say what was scanned
             note=op.str_of("reason", "")[:200],
-            started_at=_when(op, op.payload.get("started_at", op.payload.get("voided_at"))),
+            started_at=_check.when(op, op.payload.get("started_at", op.payload.get("voided_at"))),
             completed_at=at,
         )
     )
     ctx.session.flush()
     ctx.session.add_all(
-        _line(op, sale_id, raw, bool(_record(op, raw, "a line").get("voided", False)))
+        _line(op, sale_id, raw, bool(_check.record(op, raw, "a line").get("voided", False)))
         for raw in op.list_of("lines")
     )
     ctx.session.flush()
@@ -126,7 +127,7 @@ def sale_voided(ctx: ApplyContext, op: Op) -> None:
 def return_completed(ctx: ApplyContext, op: Op) -> None:
     s = ctx.session
     return_id = op.id_of("return_id")
-    at = _when(op, op.payload.get("completed_at"))
+    at = _check.when(op, op.payload.get("completed_at"))
     original = s.get(CounterSale, op.opt_id("original_sale_id") or uuid.UUID(int=0))
     s.add(
         CounterSale(
@@ -157,14 +158,14 @@ def return_completed(ctx: ApplyContext, op: Op) -> None:
             orig.returned_qty += line.qty
             orig.refunded_minor += line.gross_minor
     for n, raw in enumerate(op.list_of("refunds"), start=1):
-        r = _record(op, raw, "a refund")
-        amount = _int(op, r.get("amount_minor"))
+        r = _check.record(op, raw, "a refund")
+        amount = _check.whole(op, r.get("amount_minor"))
         kind, reference = str(r.get("kind", ""))[:12], str(r.get("reference") or "")[:60]
         s.add(
             CounterTender(
-                id=_id(op, r.get("tender_id")),
+                id=_check.id(op, r.get("tender_id")),
                 sale_id=return_id,
-                seq=_int(op, r.get("seq", n)),
+                seq=_check.whole(op, r.get("seq", n)),
                 kind=kind,
                 amount_minor=-amount,
                 kept_minor=-amount,
@@ -198,41 +199,41 @@ def _refund_tenders(
 def _stock(ctx: ApplyContext, op: Op, reasons: frozenset[str]) -> None:
     raws = [
         {**r, "id": r.get("movement_id", r.get("id"))}
-        for r in (_record(op, raw, "a ledger row") for raw in op.list_of("stock_movements"))
+        for r in (_check.record(op, raw, "a ledger row") for raw in op.list_of("stock_movements"))
     ]
     if raws:
         insert_movements(ctx, op, raws, reasons)
 
 
 def _line(op: Op, sale_id: uuid.UUID, raw: object, voided: bool) -> CounterSaleLine:
-    d = _record(op, raw, "a line")
+    d = _check.record(op, raw, "a line")
     try:
         return CounterSaleLine(
             id=uuid.UUID(str(d["line_id"])),
             sale_id=sale_id,
-            line_no=_int(op, d["line_no"]),
+            line_no=_check.whole(op, d["line_no"]),
             product_id=uuid.UUID(str(d["product_id"])),
             sku=str(d.get("sku", ""))[:60],
             name=str(d.get("name", ""))[:300],
-            qty=_int(op, d["qty"]),
-            grams=None if d.get("grams") is None else _int(op, d["grams"]),
-            unit_price_minor=_int(op, d.get("unit_price_minor", 0)),
+            qty=_check.whole(op, d["qty"]),
+            grams=None if d.get("grams") is None else _check.whole(op, d["grams"]),
+            unit_price_minor=_check.whole(op, d.get("unit_price_minor", 0)),
             price_minor=(
                 None
                 if d.get("embedded_price_minor") is None
-                else _int(op, d["embedded_price_minor"])
+                else _check.whole(op, d["embedded_price_minor"])
             ),
-            tax_rate_bp=_int(op, d.get("tax_rate_bp", 0)),
-            discount_minor=_int(op, d.get("line_discount_minor", 0)),
-            discount_approved_by=_opt_id(op, d.get("discount_approved_by")),
+            tax_rate_bp=_check.whole(op, d.get("tax_rate_bp", 0)),
+            discount_minor=_check.whole(op, d.get("line_discount_minor", 0)),
+            discount_approved_by=_check.opt_id(op, d.get("discount_approved_by")),
             voided=voided,
-            basket_discount_minor=_int(op, d.get("basket_discount_minor", 0)),
-            amount_minor=_int(op, d.get("amount_minor", 0)),
-            tax_minor=_int(op, d.get("tax_minor", 0)),
-            gross_minor=_int(op, d.get("gross_minor", 0)),
+            basket_discount_minor=_check.whole(op, d.get("basket_discount_minor", 0)),
+            amount_minor=_check.whole(op, d.get("amount_minor", 0)),
+            tax_minor=_check.whole(op, d.get("tax_minor", 0)),
+            gross_minor=_check.whole(op, d.get("gross_minor", 0)),
             returned_qty=0,
             refunded_minor=0,
-            original_line_id=_opt_id(op, d.get("original_line_id")),
+            original_line_id=_check.opt_id(op, d.get("original_line_id")),
             disposition=str(d.get("disposition") or "")[:12],
         )
     except (KeyError, ValueError):
@@ -254,7 +255,7 @@ def session_opened(ctx: ApplyContext, op: Op) -> None:
             operator_id=op.opt_id("operator_id"),
             status="open",
             currency=op.str_of("currency")[:3],
-            opened_at=_when(op, op.payload.get("opened_at")),
+            opened_at=_check.when(op, op.payload.get("opened_at")),
             opening_float_minor=op.int_of("opening_float_minor"),
             float_count=float_count,
             count={},
@@ -275,7 +276,7 @@ def cash_moved(ctx: ApplyContext, op: Op) -> None:
             kind=kind,
             amount_minor=op.int_of("amount_minor"),
             reason=op.str_of("reason", "")[:200],
-            at=_when(op, op.payload.get("at")),
+            at=_check.when(op, op.payload.get("at")),
             operator_id=op.opt_id("operator_id"),
         )
     )
@@ -289,7 +290,7 @@ def session_closed(ctx: ApplyContext, op: Op) -> None:
     if not isinstance(count, dict):
         raise _malformed(op, "its drawer count is not a record")
     session.status = "closed"
-    session.closed_at = _when(op, op.payload.get("closed_at"))
+    session.closed_at = _check.when(op, op.payload.get("closed_at"))
     session.closed_by = op.opt_id("closed_by")
     session.counted_minor = op.int_of("counted_minor")
     session.count = count
@@ -355,7 +356,7 @@ def _entry(ctx: ApplyContext, op: Op) -> StoreCreditEntry:
         currency=op.str_of("currency")[:3],
         sale_id=op.opt_id("sale_id"),
         reason=op.str_of("reason", "")[:200],
-        at=_when(op, op.payload.get("at")),
+        at=_check.when(op, op.payload.get("at")),
         station_id=ctx.station_id,
     )
     ctx.session.add(entry)
@@ -367,41 +368,11 @@ def _entry(ctx: ApplyContext, op: Op) -> StoreCreditEntry:
 # ----------------------------------------------------------------------------- payload parts
 
 
-def _record(op: Op, raw: object, what: str) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise _malformed(op, f"{what} is not a record")
-    return raw
-
-
-def _int(op: Op, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _malformed(op, f"{value!r} is not a whole number")
-    return value
-
-
-def _id(op: Op, value: object) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise _malformed(op, f"{value!r} is not an id") from None
-
-
-def _opt_id(op: Op, value: object) -> uuid.UUID | None:
-    return None if value is None else _id(op, value)
-
-
-def _when(op: Op, value: object) -> datetime:
-    try:
-        at = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise _malformed(op, f"{value!r} is not a time") from None
-    if at.tzinfo is None:
-        raise _malformed(op, "a time has no time zone")
-    return at
-
-
 def _malformed(op: Op, what: str) -> MalformedOpError:
     return MalformedOpError(
         f"Counter operation {op.kind} (#{op.seq}) was not recorded centrally: {what}. "
         "Keep the receipt and tell support; the till's own records are unchanged."
     )
+
+
+_check = Checks(_malformed)

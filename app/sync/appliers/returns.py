@@ -13,7 +13,6 @@ Only malformed operations are rejected.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -34,6 +33,7 @@ from app.store.models import (
     Station,
 )
 from app.sync.appliers import ApplyContext, applier
+from app.sync.appliers.payload import Checks
 from app.sync.appliers.stock import insert_movements
 from app.sync.ops import MalformedOpError, Op
 
@@ -69,9 +69,11 @@ def rma_created(ctx: ApplyContext, op: Op) -> None:
             requested=requested,
             unannounced=bool(op.payload.get("unannounced", False)),
             currency=op.str_of("currency", "EUR")[:3],
-            shipping_paid_minor=_amount(op, op.payload.get("shipping_paid_minor", 0)),
+            shipping_paid_minor=_check.whole(
+                op, op.payload.get("shipping_paid_minor", 0), at_least=0
+            ),
             note=op.str_of("note", "")[: rmas.MAX_NOTE],
-            created_at=_when(op, op.payload.get("created_at")),
+            created_at=_check.when(op, op.payload.get("created_at")),
             created_by=op.str_of("created_by", "")[:100],
             station_id=ctx.station_id,
             late_approved_by=(op.opt_str("late_approved_by") or None),
@@ -81,24 +83,24 @@ def rma_created(ctx: ApplyContext, op: Op) -> None:
     s.flush()
     order_lines = {ln.id for ln in order.lines}
     for raw in op.list_of("lines"):
-        line = _record(op, raw)
-        order_line = _id(op, line.get("order_line_id"))
+        line = _check.record(op, raw)
+        order_line = _check.id(op, line.get("order_line_id"))
         if order_line not in order_lines:
             raise _malformed(op, "one of its lines is not on the order")
-        qty = _amount(op, line.get("qty"))
+        qty = _check.whole(op, line.get("qty"), at_least=0)
         if qty <= 0:
             raise _malformed(op, "one of its lines has no units")
         reason = str(line.get("reason"))
         _code(op, rules.Reason, reason)
         row = RmaLine(
-            id=_id(op, line.get("id")),
+            id=_check.id(op, line.get("id")),
             rma_id=rma_id,
             warehouse_id=order.warehouse_id,
             order_line_id=order_line,
-            product_id=_id(op, line.get("product_id")),
+            product_id=_check.id(op, line.get("product_id")),
             qty=qty,
             reason=reason,
-            unit_price_minor=_amount(op, line.get("unit_price_minor")),
+            unit_price_minor=_check.whole(op, line.get("unit_price_minor"), at_least=0),
             qty_received=0,
         )
         s.add(row)
@@ -152,8 +154,8 @@ def received(ctx: ApplyContext, op: Op) -> None:
     first = rma.status == rmas.AUTHORISED
     units = []
     for raw in op.list_of("units"):
-        u = _record(op, raw)
-        line_id = _opt_id(op, u.get("rma_line_id"))
+        u = _check.record(op, raw)
+        line_id = _check.opt_id(op, u.get("rma_line_id"))
         if line_id is not None and line_id not in lines:
             raise _malformed(op, "one of its units names a line the RMA does not have")
         condition, disposition = str(u.get("condition")), str(u.get("disposition"))
@@ -163,19 +165,19 @@ def received(ctx: ApplyContext, op: Op) -> None:
         if not isinstance(photos, list):
             raise _malformed(op, "a unit's photos are not a list")
         unit = ReturnUnit(
-            id=_id(op, u.get("id")),
+            id=_check.id(op, u.get("id")),
             rma_id=rma.id,
             warehouse_id=rma.warehouse_id,
             # A second receipt of one RMA counts for nothing on it: its units are unexpected.
             rma_line_id=line_id if first else None,
-            product_id=_id(op, u.get("product_id")),
+            product_id=_check.id(op, u.get("product_id")),
             serial=(str(u["serial"])[:40] if u.get("serial") else None),
             condition=condition,
             disposition=disposition,
-            location_id=_opt_id(op, u.get("location_id")),
+            location_id=_check.opt_id(op, u.get("location_id")),
             photos={"paths": [str(p) for p in photos]},
             unexpected=bool(u.get("unexpected")) or not first,
-            received_at=_when(op, op.payload.get("received_at")),
+            received_at=_check.when(op, op.payload.get("received_at")),
             station_id=ctx.station_id,
             operator=op.str_of("operator_name", "")[:100],
         )
@@ -189,7 +191,7 @@ def received(ctx: ApplyContext, op: Op) -> None:
     s.add_all(units)
     if first:
         rma.status = rmas.RECEIVED
-        rma.received_at = _when(op, op.payload.get("received_at"))
+        rma.received_at = _check.when(op, op.payload.get("received_at"))
         rma.received_station = ctx.station_id
         rma.received_op = op.op_id
         rma.late_approved_by = rma.late_approved_by or op.opt_str("late_approved_by")
@@ -212,18 +214,18 @@ def _scan_events(ctx: ApplyContext, op: Op, rma: Rma) -> list[ScanEvent]:
     """The desk's accepted scans of the parcel: facts, kept as the station recorded them."""
     events = []
     for raw in op.list_of("scans"):
-        e = _record(op, raw)
+        e = _check.record(op, raw)
         kind = e.get("resolved_kind")
         events.append(
             ScanEvent(
-                id=_id(op, e.get("id")),
-                at=_when(op, e.get("at")),
+                id=_check.id(op, e.get("id")),
+                at=_check.when(op, e.get("at")),
                 station_id=ctx.station_id,
                 operator_id=op.opt_id("operator_id"),
                 workflow=receiving.WORKFLOW,
                 raw=str(e.get("raw", ""))[:300],
                 resolved_kind=str(kind)[:20] if kind else None,
-                entity_id=_opt_id(op, e.get("entity_id")),
+                entity_id=_check.opt_id(op, e.get("entity_id")),
                 order_id=rma.order_id,
                 outcome="accepted",
                 message=str(e.get("message", "")),
@@ -261,7 +263,7 @@ def _double_receipt(ctx: ApplyContext, rma: Rma, units: list[ReturnUnit]) -> Non
 def resolved(ctx: ApplyContext, op: Op) -> None:
     s = ctx.session
     rma = _rma(ctx, op)
-    r = _record(op, op.payload.get("refund"))
+    r = _check.record(op, op.payload.get("refund"))
     res = str(r.get("resolution"))
     _code(op, rules.Resolution, res)
     breakdown = r.get("breakdown") or {}
@@ -272,19 +274,19 @@ def resolved(ctx: ApplyContext, op: Op) -> None:
     if state not in (resolution.TO_BE_PAID, resolution.DONE):
         raise _malformed(op, f"a new refund cannot be {state!r}")
     row = ReturnRefund(
-        id=_id(op, r.get("id")),
+        id=_check.id(op, r.get("id")),
         rma_id=rma.id,
         warehouse_id=rma.warehouse_id,
         resolution=res,
-        amount_minor=_amount(op, r.get("amount_minor")),
+        amount_minor=_check.whole(op, r.get("amount_minor"), at_least=0),
         currency=str(r.get("currency") or rma.currency)[:3],
         state=state if first or state == resolution.DONE else HELD,
         breakdown=breakdown,
         store_credit_account=str(r["store_credit_account"])[:40]
         if r.get("store_credit_account")
         else None,
-        exchange_order_id=_opt_id(op, r.get("exchange_order_id")),
-        created_at=_when(op, op.payload.get("resolved_at")),
+        exchange_order_id=_check.opt_id(op, r.get("exchange_order_id")),
+        created_at=_check.when(op, op.payload.get("resolved_at")),
         station_id=ctx.station_id,
         operator=op.str_of("operator_name", "")[:100],
     )
@@ -294,13 +296,13 @@ def resolved(ctx: ApplyContext, op: Op) -> None:
         rma.resolved_at = row.created_at
     rma.version += 1
     if op.has("exchange_order"):
-        _exchange_order(ctx, op, _record(op, op.payload["exchange_order"]))
+        _exchange_order(ctx, op, _check.record(op, op.payload["exchange_order"]))
     if op.has("notification"):
-        n = _record(op, op.payload["notification"])
+        n = _check.record(op, op.payload["notification"])
         s.add(
             CustomerNotification(
-                id=_id(op, n.get("id")),
-                customer_id=_opt_id(op, n.get("customer_id")),
+                id=_check.id(op, n.get("id")),
+                customer_id=_check.opt_id(op, n.get("customer_id")),
                 rma_id=rma.id,
                 kind=str(n.get("kind", ""))[:30],
                 subject=str(n.get("subject", ""))[:200],
@@ -333,37 +335,37 @@ def resolved(ctx: ApplyContext, op: Op) -> None:
 
 def _exchange_order(ctx: ApplyContext, op: Op, o: dict[str, Any]) -> None:
     s = ctx.session
-    order_id = _id(op, o.get("id"))
+    order_id = _check.id(op, o.get("id"))
     if s.get(Order, order_id) is not None:
         raise _malformed(op, "its exchange order is in the central database already")
     s.add(
         Order(
             id=order_id,
             number=str(o.get("number", ""))[:40],
-            channel_id=_id(op, o.get("channel_id")),
-            customer_id=_id(op, o.get("customer_id")),
-            warehouse_id=_id(op, o.get("warehouse_id")),
+            channel_id=_check.id(op, o.get("channel_id")),
+            customer_id=_check.id(op, o.get("customer_id")),
+            warehouse_id=_check.id(op, o.get("warehouse_id")),
             status=OrderStatus.CONFIRMED.value,
-            placed_at=_when(op, o.get("placed_at")),
+            placed_at=_check.when(op, o.get("placed_at")),
             ship_to=o.get("ship_to") if isinstance(o.get("ship_to"), dict) else {},
             hold_reason="",
             version=1,
-            priority=_amount(op, o.get("priority", 0)),
+            priority=_check.whole(op, o.get("priority", 0), at_least=0),
         )
     )
     s.flush()
     for raw in o.get("lines") or []:
-        ln = _record(op, raw)
+        ln = _check.record(op, raw)
         s.add(
             OrderLine(
-                id=_id(op, ln.get("id")),
+                id=_check.id(op, ln.get("id")),
                 order_id=order_id,
-                line_no=_amount(op, ln.get("line_no")),
-                product_id=_id(op, ln.get("product_id")),
-                qty_ordered=_amount(op, ln.get("qty_ordered")),
+                line_no=_check.whole(op, ln.get("line_no"), at_least=0),
+                product_id=_check.id(op, ln.get("product_id")),
+                qty_ordered=_check.whole(op, ln.get("qty_ordered"), at_least=0),
                 qty_packed=0,
                 qty_missing=0,
-                location_id=_opt_id(op, ln.get("location_id")),
+                location_id=_check.opt_id(op, ln.get("location_id")),
             )
         )
     s.flush()
@@ -387,21 +389,21 @@ def refund_marked(ctx: ApplyContext, op: Op) -> None:
 
 @applier(rmas.POLICY_SET)
 def policy_set(ctx: ApplyContext, op: Op) -> None:
-    p = _record(op, op.payload.get("policy"))
+    p = _check.record(op, op.payload.get("policy"))
     free = p.get("free_reasons") or {}
     deductions = p.get("deductions_bp") or {}
     if not isinstance(free, dict) or not isinstance(deductions, dict):
         raise _malformed(op, "its reasons or deductions are not records")
     row = ReturnPolicy(
-        id=_id(op, p.get("id")),
-        company_id=_opt_id(op, p.get("company_id")),
-        window_days=_amount(op, p.get("window_days")),
+        id=_check.id(op, p.get("id")),
+        company_id=_check.opt_id(op, p.get("company_id")),
+        window_days=_check.whole(op, p.get("window_days"), at_least=0),
         free_reasons=free,
-        restocking_fee_bp=_amount(op, p.get("restocking_fee_bp")),
-        restocking_fee_minor=_amount(op, p.get("restocking_fee_minor")),
+        restocking_fee_bp=_check.whole(op, p.get("restocking_fee_bp"), at_least=0),
+        restocking_fee_minor=_check.whole(op, p.get("restocking_fee_minor"), at_least=0),
         refund_shipping=bool(p.get("refund_shipping")),
         deductions_bp=deductions,
-        updated_at=_when(op, p.get("updated_at")),
+        updated_at=_check.when(op, p.get("updated_at")),
     )
     try:
         rmas.policy_of(row)
@@ -434,41 +436,11 @@ def _code(op: Op, enum: Any, value: str) -> None:
         raise _malformed(op, f"{value!r} is no code the returns desk knows") from None
 
 
-def _record(op: Op, raw: object) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise _malformed(op, "a part of it is not a record")
-    return raw
-
-
-def _amount(op: Op, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _malformed(op, f"{value!r} is not a whole number of zero or more")
-    return value
-
-
-def _id(op: Op, value: object) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise _malformed(op, f"{value!r} is not an id") from None
-
-
-def _opt_id(op: Op, value: object) -> uuid.UUID | None:
-    return None if value is None else _id(op, value)
-
-
-def _when(op: Op, value: object) -> datetime:
-    try:
-        at = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise _malformed(op, f"{value!r} is not a time") from None
-    if at.tzinfo is None:
-        raise _malformed(op, "a time has no time zone")
-    return at
-
-
 def _malformed(op: Op, what: str) -> MalformedOpError:
     return MalformedOpError(
         f"Returns operation {op.kind} (#{op.seq}) was not recorded centrally: {what}. "
         "The desk's own records are unchanged; tell support."
     )
+
+
+_check = Checks(_malformed)
