@@ -14,6 +14,12 @@ Time is the key event's own timestamp (when the windowing system made it) brough
 neither splits a scan nor makes typed keys look like a burst. Where events carry no timestamp
 (offscreen, synthesised events) it is ``time.monotonic`` when the filter sees the event.
 
+Keys can also reach an idle GUI late, and in batches (a remote desktop, a scanner behind a
+virtual machine's USB): the filter would decide a burst had ended while the rest of it was
+still on its way, and split the scan. So it notes how late keys arrive (now, less the time
+they were made) and waits that much longer (the largest of the last keys', at most
+``MAX_LAG_MS``) before deciding a burst ended. Where keys arrive on time nothing changes.
+
 GS (ASCII 29) is typed by scanners as Ctrl+]. On a French or German keyboard that key is ``$``
 or ``+``, so Ctrl+$ and Ctrl++ are GS too (``[scanner] layout``: both in ``auto``, one in
 ``azerty``/``qwertz``); the scan's text is then read for the layout by the detector.
@@ -27,6 +33,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 
 import shiboken6
@@ -64,6 +71,8 @@ _META = Qt.KeyboardModifier.MetaModifier
 
 
 LATE_TIMER_MS = 10.0  # a deadline timer this late means the GUI thread was held up
+MAX_LAG_MS = 250.0  # the longest extra wait for keys still on their way
+LAG_KEYS = 48  # how many recent keys' lateness the wait follows
 
 
 def _monotonic_ms() -> float:
@@ -138,6 +147,7 @@ class WedgeFilter(QObject):
         self._detector: WedgeDetector[_HeldKey] = WedgeDetector(settings or WedgeSettings())
         self._clock = clock
         self._offset: float | None = None  # event timestamps → our clock
+        self._lags: deque[float] = deque(maxlen=LAG_KEYS)  # how late recent keys arrived (ms)
         self._waited_late = False
         self._enabled = True
         self._replaying = False
@@ -204,7 +214,13 @@ class WedgeFilter(QObject):
         offset = now - stamp
         if self._offset is None or offset < self._offset or offset - self._offset > 5000:
             self._offset = offset
+        self._lags.append(offset - self._offset)
         return stamp + self._offset
+
+    @property
+    def lag_ms(self) -> float:
+        """The extra wait for keys still on their way: how late recent keys arrived."""
+        return min(max(self._lags, default=0.0), MAX_LAG_MS)
 
     def _on_press(self, target: QWidget, event: QKeyEvent) -> bool:
         text, name = describe_key(event, self._detector.settings.layout)
@@ -234,6 +250,8 @@ class WedgeFilter(QObject):
     def _on_deadline(self) -> None:
         now = self._clock()
         deadline = self._detector.deadline()
+        if deadline is not None:
+            deadline += self.lag_ms
         if (
             deadline is not None
             and now - deadline > LATE_TIMER_MS
@@ -255,7 +273,7 @@ class WedgeFilter(QObject):
         if deadline is None:
             self._timer.stop()
         else:
-            self._timer.start(max(0, math.ceil(deadline - self._clock())))
+            self._timer.start(max(0, math.ceil(deadline + self.lag_ms - self._clock())))
 
     def _apply(self, outcomes: tuple[Outcome[_HeldKey], ...]) -> None:
         for outcome in outcomes:
