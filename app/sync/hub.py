@@ -92,6 +92,14 @@ def _transient(error: BaseException) -> bool:
     return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)
 
 
+class _BatchFailedError(Exception):
+    """A batch applier failed with an error that names no operation of the batch."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class Hub:
     def __init__(
         self,
@@ -247,9 +255,10 @@ class Hub:
         """
         outcomes: list[tuple[Op, str, str, list[feed.Key]]] = []
         start = 0
+        batches = True
         while start < len(ops):
             savepoint = s.begin_nested()
-            contexts, failed = self._apply_run(s, sid, warehouse_id, ops[start:])
+            contexts, failed = self._apply_run(s, sid, warehouse_id, ops[start:], batches=batches)
             if failed is None:
                 savepoint.commit()
                 outcomes += [(c.op, APPLIED, "", list(c.touched)) for c in contexts]
@@ -257,6 +266,11 @@ class Hub:
             savepoint.rollback()
             s.info.pop(LOCKED, None)  # row locks taken inside the savepoint are gone with it
             n, error = failed
+            if isinstance(error, _BatchFailedError):
+                # A batch failed without saying which of its operations is at fault: the run
+                # goes again one operation at a time, so the right one is rejected.
+                batches = False
+                continue
             n += start
             reason = self._rejection(ops[n], error)  # raises when it is the database's fault
             if n > start:
@@ -301,6 +315,8 @@ class Hub:
             except appliers.BatchRefusedError as e:
                 return contexts + run[: e.index], (n + e.index, e.error)
             except Exception as e:
+                if batch_fn is not None and len(run) > 1 and not _transient(e):
+                    return contexts, (n, _BatchFailedError(e))
                 return contexts, (n, e)
             contexts += run
             n = end

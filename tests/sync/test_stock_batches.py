@@ -128,3 +128,40 @@ def test_a_refused_fact_first_in_its_batch_leaves_the_rest_applied_in_one_go(
         ).all()
     by_op = {op.op_id: op.seq for op in ops}
     assert {by_op[t.op_id]: t.details["places"][0]["on_hand"] for t in tasks} == {3: -1, 6: -1}
+
+
+def test_a_batch_that_fails_without_naming_an_operation_is_applied_one_at_a_time(
+    central: Central, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch applier's error that names none of its operations (the database refused a row)
+    must not reject the batch's first operation: the hub applies that run one at a time, and
+    only the operation at fault is rejected, with its own words."""
+    from app.domain.errors import ValidationError
+    from app.sync import appliers
+
+    kind = "test.batched"
+
+    def one(ctx: appliers.ApplyContext, op: Op) -> None:
+        if op.payload.get("bad"):
+            raise ValidationError(f"operation {op.seq} is the bad one")
+
+    def batch(ctxs: list[appliers.ApplyContext]) -> None:
+        if any(c.op.payload.get("bad") for c in ctxs):
+            raise RuntimeError("the database refused a row")
+
+    monkeypatch.setitem(appliers.REGISTRY, kind, one)
+    monkeypatch.setitem(appliers.BATCHES, kind, batch)
+    login = central.add_station("TILL-D")
+    sid = login.station_id
+    ops = [make_op(sid, s, kind, {"bad": s == 3}, "stock_movement", None) for s in range(1, 7)]
+    central.push(login, ops)
+    assert central.hub().drain() == len(ops)
+    results = [(r.seq, r.result, r.reason) for r in central.results(sid)]
+    assert results == [
+        (1, APPLIED, ""),
+        (2, APPLIED, ""),
+        (3, REJECTED, "operation 3 is the bad one"),
+        (4, APPLIED, ""),
+        (5, APPLIED, ""),
+        (6, APPLIED, ""),
+    ]
