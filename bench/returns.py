@@ -211,8 +211,9 @@ def main() -> None:
     p.add_argument("--orders", type=int, default=200_000)
     args = p.parse_args()
     CACHE.mkdir(exist_ok=True)
-    for figure in run(args.products, args.orders):
-        print(f"{figure.name:60} {figure.value:9.2f} {figure.unit:3} {figure.target_text()}")
+    from bench.__main__ import table
+
+    print(table(run(args.products, args.orders)))
 
 
 if __name__ == "__main__":
