@@ -1,4 +1,5 @@
-"""The item models, checked with qtmodeltester, and the lines model's lean update path."""
+"""The item models, checked with qtmodeltester, and the lean update paths of the lines model
+and the returns desk's tables."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from PySide6.QtCore import Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
+from app.domain.returns import Condition, Reason
+from app.services.returns.desk_state import UnitView
 from app.services.views import LineView, OrderSummary, OrderView, TimelineEntry
 from ui.models.order_lines import LINE_ID_ROLE, REMAINING, SCANNED, OrderLinesModel
+from ui.models.returns import KEY_ROLE, UnitsModel
 from ui.models.search_results import SearchResultsModel, TimelineModel
 
 NOW = datetime(2026, 3, 4, 12, 30, tzinfo=UTC)
@@ -111,3 +115,42 @@ def test_search_models_pass_the_model_tester(qtmodeltester: ModelTester, rows: i
         ]
     )
     qtmodeltester.check(timeline)
+
+
+def unit(key: int, condition: Condition | None = None) -> UnitView:
+    return UnitView(
+        key,
+        f"NW-{key:07d}",
+        f"Product {key}",
+        None,
+        Reason.CHANGED_MIND,
+        condition,
+        None,
+        False,
+        None,
+    )
+
+
+def test_a_returns_scan_inserts_its_unit_and_a_grade_changes_one_row(
+    qtbot: QtBot, qtmodeltester: ModelTester
+) -> None:
+    model = UnitsModel()
+    qtmodeltester.check(model)
+    model.set_rows([unit(1)])  # the first unit of a parcel: a new list
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    with qtbot.waitSignal(model.rowsInserted) as inserted:
+        model.set_rows([unit(1), unit(2)])
+    assert inserted.args[1:] == [1, 1]
+    with qtbot.waitSignal(model.dataChanged) as changed:
+        model.set_rows([unit(1), unit(2, Condition.NEW_SEALED)])
+    assert (changed.args[0].row(), changed.args[1].row()) == (1, 1)
+    model.set_rows([unit(1), unit(2, Condition.NEW_SEALED)])  # nothing changed: no signal
+    assert not resets
+    qtmodeltester.check(model)
+    model.set_rows([unit(3)])  # another parcel's units: a new list
+    assert resets == [True]
+    assert model.data(model.index(0, 0), KEY_ROLE) == 3
+    model.set_rows([])
+    model.set_rows([])
+    assert resets == [True, True]

@@ -40,11 +40,21 @@ class _Table(QAbstractTableModel):
         self._rows: list[Any] = []
 
     def set_rows(self, rows: list[Any]) -> None:
-        if len(rows) == len(self._rows) and rows:
-            old, self._rows = self._rows, rows
+        """The rows a scan leaves: a row changed is signalled alone and rows added after the
+        others are inserted, so the view repaints only them; anything else is a new list."""
+        old = self._rows
+        if not rows and not old:
+            return
+        if len(rows) == len(old):
+            self._rows = rows
             for i, (a, b) in enumerate(zip(old, rows, strict=True)):
                 if a != b:
                     self.dataChanged.emit(self.index(i, 0), self.index(i, self.columnCount() - 1))
+            return
+        if old and len(rows) > len(old) and rows[: len(old)] == old:
+            self.beginInsertRows(QModelIndex(), len(old), len(rows) - 1)
+            self._rows = rows
+            self.endInsertRows()
             return
         self.beginResetModel()
         self._rows = rows

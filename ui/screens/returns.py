@@ -109,9 +109,13 @@ class ReturnsScreen(QWidget):
     # --- layout ----------------------------------------------------------------------------
 
     def _build(self) -> None:
+        # Two lines kept for the instruction: an item scan after the parcel's (two lines to
+        # one) then repaints the words alone rather than moving everything under them.
         self.instruction = QLabel(self)
         self.instruction.setObjectName("instruction")
         self.instruction.setWordWrap(True)
+        self.instruction.ensurePolished()
+        self.instruction.setMinimumHeight(2 * self.instruction.fontMetrics().lineSpacing())
         self.new_rma_button = self._button(self.tr("New RMA (F4)"), self.new_rma_requested)
         self.report_button = self._button(self.tr("Report"), self.show_report)
         self.sign_out_button = self._button(self.tr("Sign out"), self.sign_out_requested)
