@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QTableView,
@@ -39,7 +38,7 @@ from app.services.returns.reports import ReturnsReport
 from app.services.returns.views import ReceiptDone, ResolutionDone
 from app.services.views import OperatorView
 from ui import messages
-from ui.feedback import Banner, Sounds
+from ui.feedback import Banner, LiveText, Sounds
 from ui.models.returns import KEY_ROLE, CandidatesModel, ExpectedModel, UnitsModel
 from ui.ops import DbOp, DbWorker
 from ui.screens.returns_parts import (
@@ -111,9 +110,8 @@ class ReturnsScreen(QWidget):
     def _build(self) -> None:
         # Two lines kept for the instruction: an item scan after the parcel's (two lines to
         # one) then repaints the words alone rather than moving everything under them.
-        self.instruction = QLabel(self)
+        self.instruction = LiveText(self, wrap=True)  # new words repaint, never re-lay the page
         self.instruction.setObjectName("instruction")
-        self.instruction.setWordWrap(True)
         self.instruction.ensurePolished()
         self.instruction.setMinimumHeight(2 * self.instruction.fontMetrics().lineSpacing())
         self.new_rma_button = self._button(self.tr("New RMA (F4)"), self.new_rma_requested)
@@ -295,8 +293,8 @@ class ReturnsScreen(QWidget):
         is_open = state is not None and state.order_number is not None
         self.expected.set_rows(list(state.expected) if state else [])
         self.units.set_rows(list(state.units) if state else [])
-        for table in (self.expected_table, self.units_table):
-            table.setVisible(is_open)
+        # The expected and booked tables stay on the screen (empty between parcels): showing
+        # and hiding them laid the whole page out again on every parcel.
         self.candidates_table.setVisible(False)
         for b in (self.aside_button, self.unexpected_button, self.choose_button):
             b.setVisible(False)

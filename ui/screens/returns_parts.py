@@ -45,8 +45,19 @@ def desk_table(parent: QWidget, model: QAbstractItemModel, stretch: int) -> QTab
     table.verticalHeader().setDefaultSectionSize(40)
     head = table.horizontalHeader()
     # Short columns as wide as their words (a reason, a condition); the item takes the rest.
-    head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    # Measured when rows come or go, not on every change of a cell (ResizeToContents measures
+    # every row again on each change: milliseconds a scan).
+    head.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     head.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+
+    def size_columns() -> None:
+        for col in range(model.columnCount()):
+            if col != stretch:
+                table.resizeColumnToContents(col)
+
+    model.modelReset.connect(size_columns)
+    model.rowsInserted.connect(lambda *_: size_columns())
+    size_columns()
     return table
 
 
