@@ -472,7 +472,8 @@ class PickSession:
             view = self._need_list()
             actions.pause(uow, view.id)
             self._close()
-            return self._result(f"Pick list {view.number} paused — scan it to carry on.")
+            again = f"it or cart {view.cart}" if view.cart else "it"
+            return self._result(f"Pick list {view.number} paused — scan {again} to carry on.")
 
         return self._guarded(run)
 
@@ -481,7 +482,8 @@ class PickSession:
             view = self._need_list()
             after = actions.hand_over(uow, view.id, to_badge)
             self._close()
-            who = after.picker_name or "whoever scans it next"
+            cart = f" or cart {view.cart}" if view.cart else ""
+            who = after.picker_name or f"whoever scans it{cart} next"
             return self._result(f"The rest of pick list {view.number} goes to {who}.")
 
         return self._guarded(run)
