@@ -231,6 +231,19 @@ def code_for(scene: Scene, sku: str, lot: str | None, expiry: str | None) -> str
     return gs1(item, lot, expiry or "2099-12-31") if lot else item.ean
 
 
+def one_stop(session: object, scene: Scene) -> None:
+    """Pick the next stop whole, the way a picker does: bin, each unit, the slot's tote."""
+    from app.services.picking.session import PickSession
+
+    assert isinstance(session, PickSession)
+    stop = session.stop
+    assert stop is not None and session.view is not None
+    assert session.scan(stop.bin).ok
+    for _ in range(stop.remaining):
+        assert session.scan(code_for(scene, stop.sku, stop.lot, stop.expiry)).ok
+    assert session.scan(session.view.tote_of(stop.slot) or "").stop_recorded
+
+
 def walk(session: object, scene: Scene, *, short_bin: str | None = None, found: int = 1) -> int:
     """Pick the open list to the end the way a picker does (bin, each unit, tote); at
     ``short_bin`` only ``found`` units are there and the rest is reported short. Returns

@@ -373,7 +373,8 @@ class ExceptionTask(Base):
 class PickList(Base):
     """Pick work: one walk through the warehouse for one order (single), several orders into
     one tote (batch) or one tote slot per order on a cart (cluster). Its stops are its
-    allocations; ``totes`` maps each slot ("1", "2"...) to the tote code put there."""
+    allocations; ``totes`` maps each slot ("1", "2"...) to the tote code put there, ``cart``
+    names the cart they ride on."""
 
     __tablename__ = "pick_list"
     id: Mapped[uuid.UUID] = _id()
@@ -388,6 +389,9 @@ class PickList(Base):
     picker_name: Mapped[str] = mapped_column(String(100), default="")
     picker_station: Mapped[uuid.UUID | None] = mapped_column()
     totes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The cart's code (its label, a ``cart`` code), when the picker scanned it at set-up. A
+    # cart rides with one live list at a time; a finished list frees it.
+    cart: Mapped[str | None] = mapped_column(String(40), index=True)
     notes: Mapped[str] = mapped_column(Text, default="")  # what the central side changed
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100), default="")

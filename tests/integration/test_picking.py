@@ -43,6 +43,7 @@ from tests.picking_kit import (
     build,
     code_for,
     gs1,
+    one_stop,
     overpromised,
     walk,
 )
@@ -350,7 +351,7 @@ def test_skip_pause_resume_after_a_restart_and_hand_over(
     assert skipped.ok, skipped.message
     assert session.stop is not None and session.stop.id != first.id
     assert session.view is not None and session.view.stops[-1].id == first.id  # at the end
-    walk_one(session, scene)
+    one_stop(session, scene)
     assert session.pause().ok
 
     # The station restarts: a new process, the same database.
@@ -379,15 +380,6 @@ def test_skip_pause_resume_after_a_restart_and_hand_over(
         assert sam.view.stops[-1].id == first.id
     finally:
         again.dispose()
-
-
-def walk_one(session: PickSession, scene: Scene) -> None:
-    stop = session.stop
-    assert stop is not None and session.view is not None
-    session.scan(stop.bin)
-    for _ in range(stop.remaining):
-        session.scan(code_for(scene, stop.sku, stop.lot, stop.expiry))
-    assert session.scan(session.view.tote_of(stop.slot) or "").stop_recorded
 
 
 # ----------------------------------------------------------------------------- packing

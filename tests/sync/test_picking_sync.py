@@ -34,7 +34,7 @@ from app.store.models import (
 )
 from app.sync import checksum
 from app.sync.worker import SyncWorker
-from tests.picking_kit import EARLY_LOT, Scene, add_orders, build, overpromised, walk
+from tests.picking_kit import EARLY_LOT, Scene, add_orders, build, one_stop, overpromised, walk
 from tests.sync.centralkit import Central, central
 from tests.sync.harness.proxy import PgProxy
 from tests.sync.stationkit import Bench, add_bench
@@ -195,7 +195,7 @@ def test_a_picker_carries_on_offline_and_central_shows_every_pick_once(
             assert session.scan(f"T-000{n}").ok
         # Two stops online...
         for _ in range(2):
-            _one_stop(session, scene)
+            one_stop(session, scene)
             worker.wake()
         # ...then the network goes, and the picker carries on to the end (with a short).
         proxy.offline = True
@@ -256,17 +256,6 @@ def central_results_table() -> Any:
     from app.store.models import OpResult
 
     return OpResult.__table__
-
-
-def _one_stop(session: PickSession, scene: Scene) -> None:
-    from tests.picking_kit import code_for
-
-    stop = session.stop
-    assert stop is not None and session.view is not None
-    assert session.scan(stop.bin).ok
-    for _ in range(stop.remaining):
-        assert session.scan(code_for(scene, stop.sku, stop.lot, stop.expiry)).ok
-    assert session.scan(session.view.tote_of(stop.slot) or "").stop_recorded
 
 
 def _all_done(engine: Engine) -> bool:

@@ -1,5 +1,6 @@
 """A picker's walk end to end on the station, driven by scanner keystrokes 1 ms apart: a cart
-of four totes over twelve stops with a wrong bin, a wrong lot and a short pick, and the totes
+named by its label and four totes, twelve stops with a wrong bin, a wrong lot and a short pick,
+a pause and a hand-over after which the cart's label opens the list again, and the totes
 opened at the pack bench afterwards."""
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def test_a_picker_walks_a_cart_of_four_totes_over_twelve_stops_to_the_pack_bench
     pick = window.pick
     scanner_types(PICKER.badge)
     qtbot.waitUntil(lambda: window.stack.currentWidget() is pick, timeout=5000)
-    assert pick.instruction.text() == "Scan a pick list to start"
+    assert pick.instruction.text() == "Scan a pick list or a cart to start"
     # The picker left the cursor in "Type a code": scans must not land there.
     pick.code.setFocus()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is pick.code)
@@ -93,7 +94,18 @@ def test_a_picker_walks_a_cart_of_four_totes_over_twelve_stops_to_the_pack_bench
     pick_scan(qtbot, window, list_number)
     assert pick.banner.kind == "good", pick.banner.message
     assert pick.step is Step.TOTES
+    assert pick.instruction.text() == "Scan the cart's label, or an empty tote for slot 1 (SO-9001)"
+    save_screenshot(window, "pick-setup.png")
+    # The cart's label first: the list records the cart, and the screen names it.
+    pick_scan(qtbot, window, "CART-03")
+    assert pick.banner.kind == "good", pick.banner.message
+    assert pick.banner.message.startswith(f"Cart CART-03 ✓ pick list {list_number} rides on it.")
+    assert pick.step is Step.TOTES
     assert pick.instruction.text() == "Scan an empty tote for slot 1 (SO-9001)"
+    assert pick.list_meta.text().startswith("Cart CART-03 · Cluster · 0 of 12 stops")
+    assert pick.lot_label.text() == "Cart CART-03"
+    assert pick.slot_label.text() == "Slot 1 needs a tote"
+    save_screenshot(window, "pick-cart.png")
     for n in range(1, 5):
         pick_scan(qtbot, window, f"T-000{n}")
         assert pick.banner.kind == "good", pick.banner.message
@@ -116,8 +128,14 @@ def test_a_picker_walks_a_cart_of_four_totes_over_twelve_stops_to_the_pack_bench
 
     stops = 0
     wrong_lot_seen = short_seen = False
-    shot_taken = False
+    shot_taken = paused = handed = False
     while pick.step is not Step.DONE:
+        if stops == 2 and not paused:
+            resume_by_cart_after_a_pause(qtbot, window, list_number)
+            paused = True
+        if stops == 4 and not handed:
+            resume_by_cart_after_a_hand_over_and_sign_out(qtbot, window, list_number)
+            handed = True
         view = pick.view
         assert view is not None
         stop = view.next_stop
@@ -154,7 +172,7 @@ def test_a_picker_walks_a_cart_of_four_totes_over_twelve_stops_to_the_pack_bench
         pick_scan(qtbot, window, view.tote_of(stop.slot) or "")
         assert pick.banner.kind == "good", pick.banner.message
         stops += 1
-    assert wrong_lot_seen and short_seen
+    assert wrong_lot_seen and short_seen and paused and handed
     assert stops == 13  # the twelve stops of the list, and the one the short re-allocated
     assert pick.instruction.text() == "List finished — take the totes to packing"
     assert pick.model.rowCount() == 13
@@ -193,6 +211,49 @@ def test_a_picker_walks_a_cart_of_four_totes_over_twelve_stops_to_the_pack_bench
     pack.complete_button.click()
     qtbot.waitUntil(lambda: pack.order is None)
     assert "Order SO-9004 packed" in pack.banner.message
+
+
+def resume_by_cart_after_a_pause(qtbot: QtBot, window: MainWindow, number: str) -> None:
+    """Pause: the screen lets the list go; the cart's label brings it back at its next stop."""
+    pick = window.pick
+    pick.pause_button.click()
+    qtbot.waitUntil(lambda: pick.view is None, timeout=5000)
+    assert (
+        pick.banner.message == f"Pick list {number} paused — scan it or cart CART-03 to carry on."
+    )
+    assert pick.instruction.text() == "Scan a pick list or a cart to start"
+    pick_scan(qtbot, window, "CART-03")
+    assert pick.banner.kind == "good", pick.banner.message
+    assert pick.banner.message.startswith(f"Cart CART-03: Pick list {number}: ")
+    assert pick.step is Step.BIN
+    assert pick.view is not None and pick.view.stops_done == 2
+    assert pick.list_meta.text().startswith("Cart CART-03 · Cluster · 2 of ")
+
+
+def resume_by_cart_after_a_hand_over_and_sign_out(
+    qtbot: QtBot, window: MainWindow, number: str
+) -> None:
+    """The list left for anyone and the picker signed out: signing in opens nothing (the list
+    is nobody's), and the cart's label takes the list again."""
+    pick = window.pick
+    pick.hand_button.click()
+    assert pick.banner.kind == "warn"
+    pick.hand_button.click()  # again: the list goes to whoever scans it next
+    qtbot.waitUntil(lambda: pick.view is None, timeout=5000)
+    assert pick.banner.message == (
+        f"The rest of pick list {number} goes to whoever scans it or cart CART-03 next."
+    )
+    pick.sign_out_button.click()
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.signin)
+    scanner_types(PICKER.badge)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is pick, timeout=5000)
+    pick_scan(qtbot, window, "CART-03")
+    assert pick.banner.kind == "good", pick.banner.message
+    assert pick.banner.message.startswith(f"Cart CART-03: Pick list {number}: ")
+    assert pick.step is Step.BIN
+    assert pick.view is not None and pick.view.stops_done == 4
+    assert pick.view.picker_name == PICKER.name
+    assert pick.list_meta.text().startswith("Cart CART-03 · Cluster · 4 of ")
 
 
 def test_a_supervisor_releases_a_cluster_list_from_the_picker_screen(

@@ -255,7 +255,10 @@ class PickScreen(QWidget):
         self.work_button.setVisible(allows({Role(r) for r in operator.roles}, Permission.OVERRIDE))
         self._show(None, Step.LIST, 0)
         self.banner.show_message(
-            "info", self.tr("Hello {name} — scan a pick list to start.").format(name=operator.name)
+            "info",
+            self.tr("Hello {name} — scan a pick list or a cart to start.").format(
+                name=operator.name
+            ),
         )
         DbOp(self._worker, session.resume).success(self._resumed).run()
 
@@ -384,15 +387,16 @@ class PickScreen(QWidget):
             self.list_meta.setText("")
         else:
             self.list_title.setText(view.number)
-            self.list_meta.setText(
-                self.tr("{kind} · {done} of {stops} stops · {picked} of {units} units").format(
-                    kind=self.tr(_KIND_WORDS.get(view.kind, view.kind)),
-                    done=format_int(view.stops_done),
-                    stops=format_int(len(view.stops)),
-                    picked=format_int(view.units_picked),
-                    units=format_int(view.units),
-                )
+            meta = self.tr("{kind} · {done} of {stops} stops · {picked} of {units} units").format(
+                kind=self.tr(_KIND_WORDS.get(view.kind, view.kind)),
+                done=format_int(view.stops_done),
+                stops=format_int(len(view.stops)),
+                picked=format_int(view.units_picked),
+                units=format_int(view.units),
             )
+            if view.cart:
+                meta = self.tr("Cart {cart} · {meta}").format(cart=view.cart, meta=meta)
+            self.list_meta.setText(meta)
 
     def _keep_in_view(self, row: int) -> None:
         """Scroll only when the next stop's row is out of sight, and then so that the stop just
@@ -411,7 +415,9 @@ class PickScreen(QWidget):
         if view is None or stop is None:
             for label in (self.bin_label, self.qty_label, self.item_label, self.name_label):
                 label.setText("—" if label is self.bin_label else "")
-            self.lot_label.setText("")
+            # At set-up the card names the cart (once its label is scanned) above the slot.
+            cart = view.cart if view is not None and self._step is Step.TOTES else None
+            self.lot_label.setText(self.tr("Cart {cart}").format(cart=cart) if cart else "")
             self.slot_label.setText(self._cart_words(view))
             return
         self.bin_label.setText(stop.bin)
@@ -445,12 +451,17 @@ class PickScreen(QWidget):
     def _instruction(self, view: PickListView | None, stop: StopView | None) -> str:
         step = self._step
         if view is None:
-            return self.tr("Scan a pick list to start")
+            return self.tr("Scan a pick list or a cart to start")
         if step is Step.TOTES:
             empty = view.slots_without_tote
             slot = empty[0] if empty else 0
+            orders = ", ".join(view.slots.get(slot, ()))
+            if view.cart is None and not view.totes:  # the cart's label may come first
+                return self.tr(
+                    "Scan the cart's label, or an empty tote for slot {slot} ({orders})"
+                ).format(slot=slot, orders=orders)
             return self.tr("Scan an empty tote for slot {slot} ({orders})").format(
-                slot=slot, orders=", ".join(view.slots.get(slot, ()))
+                slot=slot, orders=orders
             )
         if stop is None or step is Step.DONE:
             return self.tr("List finished — take the totes to packing")

@@ -1,5 +1,5 @@
-"""The picker's use cases: take a pick list, put totes on the cart, finish a stop (units into a
-tote slot, or the bin short), skip a stop, pause, hand the rest over.
+"""The picker's use cases: take a pick list, name its cart, put totes on the cart, finish a stop
+(units into a tote slot, or the bin short), skip a stop, pause, hand the rest over.
 
 Each is one unit of work with its operation(s); the central appliers make the same changes.
 Picks are facts: the ledger rows go in whatever this station believes is on the shelf. A short
@@ -29,6 +29,7 @@ from app.domain.roles import Permission, allows, parse_roles
 from app.ids import new_id
 from app.services import auth
 from app.services.picking import (
+    CART_SET,
     ENTITY,
     HANDED_OVER,
     PAUSED,
@@ -46,6 +47,7 @@ from app.store.models import ScanEvent, Tote
 from app.store.uow import UnitOfWork
 
 WORKFLOW = "pick"
+MAX_CART_CODE = 40  # pick_list.cart
 _TOTE: Table = Tote.__table__  # type: ignore[assignment]
 _SCAN: Table = ScanEvent.__table__  # type: ignore[assignment]
 _INSERT_MOVEMENT = insert(ledger.MOVE)
@@ -139,6 +141,81 @@ def resumable(uow: UnitOfWork) -> uuid.UUID | None:
         .order_by(t.c.started_at.desc())
         .limit(1)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CartHolder:
+    """The live pick list a cart carries."""
+
+    list_id: uuid.UUID
+    number: str
+    status: str
+    picker_name: str
+
+    def words(self) -> str:
+        """ "PL-000012 (Kim Picker's, paused)": whose it is and where it stands."""
+        whose = f"{self.picker_name}'s, " if self.picker_name else ""
+        return f"{self.number} ({whose}{self.status.replace('_', ' ')})"
+
+
+def cart_code(code: str) -> str:
+    """A cart's code as lists record it (upper case, no surrounding blanks)."""
+    cart = code.strip().upper()
+    if not cart or len(cart) > MAX_CART_CODE:
+        raise ValidationError(
+            f"{code.strip()[:60] or 'An empty code'} cannot name a cart — a cart's code has 1 "
+            f"to {MAX_CART_CODE} characters; scan the label on the cart."
+        )
+    return cart
+
+
+def list_on_cart(conn: Any, cart: str, but: uuid.UUID | None = None) -> CartHolder | None:
+    """The live (open, started or paused) list that carries the cart; a finished or withdrawn
+    list holds no cart. Should two do (set while apart, before the hub refused one), the one
+    started last."""
+    t = ledger.LIST
+    query = select(t.c.id, t.c.number, t.c.status, t.c.picker_name).where(
+        t.c.cart == cart, t.c.status.in_([s.value for s in LIVE_LISTS])
+    )
+    if but is not None:
+        query = query.where(t.c.id != but)
+    row = conn.execute(query.order_by(t.c.started_at.desc(), t.c.number).limit(1)).first()
+    return None if row is None else CartHolder(row[0], row[1], row[2], row[3] or "")
+
+
+def set_cart(uow: UnitOfWork, list_id: uuid.UUID, code: str) -> PickListView:
+    """The list's totes ride on this cart (its label scanned at set-up): scanning the cart
+    later opens the list. A cart carries one live list; a list rides on one cart."""
+    auth.check(uow, Permission.PICK)
+    cart = cart_code(code)
+    view = _list(uow, list_id)
+    _live(view)
+    if view.cart == cart:
+        return view
+    if view.cart:
+        raise ScanRejectedError(
+            f"Pick list {view.number} is on cart {view.cart} already — put its totes on "
+            f"{view.cart}, not on {cart}."
+        )
+    conn = uow.session.connection()
+    other = list_on_cart(conn, cart, but=list_id)
+    if other is not None:
+        raise ScanRejectedError(
+            f"Cart {cart} carries pick list {other.words()} — take another cart; {cart} is "
+            f"free again once {other.number} is finished."
+        )
+    conn.execute(
+        update(ledger.LIST)
+        .where(ledger.LIST.c.id == list_id)
+        .values(cart=cart, version=ledger.LIST.c.version + 1)
+    )
+    uow.record(
+        CART_SET,
+        {"pick_list_id": str(list_id), "number": view.number, "cart": cart},
+        entity=ENTITY,
+        entity_id=list_id,
+    )
+    return _list(uow, list_id)
 
 
 def set_tote(uow: UnitOfWork, list_id: uuid.UUID, slot: int, code: str) -> PickListView:

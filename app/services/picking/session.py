@@ -1,7 +1,9 @@
 """The picker's walk as a workflow: what a scan means depends on the step.
 
-    list  → scan a pick list (it is taken by the signed-in picker)
-    totes → scan an empty tote for each slot of the cart
+    list  → scan a pick list (it is taken by the signed-in picker), or the label of a cart
+            that carries a live list (the same as scanning that list)
+    totes → optionally the cart's label first (the list records its cart), then an empty
+            tote for each slot of the cart
     bin   → scan the stop's bin label
     item  → scan the item (with its lot, expiry or serial from the GS1 code when the product
             needs them), once per unit or once with a typed quantity
@@ -31,7 +33,7 @@ from app.domain.errors import (
 from app.services.picking import actions
 from app.services.picking.actions import Capture, StopDone
 from app.services.picking.views import PickListView, StopView
-from app.services.resolve import Kind, Resolved, resolve
+from app.services.resolve import Kind, Resolved, kind_of, resolve
 from app.services.views import OperatorView, ScanOutcome
 from app.store.uow import UnitOfWork
 
@@ -40,6 +42,7 @@ _KIND_WORDS = {
     Kind.PRODUCT: "an item",
     Kind.LOCATION: "a bin",
     Kind.TOTE: "a tote",
+    Kind.CART: "a cart",
     Kind.ORDER: "an order",
     Kind.PACKAGE: "a package",
     Kind.RMA: "a return",
@@ -156,6 +159,10 @@ class PickSession:
 
         scan = normalize(raw, gs_replacement=self.gs_replacement)
         found = resolve(uow.session, scan)
+        if found is None and kind_of(scan) == Kind.CART.value:
+            return self._cart(uow, scan.text)  # carts have no table: a cart is its code
+        if found is not None and found.kind is Kind.CART:
+            return self._cart(uow, scan.text)
         if found is None:
             raise UnknownBarcodeError(
                 f"{scan.text} is not a bin, item, tote or pick list this station knows — scan "
@@ -196,6 +203,38 @@ class PickSession:
         )
         return self._result(words)
 
+    def _cart(self, uow: UnitOfWork, code: str) -> PickResult:
+        """A cart's label: at set-up the list records it; with no list open it opens the live
+        list it carries; while a list is open, another list's cart is refused."""
+        cart = actions.cart_code(code)
+        view = self.view
+        if view is None or not view.live or self.step is Step.DONE:
+            holder = actions.list_on_cart(uow.session.connection(), cart)
+            if holder is None:
+                raise ScanRejectedError(
+                    f"Cart {cart} carries no pick list — scan a pick list to start."
+                )
+            result = self._take(uow, holder.list_id)
+            return replace(result, message=f"Cart {cart}: {result.message}")
+        if view.cart == cart:
+            return self._result(f"Cart {cart} carries pick list {view.number} — {self._where()}")
+        if self.step is Step.TOTES:
+            self._open(actions.set_cart(uow, view.id, cart))
+            return self._result(
+                f"Cart {cart} ✓ pick list {view.number} rides on it. {self._where()}"
+            )
+        holder = actions.list_on_cart(uow.session.connection(), cart, but=view.id)
+        if holder is not None:
+            raise ScanRejectedError(
+                f"Cart {cart} carries pick list {holder.number}, but pick list {view.number} is "
+                "still open here — finish it, pause it or hand it over before taking another."
+            )
+        ours = f"is on cart {view.cart}" if view.cart else "rides on no cart"
+        raise ScanRejectedError(
+            f"Pick list {view.number} {ours}; a cart is scanned at set-up, before the totes. "
+            f"{self._where()}"
+        )
+
     def _where(self) -> str:
         """What to do next, in a few words."""
         v, stop = self.view, self.stop
@@ -204,6 +243,8 @@ class PickSession:
         if self.step is Step.TOTES:
             slot = self.slot_to_fill
             orders = ", ".join(v.slots.get(slot or 0, ()))
+            if v.cart is None and not v.totes:
+                return f"Scan the cart's label, or an empty tote for slot {slot} ({orders})."
             return f"Scan an empty tote for slot {slot} ({orders})."
         if stop is None or self.step is Step.DONE:
             return "All stops done — take the totes to packing."
@@ -431,7 +472,8 @@ class PickSession:
             view = self._need_list()
             actions.pause(uow, view.id)
             self._close()
-            return self._result(f"Pick list {view.number} paused — scan it to carry on.")
+            again = f"it or cart {view.cart}" if view.cart else "it"
+            return self._result(f"Pick list {view.number} paused — scan {again} to carry on.")
 
         return self._guarded(run)
 
@@ -440,7 +482,8 @@ class PickSession:
             view = self._need_list()
             after = actions.hand_over(uow, view.id, to_badge)
             self._close()
-            who = after.picker_name or "whoever scans it next"
+            cart = f" or cart {view.cart}" if view.cart else ""
+            who = after.picker_name or f"whoever scans it{cart} next"
             return self._result(f"The rest of pick list {view.number} goes to {who}.")
 
         return self._guarded(run)

@@ -29,6 +29,7 @@ _HEAD = select(
     LIST.c.created_at,
     LIST.c.version,
     LIST.c.warehouse_id,
+    LIST.c.cart,
 ).where(LIST.c.id == _LIST_ID)
 _STOPS = (
     select(
@@ -119,6 +120,7 @@ class PickListView:
     version: int
     warehouse_id: uuid.UUID
     stops: tuple[StopView, ...] = field(default=())
+    cart: str | None = None  # the cart's code, once scanned at set-up
 
     @property
     def next_stop(self) -> StopView | None:
@@ -219,4 +221,5 @@ def read_list(conn: Connection, list_id: uuid.UUID) -> PickListView:
         version=head[10],
         warehouse_id=head[11],
         stops=stops,
+        cart=head[12],
     )

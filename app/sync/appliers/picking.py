@@ -22,9 +22,14 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, func, literal, select, update
 
-from app.domain.errors import InvalidTransitionError, NotFoundError
+from app.domain.errors import (
+    InvalidTransitionError,
+    NotFoundError,
+    ScanRejectedError,
+    ValidationError,
+)
 from app.domain.orders import OrderStatus
 from app.domain.picking import (
     LIVE_LISTS,
@@ -37,6 +42,7 @@ from app.domain.picking import (
 )
 from app.ids import new_id
 from app.services.picking import (
+    CART_SET,
     CREATED,
     HANDED_OVER,
     PAUSED,
@@ -170,6 +176,7 @@ def list_created(ctx: ApplyContext, op: Op) -> None:
         status=ListStatus.OPEN.value,
         notes="; ".join(notes)[:MAX_NOTES],
         totes=head.get("totes") or {},
+        cart=None,  # a cart comes with picklist.cart_set, which checks nobody else has it
     )
     ledger.insert_list(conn, head, kept)
     ctx.touch("pick_list", list_id)
@@ -260,6 +267,46 @@ def tote_set(ctx: ApplyContext, op: Op) -> None:
     if order_id is not None:
         ctx.session.execute(update(_TOTE).where(_TOTE.c.id == tote_id).values(order_id=order_id))
         ctx.touch("tote", tote_id)
+
+
+@applier(CART_SET)
+def cart_set(ctx: ApplyContext, op: Op) -> None:
+    """The list rides on a cart. A cart carries one live list: when central already has the
+    cart on another one (two stations set it while apart), the operation is refused with
+    words, and the station gets the list back as central holds it."""
+    from app.services.picking.actions import cart_code, list_on_cart
+
+    try:
+        cart = cart_code(op.str_of("cart"))
+    except ValidationError:
+        raise _malformed(op, "the cart's code is empty or too long") from None
+    # Two hubs setting one cart on two lists wait for each other (the check below reads
+    # what the first committed); the lock ends with the transaction.
+    ctx.session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(literal(f"cart:{cart}"), 0)))
+    )
+    pick_list = _list(ctx, op)
+    if pick_list.status not in LIVE_LISTS:
+        raise InvalidTransitionError(
+            f"Pick list {pick_list.number} is {pick_list.status.replace('_', ' ')} centrally — "
+            f"cart {cart} was not recorded for it; it is free for another list."
+        )
+    if pick_list.cart == cart:
+        return
+    if pick_list.cart:
+        raise ScanRejectedError(
+            f"Pick list {pick_list.number} is on cart {pick_list.cart} centrally — its totes "
+            f"go on {pick_list.cart}, not on {cart}."
+        )
+    other = list_on_cart(ctx.session.connection(), cart, but=pick_list.id)
+    if other is not None:
+        raise ScanRejectedError(
+            f"Cart {cart} carries pick list {other.words()} centrally — it was not recorded "
+            f"for pick list {pick_list.number}; put {pick_list.number}'s totes on another cart "
+            "and scan that cart's label."
+        )
+    pick_list.cart = cart
+    pick_list.version += 1
 
 
 @applier(PAUSED)
