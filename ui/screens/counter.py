@@ -24,9 +24,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QMenu,
-    QPushButton,
     QSpinBox,
     QTableView,
     QVBoxLayout,
@@ -47,17 +45,18 @@ from app.services.counter.views import (
 )
 from app.services.views import OperatorView
 from ui import messages
-from ui.feedback import Banner, Sounds
+from ui.feedback import Sounds
 from ui.models.basket import ITEM, BasketModel, format_money
 from ui.ops import DbOp, DbWorker
 from ui.screens.counter_flows import BasketActions, TillFlows
 from ui.screens.counter_panel import PayPanel
+from ui.screens.station_screen import StationScreen
 from ui.theme import Colors
 
 log = logging.getLogger(__name__)
 
 
-class CounterScreen(BasketActions, TillFlows, QWidget):
+class CounterScreen(BasketActions, TillFlows, StationScreen):
     """Signals:
     sign_out_requested(): the clerk is leaving the till.
     sale_completed(str): a sale was paid in full; its receipt number (its receipt is queued).
@@ -69,7 +68,6 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
     sign_out_requested = Signal()
     sale_completed = Signal(str)
     print_queued = Signal()
-    scan_shown = Signal()
     action_done = Signal()
 
     def __init__(
@@ -80,9 +78,8 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
         colors: Colors,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(sounds, parent)
         self._worker = worker
-        self._sounds = sounds
         self._factory = till_factory
         self._till: Till | None = None
         self._basket: Basket | None = None
@@ -90,7 +87,6 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
         self._expect: TenderKind | None = None  # the next scan is this payment's code
         self._expect_amount: int | None = None
         self.dialog: QDialog | None = None
-        self.feedback_ms: list[float] = []
         self.core_ms: list[float] = []
         self.completed: list[Completed] = []
         self.returns: list[ReturnDone] = []
@@ -131,8 +127,6 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
         ):
             top.addWidget(b)
 
-        self.banner = Banner(self)
-
         self.table = QTableView(self)
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -160,11 +154,6 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
         self.cash_button, self.card_button = self.panel.cash_button, self.panel.card_button
         self.voucher_button, self.open_button = self.panel.voucher_button, self.panel.open_button
 
-        self.code = QLineEdit(self)
-        self.code.setObjectName("manualCode")
-        self.code.setPlaceholderText(self.tr("Type a code and press Enter"))
-        self.code.setAccessibleName(self.tr("Type a code"))
-        self.code.returnPressed.connect(self._typed_code)
         self.qty = QSpinBox(self)
         self.qty.setRange(1, 999)
         self.qty.setPrefix(self.tr("× "))
@@ -195,12 +184,6 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
         page.addWidget(self.banner)
         page.addLayout(body, 1)
         page.addLayout(bottom)
-
-    def _button(self, text: str, slot: Any) -> QPushButton:
-        button = QPushButton(text, self)
-        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # scans and typing keep their field
-        button.clicked.connect(slot)
-        return button
 
     def _declare_shortcuts(self) -> None:
         for keys, slot in (
@@ -259,12 +242,6 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
 
     # --- scanning --------------------------------------------------------------------------
 
-    def _typed_code(self) -> None:
-        text = self.code.text().strip()
-        self.code.clear()
-        if text:
-            self.handle_scan(text)
-
     def handle_scan(self, code: str) -> None:
         """A scan (or a typed code): what it means depends on where the clerk is."""
         till = self._till
@@ -316,10 +293,6 @@ class CounterScreen(BasketActions, TillFlows, QWidget):
         self.table.scrollTo(index)
 
     # --- feedback --------------------------------------------------------------------------
-
-    def _feedback(self, kind: str, words: str) -> None:
-        self.banner.show_message(kind, words)
-        self._sounds.play("good" if kind == "good" else "bad")
 
     def _feedback_info(self, words: str) -> None:
         self.banner.show_message("info", words)

@@ -39,7 +39,7 @@ from ui import messages
 from ui.feedback import Banner, Sounds
 from ui.models import format_datetime
 from ui.ops import DbOp, DbWorker
-from ui.screens.returns_parts import desk_button
+from ui.screens.station_screen import focusless_button
 
 Finder = Callable[[OperatorView, str], ReturnableOrder]
 Creator = Callable[[OperatorView, RmaRequest, str | None, bool], RmaView]
@@ -166,7 +166,7 @@ class NewRmaScreen(QWidget):
         page.addLayout(bottom)
 
     def _button(self, text: str, slot: object) -> QPushButton:
-        return desk_button(self, text, slot)
+        return focusless_button(self, text, slot)
 
     def _show_order(self, order: ReturnableOrder | None) -> None:
         self.order = order

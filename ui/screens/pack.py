@@ -19,17 +19,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QPushButton,
     QRadioButton,
     QSpinBox,
     QVBoxLayout,
@@ -41,13 +38,14 @@ from app.services.bench import BenchResult, PackBench
 from app.services.packages import parse_weight
 from app.services.views import CompletedOrder, OperatorView, OrderView
 from ui import messages
-from ui.feedback import Banner, Sounds
+from ui.feedback import Sounds
 from ui.models import format_int, format_kg
 from ui.models.order_lines import OrderLinesModel
 from ui.ops import DbOp, DbWorker
 from ui.screens.pack_dialogs import LineQtyDialog
 from ui.screens.pack_parts import LinesTable, OrderHeader
 from ui.screens.packages_panel import PackagesPanel
+from ui.screens.station_screen import StationScreen
 from ui.theme import Colors
 
 log = logging.getLogger(__name__)
@@ -64,7 +62,7 @@ class _Scan:
     guess: BenchResult | None = None
 
 
-class PackScreen(QWidget):
+class PackScreen(StationScreen):
     """Signals:
     search_requested(): the packer wants the order search screen.
     journal_requested(): the packer wants the print journal.
@@ -80,7 +78,6 @@ class PackScreen(QWidget):
     journal_requested = Signal()
     sign_out_requested = Signal()
     order_completed = Signal(str)
-    scan_shown = Signal()
     print_queued = Signal()
     order_shown = Signal(object)
 
@@ -92,16 +89,14 @@ class PackScreen(QWidget):
         colors: Colors,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(sounds, parent)
         self._worker = worker
-        self._sounds = sounds
         self._bench_factory = bench_factory
         self._bench: PackBench | None = None
         self._order: OrderView | None = None
         self._in_flight = 0  # actions sent to the worker whose result has not come back
         # Scan → committed result on screen, the part of it spent in PackBench.scan, and
         # whether the outcome was on screen before the commit (benchmarks, tests).
-        self.feedback_ms: list[float] = []
         self.core_ms: list[float] = []
         self.predicted: list[bool] = []
         self.corrections = 0  # predicted outcomes the commit did not confirm
@@ -125,8 +120,6 @@ class PackScreen(QWidget):
         top.addWidget(self.search_button)
         top.addWidget(self.journal_button)
         top.addWidget(self.sign_out_button)
-
-        self.banner = Banner(self)
 
         self.header = OrderHeader(self)
 
@@ -152,11 +145,6 @@ class PackScreen(QWidget):
         body.addLayout(left, 1)
         body.addWidget(self.packages)
 
-        self.code = QLineEdit(self)
-        self.code.setObjectName("manualCode")
-        self.code.setPlaceholderText(self.tr("Type a code and press Enter"))
-        self.code.setAccessibleName(self.tr("Type a code"))
-        self.code.returnPressed.connect(self._typed_code)
         self.qty = QSpinBox(self)
         self.qty.setRange(1, 9999)
         self.qty.setPrefix(self.tr("× "))
@@ -204,12 +192,6 @@ class PackScreen(QWidget):
         box.addWidget(hint)
         return panel
 
-    def _button(self, text: str, slot: Any) -> QPushButton:
-        button = QPushButton(text, self)
-        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # scans and typing keep their field
-        button.clicked.connect(slot)
-        return button
-
     def _declare_shortcuts(self) -> None:
         for keys, slot in (
             ("F3", self.search_requested.emit),
@@ -245,12 +227,6 @@ class PackScreen(QWidget):
         return self._order
 
     # --- scanning --------------------------------------------------------------------------
-
-    def _typed_code(self) -> None:
-        text = self.code.text().strip()
-        self.code.clear()
-        if text:
-            self.handle_scan(text)
 
     def handle_scan(self, code: str) -> None:
         """A scan (or a typed code): what it means depends on where the packer is."""
@@ -322,10 +298,6 @@ class PackScreen(QWidget):
             self.corrections += 1
             self._show_order(scan.shown)
         self._failed(error, "scan")
-
-    def _feedback(self, kind: str, words: str) -> None:
-        self.banner.show_message(kind, words)
-        self._sounds.play("good" if kind == "good" else "bad")
 
     def _failed(self, error: BaseException, action: str) -> None:
         self._feedback("bad", messages.describe(error, action=action))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -23,8 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
-    QPushButton,
     QSpinBox,
     QTableView,
     QVBoxLayout,
@@ -36,11 +33,12 @@ from app.services.picking.session import PickResult, PickSession, Step
 from app.services.picking.views import PickListView, StopView
 from app.services.views import OperatorView
 from ui import messages
-from ui.feedback import Banner, LiveText, Sounds
+from ui.feedback import LiveText, Sounds
 from ui.models import format_int
 from ui.models.pick_stops import ITEM, STATE, PickStopsModel
 from ui.ops import DbOp, DbWorker
 from ui.screens.pick_widgets import StepChips
+from ui.screens.station_screen import StationScreen
 from ui.theme import Colors
 
 log = logging.getLogger(__name__)
@@ -63,7 +61,7 @@ QLabel#listMeta {{ font-size: 18px; color: {c.muted}; }}
 """
 
 
-class PickScreen(QWidget):
+class PickScreen(StationScreen):
     """Signals:
     pack_requested(): the picker (or a supervisor) wants the pack bench.
     work_requested(): a supervisor wants to release pick work.
@@ -74,7 +72,6 @@ class PickScreen(QWidget):
     pack_requested = Signal()
     work_requested = Signal()
     sign_out_requested = Signal()
-    scan_shown = Signal()
 
     def __init__(
         self,
@@ -84,16 +81,14 @@ class PickScreen(QWidget):
         colors: Colors,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(sounds, parent)
         self._worker = worker
-        self._sounds = sounds
         self._session_factory = session_factory
         self._session: PickSession | None = None
         self._view: PickListView | None = None
         self._step = Step.LIST
         self._in_hand = 0
         self._handing_over = False
-        self.feedback_ms: list[float] = []  # scan → screen updated (benchmarks, tests)
         self.core_ms: list[float] = []  # of which PickSession.scan
         self._colors = colors
         self.model = PickStopsModel(colors, self)
@@ -118,7 +113,6 @@ class PickScreen(QWidget):
         top.addWidget(self.work_button)
         top.addWidget(self.pack_button)
         top.addWidget(self.sign_out_button)
-        self.banner = Banner(self)
 
         self.card = self._build_card()
         self.list_title = LiveText(self)
@@ -147,11 +141,6 @@ class PickScreen(QWidget):
         body.addWidget(self.card, 3)
         body.addLayout(side, 2)
 
-        self.code = QLineEdit(self)
-        self.code.setObjectName("manualCode")
-        self.code.setPlaceholderText(self.tr("Type a code and press Enter"))
-        self.code.setAccessibleName(self.tr("Type a code"))
-        self.code.returnPressed.connect(self._typed_code)
         self.qty = QSpinBox(self)
         self.qty.setRange(1, 9999)
         self.qty.setPrefix(self.tr("× "))
@@ -228,12 +217,6 @@ class PickScreen(QWidget):
         grid.setColumnStretch(1, 2)
         return card
 
-    def _button(self, text: str, slot: Any) -> QPushButton:
-        button = QPushButton(text, self)
-        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # scans and typing keep their field
-        button.clicked.connect(slot)
-        return button
-
     def _declare_shortcuts(self) -> None:
         for keys, slot in (
             ("F5", self.pack_requested.emit),
@@ -284,12 +267,6 @@ class PickScreen(QWidget):
 
     # --- scanning --------------------------------------------------------------------------
 
-    def _typed_code(self) -> None:
-        text = self.code.text().strip()
-        self.code.clear()
-        if text:
-            self.handle_scan(text)
-
     def handle_scan(self, code: str) -> None:
         session = self._session
         if session is None:
@@ -312,10 +289,6 @@ class PickScreen(QWidget):
         self.feedback_ms.append((time.perf_counter() - started) * 1000)
         self.core_ms.append(result.elapsed_ms)
         self.scan_shown.emit()
-
-    def _feedback(self, kind: str, words: str) -> None:
-        self.banner.show_message(kind, words)
-        self._sounds.play("good" if kind == "good" else "bad")
 
     def _failed(self, error: BaseException) -> None:
         self._feedback("bad", messages.describe(error, action="scan"))

@@ -24,8 +24,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QLineEdit,
-    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -38,24 +36,24 @@ from app.services.returns.reports import ReturnsReport
 from app.services.returns.views import ReceiptDone, ResolutionDone
 from app.services.views import OperatorView
 from ui import messages
-from ui.feedback import Banner, LiveText, Sounds
+from ui.feedback import LiveText, Sounds
 from ui.models.returns import KEY_ROLE, CandidatesModel, ExpectedModel, UnitsModel
 from ui.ops import DbOp, DbWorker
 from ui.screens.returns_parts import (
     CONDITION_KEYS,
     GradeBar,
-    desk_button,
     desk_table,
     resolution_words,
 )
 from ui.screens.returns_report import ReportDialog
+from ui.screens.station_screen import StationScreen
 from ui.theme import Colors
 
 Resolver = Callable[[OperatorView, uuid.UUID, Resolution], ResolutionDone]
 Reporter = Callable[[OperatorView], ReturnsReport]
 
 
-class ReturnsScreen(QWidget):
+class ReturnsScreen(StationScreen):
     """Signals:
     sign_out_requested(): the clerk is leaving the desk.
     print_queued(): labels or tags were queued to print.
@@ -67,7 +65,6 @@ class ReturnsScreen(QWidget):
 
     sign_out_requested = Signal()
     print_queued = Signal()
-    scan_shown = Signal()
     action_done = Signal()
     return_received = Signal(str)
     new_rma_requested = Signal()
@@ -82,9 +79,8 @@ class ReturnsScreen(QWidget):
         colors: Colors,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(sounds, parent)
         self._worker = worker
-        self._sounds = sounds
         self._factory = desk_factory
         self._resolver = resolver
         self._reporter = reporter
@@ -96,7 +92,6 @@ class ReturnsScreen(QWidget):
         self._photo_source: Callable[[], Any] | None = None  # the camera's newest picture
         self.photo_folder = Path(".")
         self.resolved: list[ResolutionDone] = []
-        self.feedback_ms: list[float] = []
         self.report_dialog: QDialog | None = None
         self.expected = ExpectedModel(colors, self)
         self.units = UnitsModel(self)
@@ -122,7 +117,6 @@ class ReturnsScreen(QWidget):
         top.addWidget(self.new_rma_button)
         top.addWidget(self.report_button)
         top.addWidget(self.sign_out_button)
-        self.banner = Banner(self)
 
         self.offers = QHBoxLayout()
         self.aside_button = self._button(self.tr("Set aside"), self.set_aside)
@@ -151,11 +145,6 @@ class ReturnsScreen(QWidget):
         self.disposition_button = self.grades.disposition_button
         self.photo_button = self.grades.photo_button
 
-        self.code = QLineEdit(self)
-        self.code.setObjectName("manualCode")
-        self.code.setPlaceholderText(self.tr("Type a code and press Enter"))
-        self.code.setAccessibleName(self.tr("Type a code"))
-        self.code.returnPressed.connect(self._typed_code)
         self.complete_button = self._button(self.tr("Complete (F10)"), self.complete)
         self.cancel_button = self._button(self.tr("Cancel (Esc)"), self.cancel)
         self.refund_button = self._button(
@@ -187,9 +176,6 @@ class ReturnsScreen(QWidget):
         page.addLayout(tables, 1)
         page.addWidget(self.grades)
         page.addLayout(bottom)
-
-    def _button(self, text: str, slot: Any) -> QPushButton:
-        return desk_button(self, text, slot)
 
     def _table(self, model: Any, stretch: int) -> QTableView:
         return desk_table(self, model, stretch)
@@ -233,12 +219,6 @@ class ReturnsScreen(QWidget):
         self._show_state(None)
 
     # --- scanning --------------------------------------------------------------------------
-
-    def _typed_code(self) -> None:
-        text = self.code.text().strip()
-        self.code.clear()
-        if text:
-            self.handle_scan(text)
 
     def handle_scan(self, code: str) -> None:
         desk = self._desk
@@ -318,11 +298,6 @@ class ReturnsScreen(QWidget):
             self.instruction.setText(
                 self.tr("{what}: scan the next item, or complete (F10).").format(what=what)
             )
-
-    def _feedback(self, kind: str, words: str) -> None:
-        self.banner.show_message(kind, words)
-        if kind in ("good", "bad"):
-            self._sounds.play(kind)
 
     def _failed(self, error: BaseException) -> None:
         self._feedback("bad", messages.describe(error, action="action"))

@@ -3,9 +3,6 @@ them and the words a resolution comes back with."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from PySide6.QtCore import QAbstractItemModel, QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,16 +17,9 @@ from PySide6.QtWidgets import (
 from app.domain.returns import Condition, Disposition, Resolution
 from app.services.returns.views import ResolutionDone
 from ui.models.basket import format_money
+from ui.screens.station_screen import focusless_button
 
 CONDITION_KEYS = tuple(zip("123456", Condition, strict=True))
-
-
-def desk_button(parent: QWidget, text: str, slot: Callable[..., Any] | Any) -> QPushButton:
-    """A button that never takes the focus: scans and typing keep their field."""
-    button = QPushButton(text, parent)
-    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-    button.clicked.connect(slot)
-    return button
 
 
 def desk_table(parent: QWidget, model: QAbstractItemModel, stretch: int) -> QTableView:
@@ -80,14 +70,14 @@ class GradeBar(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         self.grade_buttons: dict[Condition, QPushButton] = {}
         for key, condition in CONDITION_KEYS:
-            b = desk_button(
+            b = focusless_button(
                 self,
                 f"{condition.label} (^{key})",
                 lambda _checked=False, c=condition: self.grade_requested.emit(c),
             )
             self.grade_buttons[condition] = b
             row.addWidget(b)
-        self.disposition_button = desk_button(self, self.tr("Goes to…"), lambda: None)
+        self.disposition_button = focusless_button(self, self.tr("Goes to…"), lambda: None)
         menu = QMenu(self.disposition_button)
         for d in Disposition:
             action = menu.addAction(d.label)
@@ -97,7 +87,7 @@ class GradeBar(QWidget):
         )
         self.disposition_button.setMenu(menu)
         row.addWidget(self.disposition_button)
-        self.photo_button = desk_button(self, self.tr("Photo"), self.photo_requested)
+        self.photo_button = focusless_button(self, self.tr("Photo"), self.photo_requested)
         self.photo_button.setVisible(False)
         row.addWidget(self.photo_button)
 
