@@ -11,10 +11,6 @@ EAN-8 when its check digit fits, else as UPC-E; the same choice biip's own parse
 
 from __future__ import annotations
 
-from biip import ParseError
-from biip.checksums import gs1_standard_check_digit
-from biip.upc import Upc
-
 from app.domain.errors import MalformedScanError
 
 GTIN_LENGTHS = frozenset({8, 12, 13, 14})
@@ -33,6 +29,8 @@ def gtin_check_digit(body: str) -> int:
     if not body or not _is_digits(body):
         msg = f"{body!r} is not a number, so it has no check digit — {_RESCAN}"
         raise MalformedScanError(msg)
+    from biip.checksums import gs1_standard_check_digit  # biip loads with the first scan
+
     return gs1_standard_check_digit(body)
 
 
@@ -57,6 +55,9 @@ def upce_to_upca(code: str) -> str:
     if len(code) > 6 and code[0] not in "01":
         msg = f"{code} is not a UPC-E code: UPC-E starts with 0 or 1 — {_RESCAN}"
         raise MalformedScanError(msg)
+    from biip import ParseError
+    from biip.upc import Upc
+
     try:
         upc = Upc.parse(code)
     except ParseError as exc:

@@ -4,6 +4,7 @@ printing import no heavy module (reportlab, escpos, cv2) at module import time."
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,18 @@ def test_heavy_modules_are_imported_lazily() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == "[]"
+
+
+def test_the_gs1_tables_load_with_the_first_scan_not_at_start() -> None:
+    """biip (GS1 parsing: its prefix tables take a few hundred milliseconds to import) is not
+    loaded by building the station's window; the first scan loads it."""
+    code = "import sys, ui.main, ui.main_window; print('biip' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    ).stdout.strip()
+    assert out == "False"

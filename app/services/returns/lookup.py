@@ -11,12 +11,11 @@ newest come first, at most :data:`LIMIT` of them.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, bindparam, or_, select
 
 from app.domain.errors import MalformedScanError
-from app.scanning.normalize import Scan, normalize
 from app.services.returns.rmas import AUTHORISED, RETURNABLE
 from app.services.returns.views import Candidate
 from app.store.fastexec import FastExecutor
@@ -30,6 +29,9 @@ from app.store.models import (
     Rma,
 )
 from app.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from app.scanning.normalize import Scan
 
 LIMIT = 20
 
@@ -84,6 +86,8 @@ _OPEN_RMAS = select(_RMA.c.order_id, _RMA.c.id, _RMA.c.number).where(
 def read(raw: str) -> Scan | None:
     """The scan normalised, or None when it is not a GTIN/GS1 code at all (a carrier's
     tracking number often fails an EAN check digit it was never meant to have)."""
+    from app.scanning.normalize import normalize  # biip loads with the first scan
+
     try:
         return normalize(raw)
     except MalformedScanError:
