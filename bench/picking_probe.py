@@ -55,12 +55,12 @@ def _code(stop: Any) -> str:
 
 
 def run(db: Path, lists: int) -> None:
-    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, Qt, QTimer
-    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
     from app.services.picking.session import Step
+    from bench.scanner_keys import ScannerKeys
     from ui.main import build_station
     from ui.theme import apply_theme
 
@@ -71,24 +71,11 @@ def run(db: Path, lists: int) -> None:
     window.show()
     QTest.qWaitForWindowExposed(window)
     pick = window.pick
-    stamp = [int(time.monotonic() * 1000)]
-
-    def post(key: Qt.Key, text: str) -> None:
-        target = QApplication.focusWidget() or window
-        stamp[0] += 1
-        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-            event = QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, text)
-            event.setTimestamp(stamp[0])
-            QApplication.postEvent(target, event)
+    keys = ScannerKeys(window)
+    post = keys.post
 
     def send(code: str) -> float:
-        stamp[0] = max(stamp[0], int(time.monotonic() * 1000))
-        for ch in code:
-            post(Qt.Key(ord(ch.upper())), ch)
-            deadline = time.perf_counter() + 0.001
-            while time.perf_counter() < deadline:
-                pass
-        QCoreApplication.processEvents()
+        keys.type_code(code)
         loop = QEventLoop()
         pick.scan_shown.connect(loop.quit)
         QTimer.singleShot(5000, loop.quit)

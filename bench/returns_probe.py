@@ -26,14 +26,14 @@ from typing import Any
 
 
 def run(db: Path, parcels: int, seed: int = 7) -> None:
-    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, Qt, QTimer
-    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
     from app.domain.returns import Condition
     from bench.picking_probe import _worker_round_trips
     from bench.returns_data import CLERK_BADGE, codes, config, item_codes
+    from bench.scanner_keys import ScannerKeys
     from ui.main import build_station
     from ui.theme import apply_theme
 
@@ -44,25 +44,8 @@ def run(db: Path, parcels: int, seed: int = 7) -> None:
     window.show()
     QTest.qWaitForWindowExposed(window)
     screen = window.returns
-    stamp = [int(time.monotonic() * 1000)]
-
-    def post(key: Qt.Key, text: str) -> None:
-        target = QApplication.focusWidget() or window
-        stamp[0] += 1
-        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-            event = QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, text)
-            event.setTimestamp(stamp[0])
-            QApplication.postEvent(target, event)
-
-    def type_code(code: str) -> None:
-        """The code's characters at scanner speed, delivered; the terminator not yet."""
-        stamp[0] = max(stamp[0], int(time.monotonic() * 1000))
-        for ch in code:
-            post(Qt.Key(ord(ch.upper())), ch)
-            deadline = time.perf_counter() + 0.001
-            while time.perf_counter() < deadline:
-                pass
-        QCoreApplication.processEvents()
+    keys = ScannerKeys(window)
+    post, type_code = keys.post, keys.type_code
 
     def wait_for(signal: Any, what: str, timeout_ms: int = 10_000) -> None:
         loop = QEventLoop()

@@ -442,27 +442,21 @@ def packed(ctx: ApplyContext, op: Op) -> None:
     rows: list[dict[str, Any]] = []
     for line in packed_lines:
         mid = movement_ids.get(str(line.id))
-        movement = StockMovement(
-            id=uuid.UUID(mid) if mid else new_id(),
-            at=when,
-            product_id=line.product_id,
-            location_id=line.location_id,
-            qty=-line.qty_packed,
-            reason="pack",
-            ref=order.number,
-            station_id=ctx.station_id,
-        )
-        s.add(movement)
+        movement_id = uuid.UUID(mid) if mid else new_id()
+        row: dict[str, Any] = {
+            "id": movement_id,
+            "at": when,
+            "product_id": line.product_id,
+            "location_id": line.location_id,
+            "qty": -line.qty_packed,
+            "reason": "pack",
+            "ref": order.number,
+            "station_id": ctx.station_id,
+        }
+        s.add(StockMovement(**row))
         s.flush()
-        ctx.touch("stock_movement", movement.id)
-        rows.append(
-            {
-                "product_id": movement.product_id,
-                "location_id": movement.location_id,
-                "qty": movement.qty,
-                "ref": movement.ref,
-            }
-        )
+        ctx.touch("stock_movement", movement_id)
+        rows.append(row)
     stock.raise_oversells(ctx, rows)
     order.status = OrderStatus.PACKED
     order.packed_at = when
