@@ -12,7 +12,16 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QObject, QRect, QRectF, QSize, Qt, QTimer, QUrl
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QTextLayout,
+    QTextOption,
+)
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from ui.theme import RESOURCES
@@ -126,7 +135,9 @@ class LiveText(QLabel):
     ``QLabel.setText`` asks the whole window for a new layout each time (a few hundred
     microseconds on the scan path); this one asks only when the new words need another height
     (``wrap``: word-wrapped) and otherwise just repaints itself. On one line it elides what does
-    not fit. Style sheets see it as a QLabel (type and object name); their box is drawn as usual.
+    not fit. With ``lines`` (word-wrapped) its height is that many lines whatever it says, and
+    words that need more end elided on the last line: new words never move the widgets around
+    it. Style sheets see it as a QLabel (type and object name); their box is drawn as usual.
     ``text()`` and ``setText()`` work as a QLabel's do, from Python.
     """
 
@@ -135,15 +146,17 @@ class LiveText(QLabel):
         parent: QWidget | None = None,
         *,
         wrap: bool = False,
+        lines: int = 0,
         elide: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
     ) -> None:
         super().__init__(" ", parent)  # the size hints of one line of text, whatever it says
         self._text = ""
-        self._wrap = wrap
+        self._wrap = wrap or lines > 0
+        self._lines = lines
         self._elide = elide
         self._align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         self._measured: tuple[str, int, int] = ("", -1, 0)  # words, width, height
-        if wrap:
+        if self._wrap and not lines:
             policy = self.sizePolicy()
             policy.setHeightForWidth(True)
             self.setSizePolicy(policy)
@@ -158,7 +171,7 @@ class LiveText(QLabel):
     def setText(self, text: str) -> None:
         if text == self._text:
             return
-        if self._wrap:
+        if self._wrap and not self._lines:
             # The height the old words had at this width, measured once.
             if self._measured[:2] != (self._text, self.width()):
                 self._measured = (self._text, self.width(), self._height(self._text))
@@ -174,18 +187,51 @@ class LiveText(QLabel):
         self.update()
 
     def hasHeightForWidth(self) -> bool:
-        return self._wrap
+        return self._wrap and not self._lines
 
     def heightForWidth(self, width: int) -> int:
-        if not self._wrap:
+        if not self.hasHeightForWidth():
             return super().heightForWidth(width)
         return self._height(self._text, width)
 
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()
+        if self._lines:
+            return QSize(hint.width(), self._lines_height())
         if self._wrap and self.width() > 0:
             return QSize(hint.width(), self._height(self._text))
         return hint
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        if self._lines:
+            return QSize(hint.width(), self._lines_height())
+        return hint
+
+    def _lines_height(self) -> int:
+        return super().sizeHint().height() + (self._lines - 1) * self.fontMetrics().lineSpacing()
+
+    def _fitted(self, width: int) -> str:
+        """The words as they fit in ``lines`` lines of ``width``: what does not, elided."""
+        text = self._text
+        layout = QTextLayout(text, self.font())
+        option = QTextOption()
+        option.setWrapMode(QTextOption.WrapMode.WordWrap)
+        layout.setTextOption(option)
+        layout.beginLayout()
+        starts: list[int] = []
+        while len(starts) <= self._lines:
+            line = layout.createLine()
+            if not line.isValid():
+                break
+            line.setLineWidth(width)
+            starts.append(line.textStart())
+        layout.endLayout()
+        if len(starts) <= self._lines:
+            return text
+        last = starts[self._lines - 1]
+        tail = self.fontMetrics().elidedText(text[last:], self._elide, width)
+        return text[:last] + tail
 
     def _text_rect(self, rect: QRect) -> QRect:
         # As QLabel: a framed label indents its text by half an "x".
@@ -208,7 +254,10 @@ class LiveText(QLabel):
         painter = QPainter(self)
         self.drawFrame(painter)
         rect = self._text_rect(self.contentsRect())
-        if self._wrap:
+        if self._lines:
+            flags = int(self._align | Qt.TextFlag.TextWordWrap)
+            text = self._fitted(rect.width())
+        elif self._wrap:
             flags = int(self._align | Qt.TextFlag.TextWordWrap)
             text = self._text
         else:

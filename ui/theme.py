@@ -1,6 +1,12 @@
 """The station's look: Qt's Fusion style, a light or dark palette, and a small style sheet
 from resources/themes/. Colours a model needs (a finished line, the line just scanned) come
-from :class:`Colors`, so the table and the style sheet agree."""
+from :class:`Colors`, so the table and the style sheet agree.
+
+Tables take their colours from a palette of their own, not from the style sheet: a box rule
+on ``QTableView`` (background, border, selection colours) sends every cell through the style
+sheet's slow path, about ten times the painting of a table, which is repainted on every scan.
+The style sheet gives tables their type size and grid colour only (``colors().grid``).
+"""
 
 from __future__ import annotations
 
@@ -26,6 +32,9 @@ class Colors:
     done_text: str
     good: str
     bad: str
+    grid: str
+    selected: str
+    selected_text: str
 
 
 _COLORS = {
@@ -40,6 +49,9 @@ _COLORS = {
         done_text="#1d5a2c",
         good="#1a7f37",
         bad="#b3261e",
+        grid="#dde3ea",
+        selected="#ffe08a",
+        selected_text="#14181d",
     ),
     "dark": Colors(
         window="#1c2026",
@@ -52,6 +64,9 @@ _COLORS = {
         done_text="#a8e0b5",
         good="#2e9e4f",
         bad="#d93a30",
+        grid="#2a3038",
+        selected="#6b5a1e",
+        selected_text="#eef1f4",
     ),
 }
 
@@ -86,6 +101,21 @@ def palette(name: str) -> QPalette:
     return p
 
 
+def table_palette(name: str) -> QPalette:
+    """The app's palette with the tables' own alternate rows and selected row (their cells are
+    the app's Base, which their viewport paints)."""
+    c = colors(name)
+    p = palette(name)
+    role = QPalette.ColorRole
+    for r, value in (
+        (role.AlternateBase, c.alt_base),
+        (role.Highlight, c.selected),
+        (role.HighlightedText, c.selected_text),
+    ):
+        p.setColor(r, QColor(value))
+    return p
+
+
 def style_sheet(name: str) -> str:
     path = RESOURCES / "themes" / f"{name if name in THEMES else 'light'}.qss"
     return path.read_text(encoding="utf-8")
@@ -95,4 +125,5 @@ def apply_theme(app: QApplication, name: str) -> None:
     """Fusion, the palette and the style sheet of ``name`` (light or dark) for the whole app."""
     app.setStyle("Fusion")
     app.setPalette(palette(name))
+    app.setPalette(table_palette(name), "QTableView")
     app.setStyleSheet(style_sheet(name))

@@ -4,7 +4,7 @@ words need another height."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, QMargins, QObject
+from PySide6.QtCore import QEvent, QMargins, QObject, QRect, Qt
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -32,13 +32,13 @@ def _sides(margins: QMargins) -> int:
     return margins.left() + margins.right()
 
 
-def panel(qtbot: QtBot, *, wrap: bool) -> tuple[QWidget, LiveText]:
+def panel(qtbot: QtBot, *, wrap: bool, lines: int = 0) -> tuple[QWidget, LiveText]:
     """A page as wide as the one-line words with room for a few more letters, whatever the
     font of this machine: the longest words here need two lines, never three."""
     page = QWidget()
     qtbot.addWidget(page)
     box = QVBoxLayout(page)
-    label = LiveText(page, wrap=wrap)
+    label = LiveText(page, wrap=wrap, lines=lines)
     box.addWidget(label)
     box.addStretch(1)
     page.show()
@@ -86,3 +86,27 @@ def test_one_line_elides_what_does_not_fit(qtbot: QtBot) -> None:
     assert (label.height(), page.width()) == (height, width)  # the window does not grow
     assert label.sizeHint().width() < width
     assert label.text() == words  # all of it, for whoever reads it; the screen elides
+
+
+def test_a_set_number_of_lines_keeps_its_height_whatever_the_words(qtbot: QtBot) -> None:
+    page, label = panel(qtbot, wrap=True, lines=2)
+    metrics = label.fontMetrics()
+    two_lines = label.height()
+    assert two_lines >= 2 * metrics.lineSpacing()
+    layouts = _Layouts()
+    page.installEventFilter(layouts)
+    words = "Scan the next item, or complete the return and resolve it " * 4
+    for text in (TWO_LINES, "Package 1", words):
+        label.setText(text)
+        QApplication.processEvents()
+        assert label.height() == two_lines
+    assert layouts.count == 0  # nothing around it moved
+    assert label.text() == words  # all of it, for whoever reads it
+    shown = label._fitted(label.contentsRect().width())
+    assert shown.endswith("…") and len(shown) < len(words)
+    box = metrics.boundingRect(
+        QRect(0, 0, label.contentsRect().width(), 10_000), int(Qt.TextFlag.TextWordWrap), shown
+    )
+    assert box.height() <= 2 * metrics.lineSpacing()  # the words painted fill two lines
+    label.setText(TWO_LINES)
+    assert label._fitted(label.contentsRect().width()) == TWO_LINES  # fits: nothing elided

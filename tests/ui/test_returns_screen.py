@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QApplication, QPushButton
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -101,10 +101,13 @@ def test_an_unannounced_parcel_with_a_wrong_item_then_a_refund(
     assert screen.expected.rowCount() == len(order.lines)
 
     stranger = product_not_on(ctx, order.number)
+    tables_at = screen.expected_table.geometry()
     scan(qtbot, desk, ean(ctx, stranger.id))
     kind, words = banner(desk)
     assert kind == "bad" and f"{stranger.sku}" in words and "is not on order" in words
     assert screen.aside_button.isVisible() and screen.unexpected_button.isVisible()
+    QApplication.processEvents()
+    assert screen.expected_table.geometry() == tables_at, "the offers moved the tables"
     shot(desk, "wrong-item")
     click(qtbot, desk, screen.aside_button)
     assert screen.units.rowCount() == 0, "a wrong item set aside is not counted"
@@ -116,9 +119,10 @@ def test_an_unannounced_parcel_with_a_wrong_item_then_a_refund(
     click(qtbot, desk, screen.grade_buttons[next(iter(screen.grade_buttons))])
     assert "restock" in banner(desk)[1]
     shot(desk, "graded")
+    assert not screen.refund_button.isEnabled(), "nothing is booked in yet to resolve"
     click(qtbot, desk, screen.complete_button)
     assert banner(desk)[0] == "good" and "booked in" in banner(desk)[1]
-    assert screen.refund_button.isVisible()
+    assert screen.refund_button.isVisible() and screen.refund_button.isEnabled()
     click(qtbot, desk, screen.refund_button)
     kind, words = banner(desk)
     assert kind == "good" and "recorded to be paid" in words

@@ -103,12 +103,10 @@ class ReturnsScreen(StationScreen):
     # --- layout ----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        # Two lines kept for the instruction: an item scan after the parcel's (two lines to
-        # one) then repaints the words alone rather than moving everything under them.
-        self.instruction = LiveText(self, wrap=True)  # new words repaint, never re-lay the page
+        # Two lines, whatever the words: new ones repaint in place and never move everything
+        # under them (a parcel's longer words laid the whole page out again, twice a parcel).
+        self.instruction = LiveText(self, lines=2)
         self.instruction.setObjectName("instruction")
-        self.instruction.ensurePolished()
-        self.instruction.setMinimumHeight(2 * self.instruction.fontMetrics().lineSpacing())
         self.new_rma_button = self._button(self.tr("New RMA (F4)"), self.new_rma_requested)
         self.report_button = self._button(self.tr("Report"), self.show_report)
         self.sign_out_button = self._button(self.tr("Sign out"), self.sign_out_requested)
@@ -118,7 +116,11 @@ class ReturnsScreen(StationScreen):
         top.addWidget(self.report_button)
         top.addWidget(self.sign_out_button)
 
-        self.offers = QHBoxLayout()
+        # The next steps a refused scan offers come and go in a row of their own height, so
+        # they never move the tables under them.
+        offers = QWidget(self)
+        self.offers = QHBoxLayout(offers)
+        self.offers.setContentsMargins(0, 0, 0, 0)
         self.aside_button = self._button(self.tr("Set aside"), self.set_aside)
         self.unexpected_button = self._button(
             self.tr("Receive as unexpected"), self.receive_unexpected
@@ -127,6 +129,8 @@ class ReturnsScreen(StationScreen):
         for b in (self.aside_button, self.unexpected_button, self.choose_button):
             self.offers.addWidget(b)
         self.offers.addStretch(1)
+        offers.ensurePolished()
+        offers.setFixedHeight(self.aside_button.sizeHint().height())
 
         self.expected_table = self._table(self.expected, stretch=0)
         self.units_table = self._table(self.units, stretch=0)
@@ -172,7 +176,7 @@ class ReturnsScreen(StationScreen):
         page.setSpacing(10)
         page.addLayout(top)
         page.addWidget(self.banner)
-        page.addLayout(self.offers)
+        page.addWidget(offers)
         page.addLayout(tables, 1)
         page.addWidget(self.grades)
         page.addLayout(bottom)
@@ -280,9 +284,11 @@ class ReturnsScreen(StationScreen):
             b.setVisible(False)
         self.grades.set_enabled(bool(state and state.units))
         self.complete_button.setEnabled(is_open)
+        # Always there, to be pressed once a return is booked in: showing and hiding them laid
+        # the page out again on the next parcel.
         done = self.received is not None and not is_open
         for b in (self.refund_button, self.credit_button, self.exchange_button):
-            b.setVisible(done)
+            b.setEnabled(done)
         if state is None or state.order_number is None:
             self.instruction.setText(
                 self.tr("Resolve the return, or scan the next parcel.")
@@ -389,7 +395,7 @@ class ReturnsScreen(StationScreen):
 
     def resolve(self, resolution: Resolution) -> None:
         receipt, operator = self.received, self._operator
-        if receipt is None or operator is None or self.refund_button.isHidden():
+        if receipt is None or operator is None or not self.refund_button.isEnabled():
             return
         resolver = self._resolver
 
