@@ -75,9 +75,8 @@ def _log_uncaught(kind: type[BaseException], value: BaseException, tb: object) -
 
 def printer_for(ctx: StationContext) -> tuple[Callable[[], int], Callable[[], int]]:
     """The print worker's entries (print what is due; recover after a restart), bound to this
-    station; printing/ loads on the first call, off the start-up path."""
-
-    import printing.queue  # noqa: F401  # here, not on the print thread while a scan is typed
+    station; printing/ loads after the window is shown (MainWindow loads it ahead on the
+    database worker), off the start-up path."""
 
     def print_due() -> int:
         from printing.queue import print_pending

@@ -1,0 +1,96 @@
+"""Screens built on first use: when the station is ready, only the sign-in screen exists; every
+other screen is built the first time it is shown — by signing in or by its key — and then takes
+scans, keys and its operator's session as if it had been there from the start."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from app.bootstrap import StationContext
+from app.services.demo import DEMO_OPERATORS
+from tests.ui.conftest import find_order, type_keys
+from ui.main_window import SCREENS, MainWindow
+
+pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
+
+PACKER = next(op for op in DEMO_OPERATORS if op.name == "Pat Packer")
+SUPERVISOR = next(op for op in DEMO_OPERATORS if op.name == "Sam Supervisor")
+
+
+def screens_built(window: MainWindow) -> int:
+    return window.stack.count()
+
+
+def test_only_the_sign_in_screen_is_built_when_ready(station: MainWindow) -> None:
+    assert screens_built(station) == 1
+    assert station.stack.widget(0) is station.signin
+    assert station.stack.currentWidget() is station.signin
+
+
+def test_a_screen_built_by_its_key_receives_the_next_scan(
+    qtbot: QtBot, station: MainWindow
+) -> None:
+    QTest.keyClick(station, Qt.Key.Key_F9)  # the scanner check, not built until now
+    assert screens_built(station) == 2
+    qtbot.waitUntil(lambda: station.stack.currentWidget() is station.scanner_check)
+    check = station.scanner_check
+    with qtbot.waitSignal(check.checked, timeout=5000):
+        type_keys("A-01-1")
+    assert check.banner.kind == "good"
+    assert check.banner.message == "Read: Bin A-01-1"
+    # It watches the wedge it was built after: every key with its timing, and the Enter.
+    assert check.keys.rowCount() == 7
+
+
+def test_the_pack_screen_built_at_sign_in_starts_the_session_and_takes_scans(
+    qtbot: QtBot, station: MainWindow, ctx: StationContext
+) -> None:
+    order = find_order(ctx, lines=1, units=1)
+    assert order is not None
+    type_keys(PACKER.badge)
+    qtbot.waitUntil(lambda: screens_built(station) == 2, timeout=5000)
+    pack = station.pack
+    qtbot.waitUntil(lambda: station.stack.currentWidget() is pack)
+    assert pack.banner.message == "Hello Pat Packer — scan an order to start."
+    type_keys(order.number)
+    qtbot.waitUntil(lambda: pack.order is not None and pack.order.number == order.number)
+    assert pack.instruction.text() == f"Scan the items of {order.number}"
+
+
+def test_window_keys_build_and_open_screens_with_the_operator_signed_in(
+    qtbot: QtBot, station: MainWindow
+) -> None:
+    type_keys(SUPERVISOR.badge)
+    qtbot.waitUntil(lambda: screens_built(station) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: station.stack.currentWidget() is station.pack)
+
+    QTest.keyClick(station, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: station.stack.currentWidget() is station.pick)
+    # The picking session started when the screen was built, as it does at sign-in.
+    assert station.pick.banner.message.startswith("Hello Sam Supervisor — scan a pick list")
+    type_keys("PL-NOPE-4242")
+    qtbot.waitUntil(lambda: station.pick.banner.kind == "bad", timeout=5000)
+
+    QTest.keyClick(station, Qt.Key.Key_F1)
+    qtbot.waitUntil(lambda: station.stack.currentWidget() is station.returns)
+    assert station.returns.banner.message.startswith("Hello Sam Supervisor — scan the parcel")
+
+    QTest.keyClick(station, Qt.Key.Key_F11)
+    qtbot.waitUntil(lambda: station.stack.currentWidget() is station.counter)
+    counter = station.counter  # its session starts on the worker: the till's state is read
+    qtbot.waitUntil(lambda: counter.banner.message.startswith("Hello Sam Supervisor"))
+
+    # Signing out ends the sessions of the screens built; the others never had one.
+    station.counter.sign_out_requested.emit()
+    assert station.stack.currentWidget() is station.signin
+    assert screens_built(station) == 5
+
+
+def test_all_screens_builds_every_screen_once(station: MainWindow) -> None:
+    screens = station.all_screens()
+    assert len(screens) == len(SCREENS) + 1
+    assert len({id(s) for s in screens}) == len(screens)
+    assert station.all_screens() == screens  # asked again: the same widgets, none rebuilt
