@@ -4,6 +4,13 @@ scans, keys and its operator's session as if it had been there from the start.""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -16,6 +23,7 @@ from ui.main_window import SCREENS, MainWindow
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
 
+ROOT = Path(__file__).resolve().parents[2]
 PACKER = next(op for op in DEMO_OPERATORS if op.name == "Pat Packer")
 SUPERVISOR = next(op for op in DEMO_OPERATORS if op.name == "Sam Supervisor")
 
@@ -94,3 +102,50 @@ def test_all_screens_builds_every_screen_once(station: MainWindow) -> None:
     assert len(screens) == len(SCREENS) + 1
     assert len({id(s) for s in screens}) == len(screens)
     assert station.all_screens() == screens  # asked again: the same widgets, none rebuilt
+
+
+def test_the_station_is_ready_before_any_other_screen_or_the_orm_loads(
+    tmp_path: Path, demo_database: Path
+) -> None:
+    """In a fresh process, as a station starts: the window is built and shown, and ``ready``,
+    without any other screen's module or the ORM (which the database worker loads once the
+    window is shown, ahead of the operator names)."""
+    shutil.copy(demo_database, tmp_path / "station.db")
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from PySide6.QtWidgets import QApplication
+        from app.config import PrinterConfig, StationConfig
+        from ui.main import build_station
+
+        WATCH = ("ui.screens.pack", "ui.screens.counter", "ui.screens.returns",
+                 "ui.screens.pick", "sqlalchemy.orm", "app.store.models")
+        app = QApplication([])
+        config = StationConfig(database_url="sqlite:///{tmp_path / "station.db"}",
+                               sounds=False, printers={{"packing_slip": PrinterConfig(
+                                   kind="folder", folder="{tmp_path / "printed"}")}})
+        window = build_station(config)
+        print(sorted(m for m in WATCH if m in sys.modules))  # the window, built
+
+        def ready():
+            print(sorted(m for m in WATCH if m in sys.modules and m.startswith("ui.")))
+            window.signin.names.model().rowsInserted.connect(app.quit)
+
+        window.ready.connect(ready)
+        window.show()
+        app.exec()
+        print(window.signin.names.count() > 0, "app.store.models" in sys.modules)
+        window.shutdown()
+        """
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.splitlines() == ["[]", "[]", "True True"]
