@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SOUNDS_AFTER_SHOW_MS = 300  # QtMultimedia loads after the first paint, not before
+INPUTS_AFTER_SHOW_MS = 200  # the serial scanner and the camera start after it too
 CHECKPOINT_IDLE_MS = 2000
 CHECKPOINT_AT_LEAST_S = 60.0
 _Screen = TypeVar("_Screen", bound=QWidget)
@@ -630,15 +631,17 @@ class MainWindow(QMainWindow):
     def _became_ready(self) -> None:
         # While the person reaches for their badge: the ORM, the mappings and the print queue
         # load on the database worker, ahead of the operator names and any badge scan (which
-        # wait behind it), then the print worker starts. (The GS1 tables load with the first
-        # scan, on the database worker.)
-        DbOp(self.worker, self._load_ahead).success(lambda _: self._warm_up()).failure(
+        # wait behind it); then the print worker starts and the pack screen, where most
+        # operators land, is built. (The GS1 tables load with the first scan, on the database
+        # worker.)
+        DbOp(self.worker, self._load_ahead).success(lambda _: self._loaded_ahead()).failure(
             self._load_ahead_failed
         ).run()
         self.signin.load_names()
         self.status.start()
         if self.sync is not None:
             self.sync.start()
+        QTimer.singleShot(INPUTS_AFTER_SHOW_MS, self._start_inputs)
         QTimer.singleShot(SOUNDS_AFTER_SHOW_MS, self.sounds.load)
         log.info("station %s ready", self.ctx.station_name)
         self.ready.emit()
@@ -665,10 +668,13 @@ class MainWindow(QMainWindow):
 
     def _load_ahead_failed(self, error: BaseException) -> None:
         log.error("loading ahead failed; the first scan loads what it needs", exc_info=error)
-        self._warm_up()
+        self._loaded_ahead()
 
-    def _warm_up(self) -> None:
+    def _loaded_ahead(self) -> None:
         self.printer.start()
+        self.pack  # noqa: B018  # built now, while the GUI waits for the badge, not after it
+
+    def _start_inputs(self) -> None:
         if self.serial is not None:
             self.serial.start()
         if self.camera is not None:
