@@ -1,5 +1,6 @@
 """Opening a station's database at start: made and migrated when new, upgraded when behind, the
-station registered once and found again — all before the ORM is loaded, when it is known."""
+station registered once and found again; a station already registered on a current database
+starts without loading SQLAlchemy (it loads with the first use of the engine)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def test_a_database_behind_head_is_upgraded_at_start(tmp_path: Path) -> None:
     ctx.dispose()
 
 
-def test_a_known_station_starts_without_the_orm(tmp_path: Path) -> None:
+def test_a_known_station_on_a_current_database_starts_without_sqlalchemy(tmp_path: Path) -> None:
     db = tmp_path / "station.db"
     bootstrap(config(db)).dispose()  # made, migrated and registered
     script = textwrap.dedent(
@@ -61,7 +62,7 @@ def test_a_known_station_starts_without_the_orm(tmp_path: Path) -> None:
         from app.config import StationConfig
 
         ctx = bootstrap(StationConfig(database_url="sqlite:///{db}", station_name="PACK-07"))
-        print(sorted(m for m in ("sqlalchemy.orm", "app.store.models", "alembic")
+        print(sorted(m for m in ("sqlalchemy", "sqlalchemy.orm", "app.store.models", "alembic")
                      if m in sys.modules))
         ctx.warm_up()
         print(sorted(m for m in ("sqlalchemy.orm", "app.store.models") if m in sys.modules))

@@ -115,11 +115,11 @@ def test_all_screens_builds_every_screen_once(station: MainWindow) -> None:
     assert station.all_screens() == screens  # asked again: the same widgets, none rebuilt
 
 
-def test_the_station_is_ready_before_any_other_screen_or_the_orm_loads(
+def test_the_station_is_ready_before_any_other_screen_or_sqlalchemy_loads(
     tmp_path: Path, demo_database: Path
 ) -> None:
     """In a fresh process, as a station starts: the window is built and shown, and ``ready``,
-    without any other screen's module or the ORM (which the database worker loads once the
+    without any other screen's module or SQLAlchemy (which the database worker loads once the
     window is shown, ahead of the operator names)."""
     shutil.copy(demo_database, tmp_path / "station.db")
     script = textwrap.dedent(
@@ -130,7 +130,7 @@ def test_the_station_is_ready_before_any_other_screen_or_the_orm_loads(
         from ui.main import build_station
 
         WATCH = ("ui.screens.pack", "ui.screens.counter", "ui.screens.returns",
-                 "ui.screens.pick", "sqlalchemy.orm", "app.store.models")
+                 "ui.screens.pick", "sqlalchemy", "sqlalchemy.orm", "app.store.models")
         app = QApplication([])
         config = StationConfig(database_url="sqlite:///{tmp_path / "station.db"}",
                                sounds=False, printers={{"packing_slip": PrinterConfig(
