@@ -1,6 +1,7 @@
 """Runs in its own process, so start-up and memory are those of a real station.
 
     python -m bench.gui_probe start DB   prints READY when the sign-in screen accepts a scan
+    python -m bench.gui_probe badge DB   the same, then a badge scanned at once: SIGNED_IN
     python -m bench.gui_probe scan DB N  packs N orders by scanner keystrokes; prints JSON
 
 Scan-to-feedback is timed from the scan's terminating key event (Enter, sent at scanner speed
@@ -47,6 +48,41 @@ def start(db: Path) -> None:
         app.quit()
 
     window.ready.connect(ready)
+    window.show()
+    app.exec()
+    window.shutdown()
+
+
+def badge(db: Path) -> None:
+    """As ``start``, then a packer's badge scanned by keystrokes the moment the window is ready;
+    prints READY, then SIGNED_IN once the pack screen shows: what a person who scans at once
+    waits for what start-up left until after the window was shown."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from app.services.demo import DEMO_OPERATORS
+    from bench.scanner_keys import ScannerKeys
+    from ui.main import build_station
+    from ui.theme import apply_theme
+
+    app = QApplication(sys.argv[:1])
+    apply_theme(app, "light")
+    window = build_station(_config(db))
+    badge_code = next(op.badge for op in DEMO_OPERATORS if op.name == "Pat Packer")
+
+    def ready() -> None:
+        print(f"READY {(time.perf_counter() - _T0) * 1000:.1f}", flush=True)
+        keys = ScannerKeys(window)
+        keys.type_code(badge_code)
+        keys.post(Qt.Key.Key_Return, "\r")
+
+    def page_changed(_index: int) -> None:
+        if window.stack.currentWidget() is not window.signin:
+            print(f"SIGNED_IN {(time.perf_counter() - _T0) * 1000:.1f}", flush=True)
+            app.quit()
+
+    window.ready.connect(ready)
+    window.stack.currentChanged.connect(page_changed)
     window.show()
     app.exec()
     window.shutdown()
@@ -191,5 +227,7 @@ if __name__ == "__main__":
     mode, db = sys.argv[1], Path(sys.argv[2])
     if mode == "start":
         start(db)
+    elif mode == "badge":
+        badge(db)
     else:
         scan(db, int(sys.argv[3]))

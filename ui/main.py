@@ -3,8 +3,10 @@
 ``main()`` parses the command line, sets up the rotating log file, the theme and the locale,
 bootstraps the station (:func:`app.bootstrap.bootstrap`), builds the main window with
 :func:`build_window`, puts the wedge filter on the application, shows the window and runs.
-Nothing heavy is imported here: reportlab and the printer transports load on the first print
-(on the database worker), QtMultimedia after the window is shown.
+Nothing heavy is imported here: the SQLAlchemy ORM, the mappings and the print queue load on
+the database worker once the window is shown, the screens other than the sign-in when first
+shown, reportlab and the printer transports on the first print, QtMultimedia after the window
+is shown (docs/ARCHITECTURE.md, "Start-up").
 
 Tests and the start-up benchmark call :func:`build_station` / :func:`build_window` without
 running the event loop; ``MainWindow.ready`` marks the moment the sign-in screen is on screen
@@ -75,9 +77,8 @@ def _log_uncaught(kind: type[BaseException], value: BaseException, tb: object) -
 
 def printer_for(ctx: StationContext) -> tuple[Callable[[], int], Callable[[], int]]:
     """The print worker's entries (print what is due; recover after a restart), bound to this
-    station; printing/ loads on the first call, off the start-up path."""
-
-    import printing.queue  # noqa: F401  # here, not on the print thread while a scan is typed
+    station; printing/ loads after the window is shown (MainWindow loads it ahead on the
+    database worker), off the start-up path."""
 
     def print_due() -> int:
         from printing.queue import print_pending

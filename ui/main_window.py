@@ -1,13 +1,17 @@
 """The station's main window: it only assembles the screens (sign-in, pack, pick, counter, search,
 print jobs, scanner check, sync conflicts, exceptions), the status bar, the one database worker
-and — with a central database — the sync worker, and routes scans to the screen that is active."""
+and — with a central database — the sync worker, and routes scans to the screen that is active.
+
+Only the sign-in screen is built with the window; every other screen is built the first time it
+is shown or asked for (``window.pack`` builds the pack screen), so neither its module nor the
+use cases behind it load before the sign-in screen is on screen."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
@@ -24,42 +28,54 @@ from PySide6.QtWidgets import (
 from app.bootstrap import StationContext
 from app.domain.roles import Permission, Role, allows
 from app.scanning.rules import StationCodes
-from app.services import outbox, print_jobs, settings
-from app.services.bench import PackBench
-from app.services.counter.till import Till
-from app.services.picking.session import PickSession
-from app.services.picking.sorting import SortingBench
-from app.services.picking.work import PickWork, PickWorkRequest, create_pick_work
-from app.services.scan_check import CheckResult, check_scan
-from app.services.views import OperatorView
-from ui.camera_preview import CameraFeed, CameraPreview
+from ui import screen_factories as screens
 from ui.feedback import Sounds
 from ui.ops import DbOp, DbWorker
 from ui.print_runner import PrintRunner
-from ui.screens.conflicts import ConflictsScreen
-from ui.screens.counter import CounterScreen
-from ui.screens.exceptions import ExceptionsScreen
-from ui.screens.new_rma import NewRmaScreen
-from ui.screens.pack import PackScreen
-from ui.screens.pick import PickScreen
-from ui.screens.pick_work import PickWorkScreen
-from ui.screens.print_journal import PrintJournalScreen
-from ui.screens.printer_setup import PrinterSetupScreen
-from ui.screens.returns import ReturnsScreen
-from ui.screens.scanner_check import ScannerCheckScreen
-from ui.screens.search import SearchScreen
 from ui.screens.signin import SignInScreen
-from ui.serial_input import SerialInput
 from ui.status_bar import StationStatusBar
-from ui.sync_runner import SyncRunner
-from ui.theme import colors
 from ui.widgets import ElidedLabel
+
+if TYPE_CHECKING:
+    from app.services.print_jobs import WaitingSummary
+    from app.services.views import OperatorView
+    from ui.camera_preview import CameraFeed, CameraPreview
+    from ui.screens.conflicts import ConflictsScreen
+    from ui.screens.counter import CounterScreen
+    from ui.screens.exceptions import ExceptionsScreen
+    from ui.screens.new_rma import NewRmaScreen
+    from ui.screens.pack import PackScreen
+    from ui.screens.pick import PickScreen
+    from ui.screens.pick_work import PickWorkScreen
+    from ui.screens.print_journal import PrintJournalScreen
+    from ui.screens.printer_setup import PrinterSetupScreen
+    from ui.screens.returns import ReturnsScreen
+    from ui.screens.scanner_check import ScannerCheckScreen
+    from ui.screens.search import SearchScreen
+    from ui.serial_input import SerialInput
+    from ui.sync_runner import SyncRunner
 
 log = logging.getLogger(__name__)
 SOUNDS_AFTER_SHOW_MS = 300  # QtMultimedia loads after the first paint, not before
+INPUTS_AFTER_SHOW_MS = 200  # the serial scanner and the camera start after it too
 CHECKPOINT_IDLE_MS = 2000
-WARM_UP_AFTER_SHOW_MS = 200
 CHECKPOINT_AT_LEAST_S = 60.0
+_Screen = TypeVar("_Screen", bound=QWidget)
+# Every screen but the sign-in, in the order the window asks for them (tests build them all).
+SCREENS = (
+    "pack",
+    "pick",
+    "pick_work",
+    "search",
+    "journal",
+    "printers",
+    "scanner_check",
+    "conflicts",
+    "exceptions",
+    "counter",
+    "returns",
+    "new_rma",
+)
 
 
 class MainWindow(QMainWindow):
@@ -101,106 +117,32 @@ class MainWindow(QMainWindow):
         self.codes = StationCodes.from_config(config.codes)
         self._camera_dock: QDockWidget | None = None
         # With a central database: the sync worker (its own thread), started once on screen.
-        self.sync = SyncRunner(config, self) if config.central is not None else None
+        self.sync: SyncRunner | None = None
+        if config.central is not None:
+            from ui.sync_runner import SyncRunner
+
+            self.sync = SyncRunner(config, self)
         self._sync_counts: tuple[int, int, int] | None = None
 
-        def uow() -> Any:  # a UnitOfWork (app.store stays out of ui)
-            return ctx.uow(self._operator)
+        def read_counts() -> tuple[int, list[WaitingSummary]]:
+            from app.services import outbox, print_jobs
 
-        def bench_for(operator: OperatorView) -> PackBench:
-            conf = ctx.config
-            label = conf.printers.get("shipping_label")
-            # The pack bench, with batch totes from picking sorted to their orders.
-            return SortingBench(
-                ctx.uow,
-                operator,
-                conf.scanner.gs_replacement,
-                conf.sscc_block,
-                labels=label is not None,
-                label_on_last_scan=label is not None and label.label_on_last_scan,
-                codes=self.codes,
-                claims=self.sync.claim if self.sync is not None else None,
-            )
-
-        def read_counts() -> tuple[int, list[print_jobs.WaitingSummary]]:
             with ctx.uow() as u:
                 return outbox.count_pending(u), print_jobs.waiting_summary(u)
 
         self.signin = SignInScreen(
-            uow,
+            self._uow,
             self.worker,
             self.sounds,
             station_name=ctx.station_name,
             badge_needs_pin=config.badge_needs_pin,
             parent=self,
         )
-        self.pack = PackScreen(
-            self.worker,
-            self.sounds,
-            bench_for,
-            colors(config.theme),
-            parent=self,
-        )
-        self.search = SearchScreen(
-            uow, self.worker, videos=config.camera.video_folder(), parent=self
-        )
-
-        def till_for(operator: OperatorView) -> Till:
-            return Till(ctx.uow, operator, ctx.config.scanner.gs_replacement)
-
-        self.counter = CounterScreen(
-            self.worker, self.sounds, till_for, colors(config.theme), parent=self
-        )
-
-        def pick_for(operator: OperatorView) -> PickSession:
-            return PickSession(ctx.uow, operator, ctx.config.scanner.gs_replacement)
-
-        self.pick = PickScreen(
-            self.worker, self.sounds, pick_for, colors(config.theme), parent=self
-        )
-        self.returns = _returns_screen(ctx, self.worker, self.sounds, self)
-        self.new_rma = _new_rma_screen(ctx, self.worker, self.sounds, self)
-
-        def release(req: PickWorkRequest) -> PickWork:
-            with ctx.uow(self._operator) as u:
-                return create_pick_work(u, req)
-
-        self.pick_work = PickWorkScreen(self.worker, release, parent=self)
-
-        def render_pdf(job: print_jobs.JobView) -> bytes:
-            from printing.queue import render_pdf as render
-
-            return render(ctx, job)
-
-        self.journal = PrintJournalScreen(uow, self.worker, render_pdf, parent=self)
         self.stack = QStackedWidget(self)
-        self.printer = PrintRunner(print_due, recover_prints, self)
-        self.printers = PrinterSetupScreen(self.printer.run, ctx.station_name, parent=self)
-
-        def check(raw: str, trace: Any) -> CheckResult:
-            with ctx.uow() as u:
-                return check_scan(u, raw, trace, ctx.config.scanner, self.codes)
-
-        self.scanner_check = ScannerCheckScreen(check, self.worker, self.sounds, parent=self)
+        self.stack.addWidget(self.signin)
+        self._screens: dict[str, QWidget] = {"signin": self.signin}
         self._before_check: QWidget | None = None
-        self.conflicts = ConflictsScreen(uow, self.worker, parent=self)
-        self.exceptions = ExceptionsScreen(uow, self.worker, parent=self)
-        for screen in (
-            self.signin,
-            self.pack,
-            self.pick,
-            self.pick_work,
-            self.search,
-            self.journal,
-            self.printers,
-            self.scanner_check,
-            self.conflicts,
-            self.exceptions,
-            self.counter,
-            self.returns,
-            self.new_rma,
-        ):
-            self.stack.addWidget(screen)
+        self.printer = PrintRunner(print_due, recover_prints, self)
         self.setCentralWidget(self.stack)
         # The window is as wide as the screen shown (and the camera), not as the widest
         # screen of the stack: a station's monitor may be 1366 px.
@@ -221,61 +163,199 @@ class MainWindow(QMainWindow):
         self.check_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.check_button.clicked.connect(self.show_scanner_check)
         self.status.addPermanentWidget(self.check_button)
-        check_key = QShortcut(QKeySequence("F9"), self)
-        check_key.setAutoRepeat(False)
-        check_key.activated.connect(self.show_scanner_check)
-        self.scanner_check.back_requested.connect(self._leave_scanner_check)
 
         self.signin.signed_in.connect(self._signed_in)
-        self.pack.sign_out_requested.connect(self.sign_out)
-        self.pick.sign_out_requested.connect(self.sign_out)
-        self.pick.pack_requested.connect(self.show_pack)
-        self.pick.work_requested.connect(self.show_pick_work)
-        self.pick_work.back_requested.connect(self.show_pick)
-        self.pick_work.released.connect(lambda _n: self.printer.kick())
-        to_pick = QShortcut(QKeySequence("F2"), self)
-        to_pick.setAutoRepeat(False)
-        to_pick.activated.connect(self.show_pick)
-        self.pack.search_requested.connect(self.show_search)
         self.printer.ran.connect(lambda _printed: self.status.refresh())
-        self.pack.order_completed.connect(lambda _number: self.printer.kick())
-        self.pack.print_queued.connect(self.printer.kick)
-        self.search.back_requested.connect(self.show_pack)
-        self.pack.journal_requested.connect(self.show_journal)
-        self.journal.back_requested.connect(self.show_pack)
-        self.journal.jobs_changed.connect(self.printer.kick)
-        self.journal.printers_requested.connect(self.show_printers)
-        self.printers.back_requested.connect(self.show_journal)
-        self.printers.save_requested.connect(self._save_printers)
         self.printer.ran.connect(lambda _printed: self._journal_ran())
         self.status.conflicts_requested.connect(self.show_conflicts)
         self.status.exceptions_requested.connect(self.show_exceptions)
-        for screen in (self.conflicts, self.exceptions):
-            screen.back_requested.connect(self.show_pack)
-        for keys, slot in (("F12", self.show_conflicts), ("Ctrl+F12", self.show_exceptions)):
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setAutoRepeat(False)
-            shortcut.activated.connect(slot)
         if self.sync is not None:
             sync = self.sync
             sync.status_changed.connect(self._sync_changed)
             # Every action runs on the database worker: when it falls idle, push what it did.
             self.worker.idle_changed.connect(lambda idle: sync.wake() if idle else None)
-            self.exceptions.resolved.connect(sync.wake)
-            self.conflicts.acknowledged.connect(sync.wake)
-        self.counter.sign_out_requested.connect(self.sign_out)
-        self.counter.print_queued.connect(self.printer.kick)
-        counter_key = QShortcut(QKeySequence("F11"), self)
-        counter_key.setAutoRepeat(False)
-        counter_key.activated.connect(self.show_counter)
-        self.returns.sign_out_requested.connect(self.sign_out)
-        self.returns.print_queued.connect(self.printer.kick)
-        self.returns.new_rma_requested.connect(self.show_new_rma)
-        self.new_rma.back_requested.connect(self.show_returns)
-        self.new_rma.print_queued.connect(self.printer.kick)
-        returns_key = QShortcut(QKeySequence("F1"), self)
-        returns_key.setAutoRepeat(False)
-        returns_key.activated.connect(self.show_returns)
+        # The window's keys, from any screen; each builds its screen when first pressed.
+        for keys, slot in (
+            ("F9", self.show_scanner_check),
+            ("F2", self.show_pick),
+            ("F12", self.show_conflicts),
+            ("Ctrl+F12", self.show_exceptions),
+            ("F11", self.show_counter),
+            ("F1", self.show_returns),
+        ):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setAutoRepeat(False)
+            shortcut.activated.connect(slot)
+
+    def _uow(self) -> Any:  # a UnitOfWork for whoever is signed in (app.store stays out of ui)
+        return self.ctx.uow(self._operator)
+
+    # --- screens, each built the first time it is asked for ---------------------------------
+
+    def _screen(self, name: str, build: Callable[[], _Screen]) -> _Screen:
+        screen = self._screens.get(name)
+        if screen is None:
+            started = time.perf_counter()
+            screen = build()
+            self._screens[name] = screen
+            ignored = QSizePolicy.Policy.Ignored  # not shown yet: takes no room (_page_changed)
+            screen.setSizePolicy(ignored, ignored)
+            self.stack.addWidget(screen)
+            log.debug("built the %s screen in %.0f ms", name, (time.perf_counter() - started) * 1e3)
+        return screen  # type: ignore[return-value]
+
+    def _built(self, name: str) -> QWidget | None:
+        """The screen when it has been built; None otherwise (and it is not built by asking)."""
+        return self._screens.get(name)
+
+    def _showing(self, *names: str) -> bool:
+        current = self.stack.currentWidget()
+        return any(self._screens.get(name) is current for name in names)
+
+    def all_screens(self) -> list[QWidget]:
+        """Every screen, the ones not built yet built now (for tests that check them all)."""
+        for name in SCREENS:
+            getattr(self, name)
+        return [self.stack.widget(i) for i in range(self.stack.count())]
+
+    @property
+    def pack(self) -> PackScreen:
+        return self._screen("pack", self._build_pack)
+
+    def _build_pack(self) -> PackScreen:
+        claims = self.sync.claim if self.sync is not None else None
+        pack = screens.pack_screen(self.ctx, self.worker, self.sounds, self.codes, claims, self)
+        pack.sign_out_requested.connect(self.sign_out)
+        pack.search_requested.connect(self.show_search)
+        pack.order_completed.connect(lambda _number: self.printer.kick())
+        pack.print_queued.connect(self.printer.kick)
+        pack.journal_requested.connect(self.show_journal)
+        if self.camera is not None:
+            pack.order_shown.connect(self.camera.follow_order)
+        if self._operator is not None:
+            pack.start_session(self._operator)  # as every operator's is at sign-in
+        return pack
+
+    @property
+    def pick(self) -> PickScreen:
+        return self._screen("pick", self._build_pick)
+
+    def _build_pick(self) -> PickScreen:
+        pick = screens.pick_screen(self.ctx, self.worker, self.sounds, self)
+        pick.sign_out_requested.connect(self.sign_out)
+        pick.pack_requested.connect(self.show_pack)
+        pick.work_requested.connect(self.show_pick_work)
+        operator = self._operator
+        if operator is not None and allows({Role(r) for r in operator.roles}, Permission.PICK):
+            pick.start_session(operator)  # as a picker's is at sign-in
+        return pick
+
+    @property
+    def pick_work(self) -> PickWorkScreen:
+        return self._screen("pick_work", self._build_pick_work)
+
+    def _build_pick_work(self) -> PickWorkScreen:
+        pick_work = screens.pick_work_screen(self.ctx, lambda: self._operator, self.worker, self)
+        pick_work.back_requested.connect(self.show_pick)
+        pick_work.released.connect(lambda _n: self.printer.kick())
+        return pick_work
+
+    @property
+    def search(self) -> SearchScreen:
+        return self._screen("search", self._build_search)
+
+    def _build_search(self) -> SearchScreen:
+        search = screens.search_screen(self.ctx, self._uow, self.worker, self)
+        search.back_requested.connect(self.show_pack)
+        return search
+
+    @property
+    def journal(self) -> PrintJournalScreen:
+        return self._screen("journal", self._build_journal)
+
+    def _build_journal(self) -> PrintJournalScreen:
+        journal = screens.journal_screen(self.ctx, self._uow, self.worker, self)
+        journal.back_requested.connect(self.show_pack)
+        journal.jobs_changed.connect(self.printer.kick)
+        journal.printers_requested.connect(self.show_printers)
+        return journal
+
+    @property
+    def printers(self) -> PrinterSetupScreen:
+        return self._screen("printers", self._build_printers)
+
+    def _build_printers(self) -> PrinterSetupScreen:
+        printers = screens.printers_screen(self.ctx, self.printer.run, self)
+        printers.back_requested.connect(self.show_journal)
+        printers.save_requested.connect(self._save_printers)
+        return printers
+
+    @property
+    def scanner_check(self) -> ScannerCheckScreen:
+        return self._screen("scanner_check", self._build_scanner_check)
+
+    def _build_scanner_check(self) -> ScannerCheckScreen:
+        check = screens.scanner_check_screen(self.ctx, self.codes, self.worker, self.sounds, self)
+        check.back_requested.connect(self._leave_scanner_check)
+        for source in (self.wedge, self.serial):
+            if source is not None:
+                check.watch(source)
+        return check
+
+    @property
+    def conflicts(self) -> ConflictsScreen:
+        return self._screen("conflicts", self._build_conflicts)
+
+    def _build_conflicts(self) -> ConflictsScreen:
+        conflicts = screens.conflicts_screen(self._uow, self.worker, self)
+        conflicts.back_requested.connect(self.show_pack)
+        if self.sync is not None:
+            conflicts.acknowledged.connect(self.sync.wake)
+        return conflicts
+
+    @property
+    def exceptions(self) -> ExceptionsScreen:
+        return self._screen("exceptions", self._build_exceptions)
+
+    def _build_exceptions(self) -> ExceptionsScreen:
+        exceptions = screens.exceptions_screen(self._uow, self.worker, self)
+        exceptions.back_requested.connect(self.show_pack)
+        if self.sync is not None:
+            exceptions.resolved.connect(self.sync.wake)
+        return exceptions
+
+    @property
+    def counter(self) -> CounterScreen:
+        return self._screen("counter", self._build_counter)
+
+    def _build_counter(self) -> CounterScreen:
+        counter = screens.counter_screen(self.ctx, self.worker, self.sounds, self)
+        counter.sign_out_requested.connect(self.sign_out)
+        counter.print_queued.connect(self.printer.kick)
+        return counter
+
+    @property
+    def returns(self) -> ReturnsScreen:
+        return self._screen("returns", self._build_returns)
+
+    def _build_returns(self) -> ReturnsScreen:
+        returns = screens.returns_screen(self.ctx, self.worker, self.sounds, self)
+        returns.sign_out_requested.connect(self.sign_out)
+        returns.print_queued.connect(self.printer.kick)
+        returns.new_rma_requested.connect(self.show_new_rma)
+        if self.camera is not None:
+            _take_photos(returns, self.camera)
+        return returns
+
+    @property
+    def new_rma(self) -> NewRmaScreen:
+        return self._screen("new_rma", self._build_new_rma)
+
+    def _build_new_rma(self) -> NewRmaScreen:
+        new_rma = screens.new_rma_screen(self.ctx, self.worker, self.sounds, self)
+        new_rma.back_requested.connect(self.show_returns)
+        new_rma.print_queued.connect(self.printer.kick)
+        return new_rma
 
     # --- scans -----------------------------------------------------------------------------
 
@@ -286,7 +366,8 @@ class MainWindow(QMainWindow):
         self.wedge = wedge
         app.installEventFilter(wedge)
         scanned.connect(self.handle_scan)
-        self.scanner_check.watch(wedge)
+        if (check := self._built("scanner_check")) is not None:
+            check.watch(wedge)  # type: ignore[attr-defined]
 
     def install_serial(self, serial: SerialInput) -> None:
         """A serial scanner: its scans enter handle_scan like a wedge scan; whether it is
@@ -297,7 +378,8 @@ class MainWindow(QMainWindow):
         self.status.addPermanentWidget(self.serial_status)
         serial.scanned.connect(self.handle_scan)
         serial.status_changed.connect(self._serial_status)
-        self.scanner_check.watch(serial)
+        if (check := self._built("scanner_check")) is not None:
+            check.watch(serial)  # type: ignore[attr-defined]
 
     def _serial_status(self, connected: bool, words: str) -> None:
         self.serial_status.setToolTip(words)
@@ -324,11 +406,14 @@ class MainWindow(QMainWindow):
         self._page_changed()  # the camera steps aside on screens that take no scans
         feed.scanned.connect(self.handle_scan)
         feed.film_failed.connect(lambda words: self.pack.banner.show_message("warn", words))
-        self.pack.order_shown.connect(feed.follow_order)
-        feed.follow_order(self.pack.order)
-        self.returns.set_photo_source(
-            lambda: p.frame if (p := feed.preview()) is not None else None, _photo_folder()
-        )
+        # Screens built later are connected as they are built.
+        if (pack := self._built("pack")) is not None:
+            pack.order_shown.connect(feed.follow_order)  # type: ignore[attr-defined]
+            feed.follow_order(pack.order)  # type: ignore[attr-defined]
+        else:
+            feed.follow_order(None)  # no pack screen yet: no order open
+        if (returns := self._built("returns")) is not None:
+            _take_photos(returns, feed)  # type: ignore[arg-type]
 
     def _page_changed(self) -> None:
         current = self.stack.currentWidget()
@@ -337,36 +422,35 @@ class MainWindow(QMainWindow):
             policy = QSizePolicy.Policy.Preferred if page is current else QSizePolicy.Policy.Ignored
             page.setSizePolicy(policy, policy)
         if self._camera_dock is not None:
-            self._camera_dock.setVisible(current in (self.signin, self.pack))
+            self._camera_dock.setVisible(self._showing("signin", "pack"))
 
     def handle_scan(self, code: str) -> None:
         """Every scan enters here (from the wedge filter or the camera): the active workflow
         decides."""
-        current = self.stack.currentWidget()
-        if current is self.signin:
+        if self._showing("signin"):
             self.signin.handle_scan(code)
             return
-        if current is self.scanner_check:
+        if self._showing("scanner_check"):
             self.scanner_check.handle_scan(code)
             return
-        if current is self.exceptions:
+        if self._showing("exceptions"):
             self.exceptions.handle_scan(code)  # a supervisor's badge resolves the chosen one
             return
-        if current is self.counter:
+        if self._showing("counter"):
             self.counter.handle_scan(code)
             return
-        if current is self.returns:
+        if self._showing("returns"):
             self.returns.handle_scan(code)
             return
-        if current is self.new_rma:
+        if self._showing("new_rma"):
             self.new_rma.handle_scan(code)
             return
-        if current in (self.pick, self.pick_work):
-            if current is self.pick_work:
+        if self._showing("pick", "pick_work"):
+            if self._showing("pick_work"):
                 self.show_pick()  # a scan means picking: the form is left as it is
             self.pick.handle_scan(code)
             return
-        if current is not self.pack:
+        if not self._showing("pack"):
             self.show_pack()  # a scan on the search screen is meant for the bench
         self.pack.handle_scan(code)
 
@@ -375,9 +459,11 @@ class MainWindow(QMainWindow):
     def _signed_in(self, operator: OperatorView) -> None:
         self._operator = operator
         self.status.set_operator(operator.name)
-        self.pack.start_session(operator)
+        # A screen not built yet starts this session when it is built.
+        if self._built("pack") is not None:
+            self.pack.start_session(operator)
         roles = {Role(r) for r in operator.roles}
-        if allows(roles, Permission.PICK):
+        if allows(roles, Permission.PICK) and self._built("pick") is not None:
             self.pick.start_session(operator)
         if Role.COUNTER_CLERK in roles and not allows(roles, Permission.PACK):
             self.show_counter()  # a counter clerk's station is the till
@@ -396,7 +482,7 @@ class MainWindow(QMainWindow):
         operator = self._operator
         if operator is None or not allows([Role(r) for r in operator.roles], Permission.SELL):
             return
-        if self.stack.currentWidget() is not self.counter:
+        if not self._showing("counter"):
             self.counter.start_session(operator)
         self.stack.setCurrentWidget(self.counter)
         self.counter.code.setFocus()
@@ -408,7 +494,7 @@ class MainWindow(QMainWindow):
             [Role(r) for r in operator.roles], Permission.RECEIVE_RETURN
         ):
             return
-        if self.stack.currentWidget() not in (self.returns, self.new_rma):
+        if not self._showing("returns", "new_rma"):
             self.returns.start_session(operator)  # back from New RMA: the parcel stays open
         self.stack.setCurrentWidget(self.returns)
         self.returns.code.setFocus()
@@ -420,17 +506,15 @@ class MainWindow(QMainWindow):
             [Role(r) for r in operator.roles], Permission.RECEIVE_RETURN
         ):
             return
-        if self.stack.currentWidget() is not self.new_rma:
+        if not self._showing("new_rma"):
             self.new_rma.start_session(operator)
         self.stack.setCurrentWidget(self.new_rma)
 
     def sign_out(self) -> None:
         self._operator = None
-        self.counter.end_session()
-        self.returns.end_session()
-        self.new_rma.end_session()
-        self.pack.end_session()
-        self.pick.end_session()
+        for name in ("counter", "returns", "new_rma", "pack", "pick"):  # the ones built
+            if (screen := self._built(name)) is not None:
+                screen.end_session()  # type: ignore[attr-defined]
         self.status.set_operator(None)
         self.signin.reset()
         self.stack.setCurrentWidget(self.signin)
@@ -471,7 +555,7 @@ class MainWindow(QMainWindow):
         self.printers.load(self.ctx.config)
 
     def show_scanner_check(self) -> None:
-        if self.stack.currentWidget() is self.scanner_check:
+        if self._showing("scanner_check"):
             return
         self._before_check = self.stack.currentWidget()
         self.stack.setCurrentWidget(self.scanner_check)
@@ -482,13 +566,15 @@ class MainWindow(QMainWindow):
         if back is not self.signin and self._operator is None:
             back = self.signin  # signed out meanwhile
         self.stack.setCurrentWidget(back)
-        if back is self.pack:
+        if self._showing("pack"):
             self.pack.code.setFocus()
 
     def _save_printers(self, printers: dict[str, Any]) -> None:
         ctx, operator = self.ctx, self._operator
 
         def save() -> Any:
+            from app.services import settings
+
             with ctx.uow(operator) as u:
                 return settings.save_printers(u, ctx.config, printers)
 
@@ -519,14 +605,13 @@ class MainWindow(QMainWindow):
         self._sync_counts = (status.conflicts, status.exceptions, status.cursor)
         self.status.set_sync(status)
         if before != self._sync_counts:  # new rows may have arrived: the open list re-reads
-            current = self.stack.currentWidget()
-            if current is self.conflicts:
+            if self._showing("conflicts"):
                 self.conflicts.refresh()
-            elif current is self.exceptions:
+            elif self._showing("exceptions"):
                 self.exceptions.refresh()
 
     def _journal_ran(self) -> None:
-        if self.stack.currentWidget() is self.journal:
+        if self._showing("journal"):
             self.journal.refresh()
 
     def show_pack(self) -> None:
@@ -544,13 +629,19 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._became_ready)
 
     def _became_ready(self) -> None:
+        # While the person reaches for their badge: the ORM, the mappings and the print queue
+        # load on the database worker, ahead of the operator names and any badge scan (which
+        # wait behind it); then the print worker starts and the pack screen, where most
+        # operators land, is built. (The GS1 tables load with the first scan, on the database
+        # worker.)
+        DbOp(self.worker, self._load_ahead).success(lambda _: self._loaded_ahead()).failure(
+            self._load_ahead_failed
+        ).run()
         self.signin.load_names()
         self.status.start()
         if self.sync is not None:
             self.sync.start()
-        # After the first paint: the print worker starts while the person reaches for their
-        # badge. (The GS1 tables load with the first scan, on the database worker.)
-        QTimer.singleShot(WARM_UP_AFTER_SHOW_MS, self._warm_up)
+        QTimer.singleShot(INPUTS_AFTER_SHOW_MS, self._start_inputs)
         QTimer.singleShot(SOUNDS_AFTER_SHOW_MS, self.sounds.load)
         log.info("station %s ready", self.ctx.station_name)
         self.ready.emit()
@@ -570,8 +661,20 @@ class MainWindow(QMainWindow):
         self._folding = True
         DbOp(self.worker, self.ctx.checkpoint).run()
 
-    def _warm_up(self) -> None:
+    def _load_ahead(self) -> None:
+        # On the database worker.
+        self.ctx.warm_up()
+        import printing.queue  # noqa: F401  # here, not on the print thread while a scan is typed
+
+    def _load_ahead_failed(self, error: BaseException) -> None:
+        log.error("loading ahead failed; the first scan loads what it needs", exc_info=error)
+        self._loaded_ahead()
+
+    def _loaded_ahead(self) -> None:
         self.printer.start()
+        self.pack  # noqa: B018  # built now, while the GUI waits for the badge, not after it
+
+    def _start_inputs(self) -> None:
         if self.serial is not None:
             self.serial.start()
         if self.camera is not None:
@@ -601,48 +704,10 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _returns_screen(
-    ctx: StationContext, worker: DbWorker, sounds: Sounds, parent: QWidget
-) -> ReturnsScreen:
-    """The returns desk screen with its use cases bound to this station's database."""
-    from app.services.returns import reports, resolution
-    from app.services.returns.desk import ReturnDesk
-    from ui.theme import colors as palette
-
-    def desk_for(operator: OperatorView) -> ReturnDesk:
-        return ReturnDesk(lambda: ctx.uow(operator))
-
-    def resolve(operator: OperatorView, rma_id: Any, how: Any) -> Any:
-        with ctx.uow(operator) as u:
-            return resolution.resolve(u, rma_id, how)
-
-    def report(operator: OperatorView) -> reports.ReturnsReport:
-        with ctx.uow(operator) as u:
-            return reports.report(u)
-
-    return ReturnsScreen(
-        worker, sounds, desk_for, resolve, report, palette(ctx.config.theme), parent=parent
-    )
-
-
-def _new_rma_screen(
-    ctx: StationContext, worker: DbWorker, sounds: Sounds, parent: QWidget
-) -> NewRmaScreen:
-    """The New RMA screen with its use cases bound to this station's database."""
-    from app.services.returns import rmas
-
-    def find(operator: OperatorView, code: str) -> Any:
-        with ctx.uow(operator) as u:
-            return rmas.returnable_order(u, code)
-
-    def create(operator: OperatorView, req: Any, badge: str | None, slip: bool) -> Any:
-        with ctx.uow(operator) as u:
-            return rmas.create_rma(u, req, badge, print_slip=slip)
-
-    return NewRmaScreen(worker, sounds, find, create, parent=parent)
-
-
-def _photo_folder() -> Any:
+def _take_photos(returns: ReturnsScreen, feed: CameraFeed) -> None:
+    """The returns desk photographs returned items from the camera's picture."""
     from app.config import data_dir
 
-    return data_dir()
+    returns.set_photo_source(
+        lambda: p.frame if (p := feed.preview()) is not None else None, data_dir()
+    )

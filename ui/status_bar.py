@@ -12,20 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDateTime, QLocale, Qt, QTimer, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from app.services.print_jobs import WaitingSummary
-from app.sync.worker import SyncStatus
 from ui.models import format_int
 from ui.ops import DbOp, DbWorker
 from ui.widgets import ElidedLabel
 
+if TYPE_CHECKING:  # the ORM mappings load after the window is shown, on the database worker
+    from app.services.print_jobs import WaitingSummary
+    from app.sync.worker import SyncStatus
+
 REFRESH_MS = 5000
 # (outbox operations waiting, per kind of document: print jobs waiting and why)
-Counts = tuple[int, Sequence[WaitingSummary]]
+Counts = tuple[int, Sequence["WaitingSummary"]]
 
 
 class ClickableLabel(QLabel):

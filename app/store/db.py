@@ -8,10 +8,12 @@ instead of failing half-way.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, *, autocheckpoint: bool = True, **kwargs: Any) -> Engine:
@@ -45,6 +47,8 @@ def _tune_sqlite(engine: Engine, autocheckpoint: bool) -> None:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
+    from sqlalchemy.orm import sessionmaker  # the ORM loads with the first session, not here
+
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
@@ -24,11 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.auth import operator_names, sign_in_badge, sign_in_pin
-from app.services.views import OperatorView
 from ui import messages
 from ui.feedback import Banner, Sounds
 from ui.ops import DbOp, DbWorker
+
+if TYPE_CHECKING:
+    from app.services.views import OperatorView
 
 log = logging.getLogger(__name__)
 UowFactory = Callable[[], Any]  # a fresh unit of work (app.store stays out of ui)
@@ -124,6 +125,8 @@ class SignInScreen(QWidget):
         uow = self._uow
 
         def names() -> list[str]:
+            from app.services.auth import operator_names  # on the worker: it loads the ORM
+
             with uow() as u:
                 return operator_names(u)
 
@@ -142,7 +145,7 @@ class SignInScreen(QWidget):
             self.banner.show_message("info", self.tr("Badge read — now type your PIN."))
             self.pin.setFocus()
             return
-        self._sign_in(lambda u: sign_in_badge(u, code))
+        self._sign_in(lambda u, auth: auth.sign_in_badge(u, code))
 
     def sign_in_with_pin(self) -> None:
         pin = self.pin.text()
@@ -151,20 +154,23 @@ class SignInScreen(QWidget):
             return
         badge, self._pending_badge = self._pending_badge, None
         if badge is not None:
-            self._sign_in(lambda u: sign_in_badge(u, badge, pin))
+            self._sign_in(lambda u, auth: auth.sign_in_badge(u, badge, pin))
             return
         name = self.names.currentText()
         if not name:
             self._refuse(self.tr("Choose your name first."))
             return
-        self._sign_in(lambda u: sign_in_pin(u, name, pin))
+        self._sign_in(lambda u, auth: auth.sign_in_pin(u, name, pin))
 
-    def _sign_in(self, action: Callable[[Any], OperatorView]) -> None:
+    def _sign_in(self, action: Callable[[Any, Any], OperatorView]) -> None:
+        """Run ``action(unit of work, app.services.auth)`` on the worker."""
         uow = self._uow
 
         def run() -> OperatorView:
+            from app.services import auth  # on the worker: it loads the ORM
+
             with uow() as u:
-                return action(u)
+                return action(u, auth)
 
         self.banner.show_message("info", self.tr("Checking…"))
         DbOp(self._worker, run).success(self._welcome).failure(self._failed).run()
