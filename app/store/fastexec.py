@@ -137,11 +137,12 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     """Insert many rows of one shape in the connection's transaction.
 
     On PostgreSQL it is one ``INSERT ... SELECT FROM unnest(...)`` with one binary array per
-    column: a single statement, whatever the number of rows. The hub's ledger, feed and result
-    rows went in about twice as fast that way as with ``executemany`` (a pipelined statement
-    per row, with the foreign keys checked per statement), and a text-format array of JSON
-    documents costs more to send than the rows themselves, hence binary. COPY, faster still, is
-    refused on the tables with row-level security the hub writes. Elsewhere, ``executemany``.
+    column (one value for a column that has the same in every row): a single statement,
+    whatever the number of rows. The hub's ledger, feed and result rows went in about twice as
+    fast that way as with ``executemany`` (a pipelined statement per row, with the foreign
+    keys checked per statement), and a text-format array of JSON documents costs more to send
+    than the rows themselves, hence binary. COPY, faster still, is refused on the tables with
+    row-level security the hub writes. Elsewhere, ``executemany``.
     """
     if not rows:
         return
@@ -149,45 +150,78 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         conn.execute(insert(table), list(rows))
         return
     names = tuple(rows[0])
-    plan = _unnest_plan(conn, table, names)
-    params = {}
-    for i, (name, convert) in enumerate(zip(names, plan.convert, strict=True)):
+    columns = _unnest_columns(conn, table, names)
+    params: dict[str, Any] = {}
+    same: list[bool] = []
+    for i, (name, convert) in enumerate(zip(names, columns.convert, strict=True)):
         values = [r[name] for r in rows]
-        params[f"c{i}"] = values if convert is None else [convert(v) for v in values]
-    for i, fill in enumerate(plan.fill):
+        if convert is not None:
+            values = [convert(v) for v in values]
+        # JSON is never sent once for all: equal dicts may still be written differently.
+        once = convert is None and len(values) > 1 and values.count(values[0]) == len(values)
+        same.append(once)
+        params[f"c{i}"] = values[0] if once else values
+    if all(same):
+        same[0] = False
+        params["c0"] = [params["c0"]] * len(rows)
+    for i, fill in enumerate(columns.fill):
         params[f"d{i}"] = [fill() for _ in rows]
-    conn.exec_driver_sql(plan.sql, params)
+    conn.exec_driver_sql(columns.sql(tuple(same)), params)
 
 
-class _UnnestPlan:
-    """An INSERT of ``names`` (and the columns with a Python default they leave out) from one
-    array per column, with what turns each value into what the driver sends."""
+class _UnnestColumns:
+    """The columns of an INSERT of ``names`` (and those with a Python default the rows leave
+    out), with what turns each value into what the driver sends; :meth:`sql` writes the
+    statement for the columns that have one value for all rows."""
 
     def __init__(self, conn: Connection, table: Table, names: tuple[str, ...]) -> None:
         dialect = conn.dialect
-        given = [table.c[n] for n in names]
+        self.given = [table.c[n] for n in names]
         defaults = [(c, _python_default(c)) for c in table.columns if c.name not in names]
-        defaulted = [c for c, fill in defaults if fill is not None]
-        self.convert = [_pg_converter(c, dialect) for c in given]
+        self.defaulted = [c for c, fill in defaults if fill is not None]
+        self.convert = [_pg_converter(c, dialect) for c in self.given]
         self.fill = [fill for _c, fill in defaults if fill is not None]
-        arrays = [f"%(c{i})b::{_pg_array(c, dialect)}" for i, c in enumerate(given)]
-        arrays += [f"%(d{i})b::{_pg_array(c, dialect)}" for i, c in enumerate(defaulted)]
+        self.types = [_pg_type(c, dialect) for c in [*self.given, *self.defaulted]]
+        # JSON goes as text (see _pg_converter), never as one value for all rows.
+        self.arrays = [
+            "text[]::jsonb[]" if isinstance(c.type, JSON) else f"{t}[]"
+            for c, t in zip([*self.given, *self.defaulted], self.types, strict=True)
+        ]
         preparer = dialect.identifier_preparer
-        columns = ", ".join(preparer.quote(c.name) for c in [*given, *defaulted])
-        self.sql = (
-            f"INSERT INTO {preparer.format_table(table)} ({columns}) "
-            f"SELECT * FROM unnest({', '.join(arrays)})"
+        self.head = (
+            f"INSERT INTO {preparer.format_table(table)} "
+            f"({', '.join(preparer.quote(c.name) for c in [*self.given, *self.defaulted])}) "
         )
+        self._sql: dict[tuple[bool, ...], str] = {}
+
+    def sql(self, same: tuple[bool, ...]) -> str:
+        text = self._sql.get(same)
+        if text is None:
+            names = [f"c{i}" for i in range(len(self.given))]
+            names += [f"d{i}" for i in range(len(self.defaulted))]
+            once = [*same, *(False for _ in self.defaulted)]
+            arrays = [
+                f"%({n})b::{t}" for n, t, o in zip(names, self.arrays, once, strict=True) if not o
+            ]
+            values = [
+                f"%({n})b::{t}" if o else n for n, t, o in zip(names, self.types, once, strict=True)
+            ]
+            columns = ", ".join(n for n, o in zip(names, once, strict=True) if not o)
+            text = self._sql[same] = (
+                f"{self.head}SELECT {', '.join(values)} "
+                f"FROM unnest({', '.join(arrays)}) AS t({columns})"
+            )
+        return text
 
 
-_PLANS: dict[tuple[Table, tuple[str, ...]], _UnnestPlan] = {}
+_COLUMNS: dict[tuple[Table, tuple[str, ...]], _UnnestColumns] = {}
 
 
-def _unnest_plan(conn: Connection, table: Table, names: tuple[str, ...]) -> _UnnestPlan:
-    plan = _PLANS.get((table, names))
-    if plan is None:
-        plan = _PLANS[(table, names)] = _UnnestPlan(conn, table, names)
-    return plan
+def _unnest_columns(conn: Connection, table: Table, names: tuple[str, ...]) -> _UnnestColumns:
+    columns = _COLUMNS.get((table, names))
+    if columns is None:
+        columns = _COLUMNS[(table, names)] = _UnnestColumns(conn, table, names)
+    return columns
 
 
 def _python_default(column: Any) -> Callable[[], Any] | None:
@@ -202,12 +236,12 @@ def _python_default(column: Any) -> Callable[[], Any] | None:
     return lambda: fn(None)
 
 
-def _pg_array(column: Any, dialect: Any) -> str:
-    """The array type a column's values are sent as. Text goes as ``text[]``: a cast to
-    ``varchar(n)`` would cut a long value short, where the INSERT itself refuses it."""
-    if isinstance(column.type, String | JSON):
-        return "text[]" if isinstance(column.type, String) else "text[]::jsonb[]"
-    return f"{column.type.compile(dialect=dialect)}[]"
+def _pg_type(column: Any, dialect: Any) -> str:
+    """The type a column's values are sent as. Text goes as ``text``: a cast to ``varchar(n)``
+    would cut a long value short, where the INSERT itself refuses it."""
+    if isinstance(column.type, String):
+        return "text"
+    return str(column.type.compile(dialect=dialect))
 
 
 def _pg_converter(column: Any, dialect: Any) -> Callable[[Any], Any] | None:

@@ -54,7 +54,7 @@ from app.store.models import (
     Tote,
     Warehouse,
 )
-from app.store.pgarray import binary_array, ids_in
+from app.store.pgarray import ByIds, binary_array, ids_in
 from app.store.types import UTCDateTime
 
 Row = dict[str, Any]
@@ -278,6 +278,13 @@ def _serialise_orders(conn: Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID,
     return out
 
 
+_BIN_WAREHOUSES = ByIds(
+    lambda in_ids: select(_t(Location).c.id, _t(Location).c.warehouse_id).where(
+        in_ids(_t(Location).c.id)
+    )
+)
+
+
 class Router:
     """Whose feeds an entity's row goes to: its warehouse's, or every warehouse's."""
 
@@ -308,12 +315,8 @@ class Router:
         wanted = {i for i in location_ids if i not in self._bins}
         if not wanted:
             return
-        loc = _t(Location)
-        for lid, wid in self.conn.execute(
-            select(loc.c.id, loc.c.warehouse_id).where(
-                ids_in(self.conn, loc.c.id, [uuid.UUID(i) for i in wanted])
-            )
-        ):
+        query = _BIN_WAREHOUSES.on(self.conn)
+        for lid, wid in self.conn.execute(query, {"ids": [uuid.UUID(i) for i in wanted]}).all():
             self._bins[str(lid)] = wid
         for i in wanted:
             self._bins.setdefault(i, None)

@@ -143,13 +143,13 @@ def _insert_facts(facts: list[_Fact]) -> None:
     conn = session.connection()
     products = sorted({r["product_id"] for f in facts for r in f.rows})
     # Lock first: a concurrent hub's rows for these products are committed before we sum.
-    known = set(conn.scalars(_LOCK_PRODUCTS.on(conn), {"ids": products}))
+    known = set(conn.scalars(_LOCK_PRODUCTS.on(conn), {"ids": products}).all())
     seen: set[uuid.UUID] = session.info.setdefault(_KNOWN_BINS, set())
     bins = {r["location_id"] for f in facts for r in f.rows} - {None} - seen
     if bins:
-        seen.update(conn.scalars(_FIND_BINS.on(conn), {"ids": list(bins)}))
+        seen.update(conn.scalars(_FIND_BINS.on(conn), {"ids": list(bins)}).all())
     ids = [r["id"] for f in facts for r in f.rows]
-    taken = set(conn.scalars(_EXISTING.on(conn), {"ids": ids}))
+    taken = set(conn.scalars(_EXISTING.on(conn), {"ids": ids}).all())
     for i, f in enumerate(facts):
         if why := _refusal(f, known, seen, taken):
             raise BatchRefusedError(i, _malformed(f.op, why))
@@ -198,10 +198,8 @@ def _raise_oversells(conn: Connection, facts: list[_Fact]) -> None:
     watched = {place for d in deltas for place, change in d.items() if change < 0}
     if not watched:
         return
-    now: dict[Place, int] = {
-        (p, b): int(n)
-        for p, b, n in conn.execute(_ON_HAND.on(conn), {"ids": sorted({p for p, _ in watched})})
-    }
+    on_hand = conn.execute(_ON_HAND.on(conn), {"ids": sorted({p for p, _ in watched})}).all()
+    now: dict[Place, int] = {(p, b): int(n) for p, b, n in on_hand}
     level = {place: now.get(place, 0) for place in watched}
     for d in deltas:  # back to before the batch
         for place, change in d.items():
@@ -211,12 +209,9 @@ def _raise_oversells(conn: Connection, facts: list[_Fact]) -> None:
         for place, change in d.items():
             if place in level:
                 level[place] += change
-        short = [
-            (p, b, d[(p, b)], level[(p, b)])
-            for (p, b) in sorted((pl for pl, ch in d.items() if ch < 0), key=str)
-            if level[(p, b)] < 0
-        ]
-        if short:
+        below = [pl for pl, ch in d.items() if ch < 0 and level[pl] < 0]
+        if below:  # sorted only then: str() of a place is slow, and most facts have none
+            short = [(p, b, d[(p, b)], level[(p, b)]) for (p, b) in sorted(below, key=str)]
             _oversell_task(conn, f, short)
 
 
