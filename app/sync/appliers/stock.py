@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, select
@@ -78,6 +79,7 @@ _ON_HAND = ByIds(
     )
 )
 _EXISTING = ByIds(lambda in_ids: select(_MOVE.c.id).where(in_ids(_MOVE.c.id)))
+_AS_INT = attrgetter("int")  # UUID order without UUID.__lt__, a Python call per comparison
 _KNOWN_BINS = "stock.known_bins"  # session.info: bins seen this round (bins are never deleted)
 
 
@@ -141,7 +143,7 @@ def _insert_facts(facts: list[_Fact]) -> None:
     savepoint) without the ORM; :class:`BatchRefusedError` names the first fact that is refused."""
     session = facts[0].ctx.session
     conn = session.connection()
-    products = sorted({r["product_id"] for f in facts for r in f.rows})
+    products = sorted({r["product_id"] for f in facts for r in f.rows}, key=_AS_INT)
     # Lock first: a concurrent hub's rows for these products are committed before we sum.
     known = set(conn.scalars(_LOCK_PRODUCTS.on(conn), {"ids": products}).all())
     seen: set[uuid.UUID] = session.info.setdefault(_KNOWN_BINS, set())
@@ -181,7 +183,7 @@ def _refusal(
 def lock_products(conn: Connection, product_ids: list[uuid.UUID]) -> None:
     """Lock the products' rows as stock facts do, before writing their ledger rows: a
     concurrent hub's rows for them are then committed before this one's on-hand sums."""
-    conn.execute(_LOCK_PRODUCTS.on(conn), {"ids": sorted(set(product_ids))}).all()
+    conn.execute(_LOCK_PRODUCTS.on(conn), {"ids": sorted(set(product_ids), key=_AS_INT)}).all()
 
 
 def raise_oversells(ctx: ApplyContext, rows: list[dict[str, Any]]) -> None:
@@ -198,7 +200,9 @@ def _raise_oversells(conn: Connection, facts: list[_Fact]) -> None:
     watched = {place for d in deltas for place, change in d.items() if change < 0}
     if not watched:
         return
-    on_hand = conn.execute(_ON_HAND.on(conn), {"ids": sorted({p for p, _ in watched})}).all()
+    on_hand = conn.execute(
+        _ON_HAND.on(conn), {"ids": sorted({p for p, _ in watched}, key=_AS_INT)}
+    ).all()
     now: dict[Place, int] = {(p, b): int(n) for p, b, n in on_hand}
     level = {place: now.get(place, 0) for place in watched}
     for d in deltas:  # back to before the batch
