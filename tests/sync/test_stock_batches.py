@@ -5,6 +5,7 @@ operations that took a place below zero as the ledger stood when each was applie
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -165,3 +166,41 @@ def test_a_batch_that_fails_without_naming_an_operation_is_applied_one_at_a_time
         (5, APPLIED, ""),
         (6, APPLIED, ""),
     ]
+
+
+def test_the_feed_carries_each_applied_facts_ledger_rows_as_central_holds_them(
+    central: Central,
+) -> None:
+    """The hub writes a batch's ledger rows to the feed as the applier inserted them, without
+    reading them back: what the feed carries is still exactly the central row, for the facts
+    before and after a refused one, and the refused one's row is nowhere."""
+    from app.sync import feed
+
+    login = central.add_station("TILL-E")
+    sid = login.station_id
+    product, bin_id, _have = _place(central)
+    ops = [_fact(sid, s, SALE, product, bin_id, -1) for s in range(1, 8)]
+    ops[3] = _fact(sid, 4, SALE, uuid.uuid4(), bin_id, -1)  # an unknown product: refused
+    # A till two hours east of UTC: central keeps, and feeds, the time in UTC.
+    ops[1].payload["movements"][0]["at"] = datetime.now(timezone(timedelta(hours=2))).isoformat()
+    central.push(login, ops)
+    assert central.hub().drain() == len(ops)
+
+    results = {r.seq: r for r in central.results(sid)}
+    assert [results[s].result for s in range(1, 8)] == [APPLIED] * 3 + [REJECTED] + [APPLIED] * 3
+    with central.engine.connect() as conn:
+        fed = conn.execute(
+            text(
+                "SELECT entity_id, op_id, pos, payload FROM change_log "
+                "WHERE entity = 'stock_movement' AND payload->>'ref' LIKE 'R%'"
+            )
+        ).all()
+        assert len(fed) == 6
+        for row_id, _op_id, _pos, payload in fed:
+            assert payload == feed.serialise(conn, "stock_movement", row_id)
+    refused = ops[3].payload["movements"][0]["id"]
+    assert refused not in {str(row_id) for row_id, *_ in fed}
+    by_op = {op_id: pos for _row, op_id, pos, _payload in fed}
+    for op in ops:
+        if results[op.seq].result == APPLIED:
+            assert results[op.seq].pos == by_op[op.op_id]
