@@ -343,10 +343,12 @@ _BUMP_VERSIONS = text(
     "ON CONFLICT (entity, entity_id) DO UPDATE SET version = entity_version.version + 1 "
     "RETURNING entity, entity_id, version"
 )
+# Takes n positions and queues the NOTIFY of the last one (sent at commit): one round trip.
 _TAKE_POSITIONS = text(
-    'INSERT INTO feed_head (warehouse_id, "next") VALUES (:w, :n + 1) '
+    'WITH head AS (INSERT INTO feed_head (warehouse_id, "next") VALUES (:w, :n + 1) '
     'ON CONFLICT (warehouse_id) DO UPDATE SET "next" = feed_head."next" + :n '
-    'RETURNING "next"'
+    'RETURNING "next") '
+    'SELECT "next", pg_notify(:c, CAST("next" - 1 AS text)) FROM head'
 )
 
 
@@ -416,13 +418,14 @@ def publish(
     positions: dict[tuple[str, uuid.UUID, uuid.UUID], int] = {}
     for wid in sorted(by_wh):
         batch = by_wh[wid]
-        end = conn.execute(_TAKE_POSITIONS, {"w": wid, "n": len(batch)}).scalar_one()
+        end = conn.execute(
+            _TAKE_POSITIONS, {"w": wid, "n": len(batch), "c": feed_channel(wid)}
+        ).scalar_one()
         first = end - len(batch)
         for i, r in enumerate(batch):
             r["pos"] = first + i
             positions[(r["entity"], r["entity_id"], wid)] = first + i
         bulk_insert(conn, _LOG, batch)
-        conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": feed_channel(wid), "p": str(end - 1)})
     return positions
 
 

@@ -56,6 +56,13 @@ _PICK = text(
     "              WHERE i.station_id = sp.station_id AND i.seq = sp.applied_seq + 1) "
     "ORDER BY random() LIMIT 1 FOR UPDATE OF sp SKIP LOCKED"
 )
+# How far the station's operations are applied, and its warehouse.
+_PROGRESS = (
+    select(StationProgress.applied_seq, Station.warehouse_id)
+    .select_from(StationProgress)
+    .outerjoin(Station, Station.id == StationProgress.station_id)
+    .where(StationProgress.station_id == bindparam("sid"))
+)
 # The payload comes as text, decoded here: psycopg's jsonb loader took twice as long for it.
 _NEXT_OPS = (
     select(
@@ -213,10 +220,7 @@ class Hub:
             if sid is None:
                 return None
             # A fresh statement (we hold the row lock) reads the committed applied_seq.
-            applied_seq = conn.scalar(
-                select(StationProgress.applied_seq).where(StationProgress.station_id == sid)
-            )
-            assert applied_seq is not None
+            applied_seq, warehouse_id = conn.execute(_PROGRESS, {"sid": sid}).one()
             rows = conn.execute(
                 _NEXT_OPS, {"sid": sid, "after": applied_seq, "n": self.round_size}
             ).all()
@@ -230,7 +234,6 @@ class Hub:
                 ops.append(Op(op_id, sid, seq, kind, payload, entity or "", entity_id, created_at))
             if not ops:
                 return None
-            warehouse_id = conn.scalar(select(Station.warehouse_id).where(Station.id == sid))
             return self._apply_batch(s, sid, warehouse_id, ops)
 
     def _apply_batch(
