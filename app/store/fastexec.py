@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Connection, String, Table, Uuid, insert
+from sqlalchemy import JSON, Boolean, Connection, Enum, String, Table, Uuid, insert
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import Compiled
 from sqlalchemy.types import TypeEngine
@@ -225,21 +225,23 @@ def _unnest_columns(conn: Connection, table: Table, names: tuple[str, ...]) -> _
 
 
 def _python_default(column: Any) -> Callable[[], Any] | None:
-    """A column default SQLAlchemy computes in Python for each row, as a function."""
+    """A column default SQLAlchemy computes in Python for each row, as a function (one that
+    reads SQLAlchemy's execution context gets None: there is none here). A server default, or
+    none, is left to the database."""
     default = column.default
     if default is None or not (default.is_scalar or default.is_callable):
         return None
     if default.is_scalar:
         value = default.arg
         return lambda: value
-    fn = default.arg
+    fn = default.arg  # SQLAlchemy's wrapper of the function, taking the execution context
     return lambda: fn(None)
 
 
 def _pg_type(column: Any, dialect: Any) -> str:
     """The type a column's values are sent as. Text goes as ``text``: a cast to ``varchar(n)``
     would cut a long value short, where the INSERT itself refuses it."""
-    if isinstance(column.type, String):
+    if isinstance(column.type, String) and not isinstance(column.type, Enum):
         return "text"
     return str(column.type.compile(dialect=dialect))
 
