@@ -69,6 +69,10 @@ class ByIds:
 
 def ids_in(conn: Connection, column: Any, ids: Iterable[Any]) -> ColumnElement[bool]:
     """``column`` is one of ``ids``, as :class:`ByIds` writes it for ``conn``'s database."""
+    condition: ColumnElement[bool]
     if conn.dialect.name == "postgresql":
-        return column == any_(bindparam("ids", binary_array(ids), type_=UuidArray()))  # type: ignore[no-any-return]
-    return column.in_(list(ids))  # type: ignore[no-any-return]
+        param = bindparam("ids", binary_array(ids), type_=UuidArray(), unique=True)
+        condition = column == any_(param)
+    else:
+        condition = column.in_(list(ids))
+    return condition
