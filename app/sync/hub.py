@@ -228,9 +228,9 @@ class Hub:
             for op_id, seq, kind, doc, entity, entity_id, created_at in rows:
                 if seq != applied_seq + len(ops) + 1:
                     break  # a gap: the missing operation has not arrived yet
-                payload = json.loads(doc) if doc else {}
+                payload = json.loads(doc) if doc is not None else None
                 if not isinstance(payload, dict):
-                    payload = dict(payload)  # as Op.from_row takes it
+                    payload = dict(payload or {})  # as Op.from_row takes it
                 ops.append(Op(op_id, sid, seq, kind, payload, entity or "", entity_id, created_at))
             if not ops:
                 return None

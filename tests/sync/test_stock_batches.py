@@ -261,3 +261,20 @@ def test_a_ledger_row_changed_after_it_went_in_reaches_the_feed_as_changed(
             assert payload == feed.serialise(conn, "stock_movement", uuid.UUID(row_id))
     assert fed[later_row]["lot"] == "L2"
     assert fed[now.payload["movements"][0]["id"]]["lot"] == "L1"
+
+
+def test_an_operation_whose_payload_is_json_null_is_refused_alone(central: Central) -> None:
+    """A payload of JSON null (a station out of order) is read as an empty one: that operation
+    is refused with words and the ones behind it go in."""
+    login = central.add_station("TILL-G")
+    sid = login.station_id
+    product, bin_id, _have = _place(central)
+    ops = [
+        replace(_fact(sid, 1, SALE, product, bin_id, -1), payload=None),  # type: ignore[arg-type]
+        _fact(sid, 2, SALE, product, bin_id, -1),
+    ]
+    central.push(login, ops)
+    assert central.hub().drain() == len(ops)
+    results = [(r.seq, r.result) for r in central.results(sid)]
+    assert results == [(1, REJECTED), (2, APPLIED)]
+    assert "movements" in central.results(sid)[0].reason
