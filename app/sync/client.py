@@ -57,12 +57,14 @@ _STATION: Table = Station.__table__  # type: ignore[assignment]
 _MOVEMENT: Table = StockMovement.__table__  # type: ignore[assignment]
 _NEVER = float("inf")  # an operation with no result yet covers no position
 
-# Binary parameters (%b): arrays go as they are, with no text escaping of each element.
+# Binary parameters (%b): arrays go as they are, with no text escaping of each element. Ids
+# and times go as the station stores them (32 hex digits; UTC as 'YYYY-MM-DD HH:MM:SS.ffffff')
+# and PostgreSQL reads them: no Python UUID or datetime made and dumped again for each.
 _PUSH_SQL = """
 INSERT INTO inbox (op_id, seq, kind, payload, entity, entity_id, created_at)
-SELECT * FROM unnest(
-    %b::uuid[], %b::bigint[], %b::text[], %b::text[]::jsonb[], %b::text[], %b::uuid[],
-    %b::timestamptz[])
+SELECT o, s, k, p, e, i, c AT TIME ZONE 'UTC' FROM unnest(
+    %b::text[]::uuid[], %b::bigint[], %b::text[], %b::text[]::jsonb[], %b::text[],
+    %b::text[]::uuid[], %b::text[]::timestamp[]) AS t(o, s, k, p, e, i, c)
 ON CONFLICT DO NOTHING
 """
 # Results and feed rows in ONE statement: one snapshot (as a REPEATABLE READ transaction would
@@ -82,13 +84,13 @@ _FEED_SQL = (
 )
 _PENDING = (
     select(
-        _OUT.c.op_id,
+        type_coerce(_OUT.c.op_id, String),  # the stored hex, sent as it is (and below)
         _OUT.c.seq,
         _OUT.c.kind,
-        type_coerce(_OUT.c.payload, String),  # the stored JSON text, sent as it is
+        type_coerce(_OUT.c.payload, String),  # the stored JSON text
         _OUT.c.entity,
-        _OUT.c.entity_id,
-        _OUT.c.created_at,
+        type_coerce(_OUT.c.entity_id, String),
+        type_coerce(_OUT.c.created_at, String),
     )
     .where(_OUT.c.status == "pending")
     .order_by(_OUT.c.seq)

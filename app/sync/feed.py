@@ -16,7 +16,15 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    delete,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.types import Uuid
 
 from app.store.fastexec import bulk_insert
@@ -46,6 +54,7 @@ from app.store.models import (
     Tote,
     Warehouse,
 )
+from app.store.pgarray import ByIds, binary_array, ids_in
 from app.store.types import UTCDateTime
 
 Row = dict[str, Any]
@@ -141,20 +150,45 @@ def _columns(table: Table) -> list[Any]:
     return list(table.columns)
 
 
+_AS_IS, _AS_TEXT, _AS_ISO = 0, 1, 2
+_CODECS: dict[Table, list[tuple[str, int]]] = {}
+
+
+def _codec(table: Table) -> list[tuple[str, int]]:
+    """The table's feed columns, in order, each with how its value is written."""
+    codec = _CODECS.get(table)
+    if codec is None:
+        codec = _CODECS[table] = [
+            (
+                col.name,
+                _AS_TEXT
+                if isinstance(col.type, Uuid)
+                else _AS_ISO
+                if isinstance(col.type, UTCDateTime)
+                else _AS_IS,
+            )
+            for col in _columns(table)
+        ]
+    return codec
+
+
+def _encode_values(codec: list[tuple[str, int]], values: Iterable[Any]) -> Row:
+    out: Row = {}
+    for (name, how), value in zip(codec, values, strict=True):
+        if value is None or how == _AS_IS:
+            out[name] = value
+        elif how == _AS_TEXT:
+            out[name] = str(value)
+        else:
+            out[name] = value.isoformat()
+    return out
+
+
 def encode(table: Table, row: Any) -> Row:
     """A database row as a JSON-safe dict."""
-    out: Row = {}
-    for col in _columns(table):
-        value = row._mapping[col.name]
-        if value is None:
-            out[col.name] = None
-        elif isinstance(col.type, Uuid):
-            out[col.name] = str(value)
-        elif isinstance(col.type, UTCDateTime):
-            out[col.name] = value.isoformat()
-        else:
-            out[col.name] = value
-    return out
+    mapping = row._mapping
+    codec = _codec(table)
+    return _encode_values(codec, [mapping[name] for name, _how in codec])
 
 
 def decode(table: Table, data: Row) -> Row:
@@ -206,8 +240,11 @@ def serialise_many(
             continue
         table = TABLES[entity]
         pk = _pk(table)
-        for row in conn.execute(select(*_columns(table)).where(pk.in_(chunk))):
-            out[row._mapping[pk.name]] = encode(table, row)
+        codec = _codec(table)
+        at = [name for name, _how in codec].index(pk.name)
+        # The columns are selected in the codec's order: each row is encoded as it comes.
+        for row in conn.execute(select(*_columns(table)).where(ids_in(conn, pk, chunk))).all():
+            out[row[at]] = _encode_values(codec, row)
     return out
 
 
@@ -241,6 +278,13 @@ def _serialise_orders(conn: Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID,
     return out
 
 
+_BIN_WAREHOUSES = ByIds(
+    lambda in_ids: select(_t(Location).c.id, _t(Location).c.warehouse_id).where(
+        in_ids(_t(Location).c.id)
+    )
+)
+
+
 class Router:
     """Whose feeds an entity's row goes to: its warehouse's, or every warehouse's."""
 
@@ -262,17 +306,17 @@ class Router:
             wid = payload.get("warehouse_id")
         elif entity == "stock_movement" and payload.get("location_id"):
             wid = self._bin_warehouse(payload["location_id"])
-        return [uuid.UUID(str(wid))] if wid else self.everyone
+        if not wid:
+            return self.everyone
+        return [wid if isinstance(wid, uuid.UUID) else uuid.UUID(str(wid))]
 
     def learn_bins(self, location_ids: Iterable[str]) -> None:
         """Look up the warehouses of many bins in one query (a batch's ledger rows)."""
         wanted = {i for i in location_ids if i not in self._bins}
         if not wanted:
             return
-        loc = _t(Location)
-        for lid, wid in self.conn.execute(
-            select(loc.c.id, loc.c.warehouse_id).where(loc.c.id.in_([uuid.UUID(i) for i in wanted]))
-        ):
+        query = _BIN_WAREHOUSES.on(self.conn)
+        for lid, wid in self.conn.execute(query, {"ids": [uuid.UUID(i) for i in wanted]}).all():
             self._bins[str(lid)] = wid
         for i in wanted:
             self._bins.setdefault(i, None)
@@ -299,10 +343,12 @@ _BUMP_VERSIONS = text(
     "ON CONFLICT (entity, entity_id) DO UPDATE SET version = entity_version.version + 1 "
     "RETURNING entity, entity_id, version"
 )
+# Takes n positions and queues the NOTIFY of the last one (sent at commit): one round trip.
 _TAKE_POSITIONS = text(
-    'INSERT INTO feed_head (warehouse_id, "next") VALUES (:w, :n + 1) '
+    'WITH head AS (INSERT INTO feed_head (warehouse_id, "next") VALUES (:w, :n + 1) '
     'ON CONFLICT (warehouse_id) DO UPDATE SET "next" = feed_head."next" + :n '
-    'RETURNING "next"'
+    'RETURNING "next") '
+    'SELECT "next", pg_notify(:c, CAST("next" - 1 AS text)) FROM head'
 )
 
 
@@ -310,6 +356,7 @@ def publish(
     conn: Connection,
     touched: Iterable[Key],
     op_of: dict[Key, uuid.UUID] | None = None,
+    written: dict[Key, Row] | None = None,
 ) -> dict[tuple[str, uuid.UUID, uuid.UUID], int]:
     """Append the touched entities' current state to the feed (central, PostgreSQL).
 
@@ -318,23 +365,35 @@ def publish(
     order is position order. Returns ``(entity, id, warehouse) → position``. The NOTIFY
     ``feed_<warehouse hex>`` is sent at commit. A few statements per call, however many
     entities: one query per table to serialise, one for the versions, two per warehouse.
+    ``written``: rows of single-row entities as this transaction inserted them (their column
+    values, a column left out being NULL), encoded as they are instead of read back.
     """
-    keys = sorted(set(touched), key=lambda k: (k[0], k[1]))
+    keys = sorted(set(touched), key=lambda k: (k[0], k[1].int))  # ids in UUID order, faster
     if not keys:
         return {}
     op_of = op_of or {}
+    written = written or {}
     by_entity: dict[str, list[uuid.UUID]] = {}
-    for entity, eid in keys:
-        by_entity.setdefault(entity, []).append(eid)
     payloads: dict[Key, Row | None] = {}
+    for key in keys:
+        row = written.get(key)
+        if row is not None and key[0] in TABLES:
+            codec = _codec(TABLES[key[0]])
+            payloads[key] = _encode_values(codec, [row.get(name) for name, _how in codec])
+        else:
+            by_entity.setdefault(key[0], []).append(key[1])
     for entity, ids in by_entity.items():
         for eid, payload in serialise_many(conn, entity, ids).items():
             payloads[(entity, eid)] = payload
     versions = {
         (e, i): v
         for e, i, v in conn.execute(
-            _BUMP_VERSIONS, {"entities": [e for e, _ in keys], "ids": [i for _, i in keys]}
-        )
+            _BUMP_VERSIONS,
+            {
+                "entities": binary_array(e for e, _ in keys),
+                "ids": binary_array(i for _, i in keys),
+            },
+        ).all()
     }
     router = Router(conn)
     router.learn_bins(
@@ -359,13 +418,14 @@ def publish(
     positions: dict[tuple[str, uuid.UUID, uuid.UUID], int] = {}
     for wid in sorted(by_wh):
         batch = by_wh[wid]
-        end = conn.execute(_TAKE_POSITIONS, {"w": wid, "n": len(batch)}).scalar_one()
+        end = conn.execute(
+            _TAKE_POSITIONS, {"w": wid, "n": len(batch), "c": feed_channel(wid)}
+        ).scalar_one()
         first = end - len(batch)
         for i, r in enumerate(batch):
             r["pos"] = first + i
             positions[(r["entity"], r["entity_id"], wid)] = first + i
         bulk_insert(conn, _LOG, batch)
-        conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": feed_channel(wid), "p": str(end - 1)})
     return positions
 
 

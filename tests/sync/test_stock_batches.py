@@ -5,6 +5,8 @@ operations that took a place below zero as the ledger stood when each was applie
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -165,3 +167,114 @@ def test_a_batch_that_fails_without_naming_an_operation_is_applied_one_at_a_time
         (5, APPLIED, ""),
         (6, APPLIED, ""),
     ]
+
+
+def test_the_feed_carries_each_applied_facts_ledger_rows_as_central_holds_them(
+    central: Central,
+) -> None:
+    """The hub writes a batch's ledger rows to the feed as the applier inserted them, without
+    reading them back: what the feed carries is still exactly the central row, for the facts
+    before and after a refused one, and the refused one's row is nowhere."""
+    from app.sync import feed
+
+    login = central.add_station("TILL-E")
+    sid = login.station_id
+    product, bin_id, _have = _place(central)
+    ops = [_fact(sid, s, SALE, product, bin_id, -1) for s in range(1, 8)]
+    ops[3] = _fact(sid, 4, SALE, uuid.uuid4(), bin_id, -1)  # an unknown product: refused
+    # A till two hours east of UTC: central keeps, and feeds, the time in UTC.
+    ops[1].payload["movements"][0]["at"] = datetime.now(timezone(timedelta(hours=2))).isoformat()
+    central.push(login, ops)
+    assert central.hub().drain() == len(ops)
+
+    results = {r.seq: r for r in central.results(sid)}
+    assert [results[s].result for s in range(1, 8)] == [APPLIED] * 3 + [REJECTED] + [APPLIED] * 3
+    with central.engine.connect() as conn:
+        fed = conn.execute(
+            text(
+                "SELECT entity_id, op_id, pos, payload FROM change_log "
+                "WHERE entity = 'stock_movement' AND payload->>'ref' LIKE 'R%'"
+            )
+        ).all()
+        assert len(fed) == 6
+        for row_id, _op_id, _pos, payload in fed:
+            assert payload == feed.serialise(conn, "stock_movement", row_id)
+    refused = ops[3].payload["movements"][0]["id"]
+    assert refused not in {str(row_id) for row_id, *_ in fed}
+    by_op = {op_id: pos for _row, op_id, pos, _payload in fed}
+    for op in ops:
+        if results[op.seq].result == APPLIED:
+            assert results[op.seq].pos == by_op[op.op_id]
+
+
+def test_a_ledger_row_changed_after_it_went_in_reaches_the_feed_as_changed(
+    central: Central, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ledger row is fed as its applier wrote it, unless something changed it after: the
+    same operation (a pick that names its lot), or a later operation of the same round."""
+    from sqlalchemy import update
+
+    from app.sync import appliers, feed
+    from app.sync.appliers.stock import insert_movements
+
+    def lot_now(ctx: appliers.ApplyContext, op: Op) -> None:
+        insert_movements(ctx, op, op.list_of("movements"), frozenset({"sale"}))
+        row_id = uuid.UUID(op.payload["movements"][0]["id"])
+        ctx.session.execute(
+            update(StockMovement).where(StockMovement.id == row_id).values(lot="L1")
+        )
+        ctx.touch("stock_movement", row_id)
+
+    def lot_later(ctx: appliers.ApplyContext, op: Op) -> None:
+        row_id = op.id_of("row")
+        ctx.session.execute(
+            update(StockMovement).where(StockMovement.id == row_id).values(lot="L2")
+        )
+        ctx.touch("stock_movement", row_id)
+
+    monkeypatch.setitem(appliers.REGISTRY, "test.lot_now", lot_now)
+    monkeypatch.setitem(appliers.REGISTRY, "test.lot_later", lot_later)
+    login = central.add_station("TILL-F")
+    sid = login.station_id
+    product, bin_id, _have = _place(central)
+    first = _fact(sid, 1, SALE, product, bin_id, -1)
+    now = replace(_fact(sid, 2, SALE, product, bin_id, -1), kind="test.lot_now")
+    later_row = first.payload["movements"][0]["id"]
+    later = make_op(sid, 3, "test.lot_later", {"row": later_row}, "stock_movement", None)
+    ops = [first, now, later, _fact(sid, 4, SALE, product, bin_id, -1)]
+    central.push(login, ops)
+    assert central.hub().drain() == len(ops)
+
+    assert [r.result for r in central.results(sid)] == [APPLIED] * 4
+    with central.engine.connect() as conn:
+        fed = {
+            str(row_id): payload
+            for row_id, payload in conn.execute(
+                text(
+                    "SELECT entity_id, payload FROM change_log "
+                    "WHERE entity = 'stock_movement' AND payload->>'ref' LIKE 'R%'"
+                )
+            )
+        }
+        assert len(fed) == 3
+        for row_id, payload in fed.items():
+            assert payload == feed.serialise(conn, "stock_movement", uuid.UUID(row_id))
+    assert fed[later_row]["lot"] == "L2"
+    assert fed[now.payload["movements"][0]["id"]]["lot"] == "L1"
+
+
+def test_an_operation_whose_payload_is_json_null_is_refused_alone(central: Central) -> None:
+    """A payload of JSON null (a station out of order) is read as an empty one: that operation
+    is refused with words and the ones behind it go in."""
+    login = central.add_station("TILL-G")
+    sid = login.station_id
+    product, bin_id, _have = _place(central)
+    ops = [
+        replace(_fact(sid, 1, SALE, product, bin_id, -1), payload=None),  # type: ignore[arg-type]
+        _fact(sid, 2, SALE, product, bin_id, -1),
+    ]
+    central.push(login, ops)
+    assert central.hub().drain() == len(ops)
+    results = [(r.seq, r.result) for r in central.results(sid)]
+    assert results == [(1, REJECTED), (2, APPLIED)]
+    assert "movements" in central.results(sid)[0].reason

@@ -41,10 +41,20 @@ class ApplyContext:
     station_id: uuid.UUID
     warehouse_id: uuid.UUID | None
     touched: dict[Touched, None] = field(default_factory=dict)  # an ordered set
+    written: dict[Touched, dict[str, Any]] = field(default_factory=dict)
 
     def touch(self, entity: str, entity_id: uuid.UUID) -> None:
-        """Write this entity's state to the feed after the operation."""
+        """Write this entity's state to the feed after the operation (read back from the
+        database, also when :meth:`wrote` gave it before: it has changed since)."""
         self.touched[(entity, entity_id)] = None
+        self.written.pop((entity, entity_id), None)
+
+    def wrote(self, entity: str, entity_id: uuid.UUID, row: dict[str, Any]) -> None:
+        """Like :meth:`touch`, for a row this operation inserted whole (``row``: its columns'
+        values; a column left out is NULL) and that no later operation changes, such as a
+        ledger row: the feed takes it as it is instead of reading it back."""
+        self.touched[(entity, entity_id)] = None
+        self.written[(entity, entity_id)] = row
 
     def raise_task(
         self,

@@ -349,11 +349,13 @@ def stop_picked(ctx: ApplyContext, op: Op) -> None:
     conn = ctx.session.connection()
     for raw in op.list_of("movements"):
         if raw.get("lot") or raw.get("expiry"):
+            row_id = uuid.UUID(str(raw["id"]))
             conn.execute(
                 update(_MOVE)
-                .where(_MOVE.c.id == uuid.UUID(str(raw["id"])))
+                .where(_MOVE.c.id == row_id)
                 .values(lot=_text(raw.get("lot"), 40), expiry=_text(raw.get("expiry"), 10))
             )
+            ctx.touch("stock_movement", row_id)  # the feed reads it back with its lot
     qty = op.int_of("qty")
     tote = op.str_of("tote")
     list_id, order_id, line_id = (op.id_of(k) for k in ("pick_list_id", "order_id", "line_id"))

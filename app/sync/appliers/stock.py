@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Table, bindparam, func, select
+from sqlalchemy import Connection, Table, func, select
 
 from app.services.stock import ADJUSTED, MAX_QTY, MAX_REF, PICK, REASONS, RETURN, SALE
 from app.store.fastexec import bulk_insert
 from app.store.models import Location, Product, StockMovement
+from app.store.pgarray import ByIds
 from app.sync.appliers import ApplyContext, BatchRefusedError, applier, batch_applier
 from app.sync.ops import MalformedOpError, Op
 
@@ -57,21 +59,27 @@ def apply_stock_fact(ctx: ApplyContext, op: Op) -> None:
 _MOVE: Table = StockMovement.__table__  # type: ignore[assignment]
 _PRODUCT: Table = Product.__table__  # type: ignore[assignment]
 _LOCATION: Table = Location.__table__  # type: ignore[assignment]
-_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+# One array parameter on PostgreSQL, not an IN list of a placeholder per id: the statement's
+# text stays the same whatever the batch size, so it is parsed and planned once.
 # Built once: the hub runs these for every sale, pick and count.
-_LOCK_PRODUCTS = (
-    select(_PRODUCT.c.id)
-    .where(_PRODUCT.c.id.in_(_IDS))
-    .order_by(_PRODUCT.c.id)
-    .with_for_update(key_share=True)
+_LOCK_PRODUCTS = ByIds(
+    lambda in_ids: (
+        select(_PRODUCT.c.id)
+        .where(in_ids(_PRODUCT.c.id))
+        .order_by(_PRODUCT.c.id)
+        .with_for_update(key_share=True)
+    )
 )
-_FIND_BINS = select(_LOCATION.c.id).where(_LOCATION.c.id.in_(_IDS))
-_ON_HAND = (
-    select(_MOVE.c.product_id, _MOVE.c.location_id, func.coalesce(func.sum(_MOVE.c.qty), 0))
-    .where(_MOVE.c.product_id.in_(_IDS))
-    .group_by(_MOVE.c.product_id, _MOVE.c.location_id)
+_FIND_BINS = ByIds(lambda in_ids: select(_LOCATION.c.id).where(in_ids(_LOCATION.c.id)))
+_ON_HAND = ByIds(
+    lambda in_ids: (
+        select(_MOVE.c.product_id, _MOVE.c.location_id, func.coalesce(func.sum(_MOVE.c.qty), 0))
+        .where(in_ids(_MOVE.c.product_id))
+        .group_by(_MOVE.c.product_id, _MOVE.c.location_id)
+    )
 )
-_EXISTING = select(_MOVE.c.id).where(_MOVE.c.id.in_(_IDS))
+_EXISTING = ByIds(lambda in_ids: select(_MOVE.c.id).where(in_ids(_MOVE.c.id)))
+_AS_INT = attrgetter("int")  # UUID order without UUID.__lt__, a Python call per comparison
 _KNOWN_BINS = "stock.known_bins"  # session.info: bins seen this round (bins are never deleted)
 
 
@@ -135,15 +143,15 @@ def _insert_facts(facts: list[_Fact]) -> None:
     savepoint) without the ORM; :class:`BatchRefusedError` names the first fact that is refused."""
     session = facts[0].ctx.session
     conn = session.connection()
-    products = sorted({r["product_id"] for f in facts for r in f.rows})
+    products = sorted({r["product_id"] for f in facts for r in f.rows}, key=_AS_INT)
     # Lock first: a concurrent hub's rows for these products are committed before we sum.
-    known = set(conn.scalars(_LOCK_PRODUCTS, {"ids": products}))
+    known = set(conn.scalars(_LOCK_PRODUCTS.on(conn), {"ids": products}).all())
     seen: set[uuid.UUID] = session.info.setdefault(_KNOWN_BINS, set())
     bins = {r["location_id"] for f in facts for r in f.rows} - {None} - seen
     if bins:
-        seen.update(conn.scalars(_FIND_BINS, {"ids": list(bins)}))
+        seen.update(conn.scalars(_FIND_BINS.on(conn), {"ids": list(bins)}).all())
     ids = [r["id"] for f in facts for r in f.rows]
-    taken = set(conn.scalars(_EXISTING, {"ids": ids}))
+    taken = set(conn.scalars(_EXISTING.on(conn), {"ids": ids}).all())
     for i, f in enumerate(facts):
         if why := _refusal(f, known, seen, taken):
             raise BatchRefusedError(i, _malformed(f.op, why))
@@ -151,7 +159,7 @@ def _insert_facts(facts: list[_Fact]) -> None:
     bulk_insert(conn, _MOVE, [r for f in facts for r in f.rows])
     for f in facts:
         for r in f.rows:
-            f.ctx.touch("stock_movement", r["id"])
+            f.ctx.wrote("stock_movement", r["id"], r)  # a ledger row is never changed
     _raise_oversells(conn, facts)
 
 
@@ -175,7 +183,7 @@ def _refusal(
 def lock_products(conn: Connection, product_ids: list[uuid.UUID]) -> None:
     """Lock the products' rows as stock facts do, before writing their ledger rows: a
     concurrent hub's rows for them are then committed before this one's on-hand sums."""
-    conn.execute(_LOCK_PRODUCTS, {"ids": sorted(set(product_ids))}).all()
+    conn.execute(_LOCK_PRODUCTS.on(conn), {"ids": sorted(set(product_ids), key=_AS_INT)}).all()
 
 
 def raise_oversells(ctx: ApplyContext, rows: list[dict[str, Any]]) -> None:
@@ -192,10 +200,10 @@ def _raise_oversells(conn: Connection, facts: list[_Fact]) -> None:
     watched = {place for d in deltas for place, change in d.items() if change < 0}
     if not watched:
         return
-    now: dict[Place, int] = {
-        (p, b): int(n)
-        for p, b, n in conn.execute(_ON_HAND, {"ids": sorted({p for p, _ in watched})})
-    }
+    on_hand = conn.execute(
+        _ON_HAND.on(conn), {"ids": sorted({p for p, _ in watched}, key=_AS_INT)}
+    ).all()
+    now: dict[Place, int] = {(p, b): int(n) for p, b, n in on_hand}
     level = {place: now.get(place, 0) for place in watched}
     for d in deltas:  # back to before the batch
         for place, change in d.items():
@@ -205,12 +213,9 @@ def _raise_oversells(conn: Connection, facts: list[_Fact]) -> None:
         for place, change in d.items():
             if place in level:
                 level[place] += change
-        short = [
-            (p, b, d[(p, b)], level[(p, b)])
-            for (p, b) in sorted((pl for pl, ch in d.items() if ch < 0), key=str)
-            if level[(p, b)] < 0
-        ]
-        if short:
+        below = [pl for pl, ch in d.items() if ch < 0 and level[pl] < 0]
+        if below:  # sorted only then: str() of a place is slow, and most facts have none
+            short = [(p, b, d[(p, b)], level[(p, b)]) for (p, b) in sorted(below, key=str)]
             _oversell_task(conn, f, short)
 
 
@@ -269,7 +274,7 @@ def _movement(
         raise _malformed(op, "a ledger row's time has no time zone")
     return {
         "id": row_id,
-        "at": at,
+        "at": at.astimezone(UTC),  # as the column stores it
         "product_id": product_id,
         "location_id": location_id,
         "qty": qty,
