@@ -64,10 +64,13 @@ class SyncStatus:
 
 
 def backoff_delays(first: float = FIRST_BACKOFF_S, cap: float = MAX_BACKOFF_S) -> Any:
-    """0.5, 1, 2, 4 ... 30, 30 ... seconds, each with up to ±20 % jitter; never ends."""
+    """0.5, 1, 2, 4 ... 30, 30 ... seconds, each with up to ±20 % jitter; never ends.
+
+    At the cap the jitter is downwards only (24–30 s): capping an upward one gave exactly 30 s
+    half of the time, and stations that lost the network together came back together."""
     delay = first
     while True:
-        yield min(cap, delay * random.uniform(0.8, 1.2))
+        yield delay * random.uniform(0.8, 1.2 if delay < cap else 1.0)
         delay = min(cap, delay * 2)
 
 

@@ -41,6 +41,9 @@ def test_backoff_doubles_from_half_a_second_to_thirty_with_jitter() -> None:
     for got, want in zip(first, nominal, strict=True):
         assert want * 0.8 <= got <= min(30, want * 1.2)
     assert len({round(d, 6) for d in first[6:]}) > 1, "every station waits the same: no jitter"
+    capped = [next(delays) for _ in range(200)]
+    assert all(24 <= d <= 30 for d in capped)
+    assert len({round(d, 3) for d in capped}) > 190, "stations at the cap come back together"
 
 
 def test_the_worker_pushes_what_the_station_does_and_shows_it_done(
