@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from app.domain.errors import WaystationError
 from app.services import item_scan, packing, print_jobs
-from app.services.resolve import Kind, resolve
+from app.services.resolve import Kind, Resolved, resolve
 from app.services.views import (
     CompletedOrder,
     OperatorView,
@@ -111,6 +111,12 @@ class PackBench:
         codes = self.codes
         scan = normalize(raw, gs_replacement=self.gs_replacement, codes=codes)
         found = resolve(uow.session, scan, codes.rules if codes is not None else None)
+        return self._scan_resolved(uow, raw, qty, scan, found)
+
+    def _scan_resolved(
+        self, uow: UnitOfWork, raw: str, qty: int | None, scan: Scan, found: Resolved | None
+    ) -> BenchResult:
+        """What the scan means at the bench, once read (``scan``) and looked up (``found``)."""
         if self.order is None or (found is not None and found.kind in (Kind.ORDER, Kind.TOTE)):
             previous = self.order
             order, claim = packing.open_and_claim(uow, scan, found)

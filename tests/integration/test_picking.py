@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -449,6 +450,35 @@ def test_a_batch_tote_is_sorted_to_its_orders_at_the_bench(
     r = bench.scan(scene.items["PK-1"].ean)
     assert r.order is not None and r.order.number == "SO-9002"
     assert r.order.units_packed == 2
+
+
+def test_the_pack_bench_looks_each_scanned_code_up_once(
+    station: StationContext, scene: Scene
+) -> None:
+    """The bench the pack screen runs (batch sorting on top of packing) reads a scan and looks
+    it up once, whichever of the two decides what the scan means."""
+    from sqlalchemy import event
+
+    from app.services.picking.sorting import SortingBench
+
+    statements: list[str] = []
+
+    def traced(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_connection.set_trace_callback(statements.append)
+
+    event.listen(station.engine, "checkout", traced)
+    try:
+        bench = SortingBench(station.uow, sign_in(station, "OP-1001"))
+        assert bench.scan("SO-9002").ok
+        item = scene.items["PK-1"]
+        statements.clear()
+        done = bench.scan(item.ean)
+        assert done.ok, done.message
+        assert done.order is not None and done.order.units_packed == 1
+    finally:
+        event.remove(station.engine, "checkout", traced)
+    look_ups = [s for s in statements if "FROM barcode" in s]
+    assert len(look_ups) == 1, look_ups
 
 
 def test_the_pick_list_prints_through_the_queue(

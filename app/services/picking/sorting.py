@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -18,10 +19,13 @@ from app.domain.pick_docs import PickKind
 from app.services import packing
 from app.services.bench import BenchResult, PackBench
 from app.services.picking import ledger
-from app.services.resolve import Kind, Resolved, resolve
+from app.services.resolve import Kind, Resolved
 from app.services.views import ScanOutcome
 from app.store.models import Tote
 from app.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from app.scanning.normalize import Scan
 
 _WAITING = (OrderStatus.PICKING.value, OrderStatus.PICKED.value, OrderStatus.PACKING.value)
 
@@ -103,11 +107,9 @@ class SortingBench(PackBench):
 
     batch: BatchTote | None = None
 
-    def _scan(self, uow: UnitOfWork, raw: str, qty: int | None) -> BenchResult:
-        from app.scanning.normalize import normalize
-
-        scan = normalize(raw, gs_replacement=self.gs_replacement)
-        found = resolve(uow.session, scan)
+    def _scan_resolved(
+        self, uow: UnitOfWork, raw: str, qty: int | None, scan: Scan, found: Resolved | None
+    ) -> BenchResult:
         if found is not None and found.kind is Kind.TOTE:
             batch = batch_in_tote(uow, found.entity_id)
             self.batch = batch
@@ -118,7 +120,7 @@ class SortingBench(PackBench):
             target = order_for_item(uow, self.batch, found.entity_id, current)
             if target is not None and target[0] != current:
                 return self._sort_into(uow, target, raw, qty, scan, found)
-        return super()._scan(uow, raw, qty)
+        return super()._scan_resolved(uow, raw, qty, scan, found)
 
     def _sort_into(
         self,
@@ -126,12 +128,11 @@ class SortingBench(PackBench):
         target: tuple[uuid.UUID, str],
         raw: str,
         qty: int | None,
-        scan: object,
+        scan: Scan,
         found: Resolved,
     ) -> BenchResult:
-        from app.scanning.normalize import Scan, normalize
+        from app.scanning.normalize import normalize
 
-        assert isinstance(scan, Scan)
         assert self.batch is not None
         order_id, number = target
         order = packing.open_resolved(uow, normalize(number), Resolved(Kind.ORDER, order_id))
