@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QPushButton
+from PySide6.QtWidgets import QApplication, QPushButton, QTableView
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -72,6 +72,21 @@ def ean(ctx: StationContext, product_id: object) -> str:
     return gtin[1:]  # as the EAN-13 on the item
 
 
+def words_fit(table: QTableView, stretch: int) -> None:
+    """Every short column shows its heading and its rows' words whole (the stretching column
+    takes what is left and may elide)."""
+    model, metrics = table.model(), table.fontMetrics()
+    heading = table.horizontalHeader().fontMetrics()
+    for col in range(model.columnCount()):
+        if col == stretch:
+            continue
+        title = str(model.headerData(col, Qt.Orientation.Horizontal))
+        assert heading.horizontalAdvance(title) + 12 <= table.columnWidth(col), title
+        for row in range(model.rowCount()):
+            words = str(model.index(row, col).data() or "")
+            assert metrics.horizontalAdvance(words) + 12 <= table.columnWidth(col), words
+
+
 def plain_order(ctx: StationContext, demo: ReturnsDemo) -> Order:
     """A delivered order inside the window, with no RMA and no serial-tracked item."""
     with ctx.sessions() as s:
@@ -118,6 +133,8 @@ def test_an_unannounced_parcel_with_a_wrong_item_then_a_refund(
     assert screen.units.rowCount() == 1
     click(qtbot, desk, screen.grade_buttons[next(iter(screen.grade_buttons))])
     assert "restock" in banner(desk)[1]
+    words_fit(screen.expected_table, 0)
+    words_fit(screen.units_table, 0)
     shot(desk, "graded")
     assert not screen.refund_button.isEnabled(), "nothing is booked in yet to resolve"
     click(qtbot, desk, screen.complete_button)
@@ -150,6 +167,7 @@ def test_a_serial_number_that_was_not_sold_on_the_order(
     scan(qtbot, desk, serial)
     assert banner(desk)[0] == "good" and serial in banner(desk)[1]
     assert screen.units.rowCount() == 1
+    words_fit(screen.units_table, 0)
 
 
 def test_a_late_return_is_let_in_by_a_supervisor_badge(

@@ -35,20 +35,58 @@ def desk_table(parent: QWidget, model: QAbstractItemModel, stretch: int) -> QTab
     table.verticalHeader().setDefaultSectionSize(40)
     head = table.horizontalHeader()
     # Short columns as wide as their words (a reason, a condition); the item takes the rest.
-    # Measured when rows come or go, not on every change of a cell (ResizeToContents measures
-    # every row again on each change: milliseconds a scan).
     head.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     head.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-
-    def size_columns() -> None:
-        for col in range(model.columnCount()):
-            if col != stretch:
-                table.resizeColumnToContents(col)
-
-    model.modelReset.connect(size_columns)
-    model.rowsInserted.connect(lambda *_: size_columns())
-    size_columns()
+    fit = _ColumnFit(table, stretch)
+    model.modelReset.connect(fit.all_rows)
+    model.rowsInserted.connect(lambda _parent, first, last: fit.grow(first, last))
+    model.dataChanged.connect(lambda top, bottom, *_: fit.grow(top.row(), bottom.row()))
+    fit.all_rows()
     return table
+
+
+class _ColumnFit:
+    """Sizes a table's short columns to their words, measured with the font's metrics.
+
+    ``resizeColumnToContents`` asks the delegate for every row's size hint (several calls into
+    the model per cell) and repaints the whole table: milliseconds on each of the desk's scans.
+    Here a new list fits its columns afresh; a row added or changed only widens a column whose
+    new words do not fit, so most scans change no width at all.
+    """
+
+    PAD = 24  # the cell's margins and a little air
+
+    def __init__(self, table: QTableView, stretch: int) -> None:
+        self._table = table
+        self._stretch = stretch
+
+    def _columns(self) -> list[int]:
+        return [c for c in range(self._table.model().columnCount()) if c != self._stretch]
+
+    def _widest(self, column: int, first: int, last: int) -> int:
+        model, metrics = self._table.model(), self._table.fontMetrics()
+        words = (model.index(row, column).data() for row in range(first, last + 1))
+        return max((metrics.horizontalAdvance(str(w)) for w in words if w), default=0)
+
+    def all_rows(self) -> None:
+        table = self._table
+        table.ensurePolished()
+        head = table.horizontalHeader()
+        head.ensurePolished()
+        model, heading = table.model(), head.fontMetrics()
+        for col in self._columns():
+            title = str(model.headerData(col, Qt.Orientation.Horizontal) or "")
+            rows = self._widest(col, 0, model.rowCount() - 1)
+            width = max(heading.horizontalAdvance(title), rows) + self.PAD
+            if width != table.columnWidth(col):
+                table.setColumnWidth(col, width)
+
+    def grow(self, first: int, last: int) -> None:
+        table = self._table
+        for col in self._columns():
+            width = self._widest(col, first, last) + self.PAD
+            if width > table.columnWidth(col):
+                table.setColumnWidth(col, width)
 
 
 class GradeBar(QWidget):
