@@ -11,14 +11,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QObject, QRect, QRectF, QSize, Qt, QTimer, QUrl
+from PySide6.QtCore import QObject, QPointF, QRect, QRectF, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QFontMetrics,
     QPainter,
     QPaintEvent,
     QPalette,
     QPen,
+    QStaticText,
     QTextLayout,
     QTextOption,
 )
@@ -39,6 +41,31 @@ _KIND_COLORS = {
 }
 _FLASH = "#ffd54f"
 _ICON_PX, _TEXT_PX, _PAD = 44, 24, 16
+
+
+def _static(words: str, width: int | None, alignment: Qt.AlignmentFlag) -> QStaticText:
+    """Words laid out once (wrapped at ``width`` when given) and drawn from then on as they
+    are: a repaint draws the glyphs without shaping and breaking the text again."""
+    text = QStaticText(words)
+    text.setTextFormat(Qt.TextFormat.PlainText)
+    option = QTextOption(alignment)
+    option.setWrapMode(
+        QTextOption.WrapMode.WordWrap if width is not None else QTextOption.WrapMode.NoWrap
+    )
+    text.setTextOption(option)
+    if width is not None:
+        text.setTextWidth(width)
+    return text
+
+
+def _draw(painter: QPainter, box: QRect, text: QStaticText, alignment: Qt.AlignmentFlag) -> None:
+    """``text`` in ``box``, centred on its height when asked (QStaticText draws from its top)."""
+    y = float(box.top())
+    if alignment & Qt.AlignmentFlag.AlignVCenter:
+        y += (box.height() - text.size().height()) / 2
+    elif alignment & Qt.AlignmentFlag.AlignBottom:
+        y += box.height() - text.size().height()
+    painter.drawStaticText(QPointF(box.left(), y), text)
 
 
 class Banner(QWidget):
@@ -65,6 +92,8 @@ class Banner(QWidget):
         self._flash = QTimer(self)
         self._flash.setSingleShot(True)
         self._flash.timeout.connect(lambda: self._set_flash(False))
+        self._icons: dict[str, QStaticText] = {}
+        self._laid_out: tuple[str, QSize, QStaticText] | None = None  # words, size, layout
 
     @property
     def kind(self) -> str:
@@ -104,6 +133,35 @@ class Banner(QWidget):
         border = window.darker(125) if light else window.lighter(170)
         return bg, border, self.palette().color(QPalette.ColorRole.WindowText)
 
+    def _words_box(self) -> QRect:
+        return self.rect().adjusted(_PAD + 56 + 14, 6, -_PAD, -6)
+
+    def _layout(self) -> QStaticText:
+        """The words as they fit the banner (two lines at most, the rest in the tooltip), laid
+        out once for these words at this size."""
+        laid = self._laid_out
+        if laid is not None and laid[0] == self._words and laid[1] == self.size():
+            return laid[2]
+        box = self._words_box()
+        metrics = QFontMetrics(self._text_font, self)
+        flags = int(Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap)
+        words = self._words
+        if metrics.boundingRect(box, flags, words).height() > box.height():
+            words = metrics.elidedText(words, Qt.TextElideMode.ElideRight, box.width() * 2 - 40)
+        text = _static(words, box.width(), Qt.AlignmentFlag.AlignLeft)
+        text.prepare(font=self._text_font)
+        self._laid_out = (self._words, self.size(), text)
+        return text
+
+    def _icon(self) -> QStaticText:
+        icon = self._icons.get(self._kind)
+        if icon is None:
+            icon = self._icons[self._kind] = _static(
+                ICONS.get(self._kind, ""), None, Qt.AlignmentFlag.AlignCenter
+            )
+            icon.prepare(font=self._icon_font)
+        return icon
+
     def paintEvent(self, event: QPaintEvent) -> None:
         bg, border, fg = self._colors()
         painter = QPainter(self)
@@ -113,19 +171,12 @@ class Banner(QWidget):
         painter.setBrush(bg)
         painter.drawRoundedRect(QRectF(self.rect()).adjusted(1.5, 1.5, -1.5, -1.5), 10, 10)
         painter.setPen(fg)
-        icon_box = QRect(_PAD, 0, 56, self.height())
+        icon = self._icon()
         painter.setFont(self._icon_font)
-        painter.drawText(icon_box, Qt.AlignmentFlag.AlignCenter, ICONS.get(self._kind, ""))
-        text_box = self.rect().adjusted(_PAD + 56 + 14, 6, -_PAD, -6)
+        icon_left = _PAD + (56 - int(icon.size().width())) // 2
+        _draw(painter, QRect(icon_left, 0, 56, self.height()), icon, Qt.AlignmentFlag.AlignVCenter)
         painter.setFont(self._text_font)
-        flags = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
-        words = self._words
-        fits = painter.boundingRect(text_box, flags | Qt.TextFlag.TextWordWrap, words)
-        if fits.height() > text_box.height():  # two lines at most: the rest is in the tooltip
-            words = painter.fontMetrics().elidedText(
-                words, Qt.TextElideMode.ElideRight, text_box.width() * 2 - 40
-            )
-        painter.drawText(text_box, int(flags | Qt.TextFlag.TextWordWrap), words)
+        _draw(painter, self._words_box(), self._layout(), Qt.AlignmentFlag.AlignVCenter)
         painter.end()
 
 
