@@ -671,6 +671,8 @@ class MainWindow(QMainWindow):
         self._loaded_ahead()
 
     def _loaded_ahead(self) -> None:
+        # Queued after the badge if one was scanned meanwhile: sign-in does not wait for it.
+        DbOp(self.worker, _read_a_first_code).run()
         self.printer.start()
         self.pack  # noqa: B018  # built now, while the GUI waits for the badge, not after it
 
@@ -711,3 +713,10 @@ def _take_photos(returns: ReturnsScreen, feed: CameraFeed) -> None:
     returns.set_photo_source(
         lambda: p.frame if (p := feed.preview()) is not None else None, data_dir()
     )
+
+
+def _read_a_first_code() -> None:
+    # On the database worker, once the ORM is loaded: the GS1 parser, ahead of the first scan.
+    from app.scanning.normalize import warm_up
+
+    warm_up()

@@ -120,11 +120,14 @@ def test_the_station_is_ready_before_any_other_screen_or_sqlalchemy_loads(
 ) -> None:
     """In a fresh process, as a station starts: the window is built and shown, and ``ready``,
     without any other screen's module or SQLAlchemy (which the database worker loads once the
-    window is shown, ahead of the operator names)."""
+    window is shown, ahead of the operator names, and then the GS1 parser, ahead of the first
+    scan)."""
     shutil.copy(demo_database, tmp_path / "station.db")
     script = textwrap.dedent(
         f"""
         import sys
+        import time
+        from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
         from app.config import PrinterConfig, StationConfig
         from ui.main import build_station
@@ -140,12 +143,25 @@ def test_the_station_is_ready_before_any_other_screen_or_sqlalchemy_loads(
 
         def ready():
             print(sorted(m for m in WATCH if m in sys.modules and m.startswith("ui.")))
-            window.signin.names.model().rowsInserted.connect(app.quit)
+            window.signin.names.model().rowsInserted.connect(names_shown)
 
+        def names_shown():
+            deadline = time.monotonic() + 20
+            # ...and, loaded on the worker ahead of the first scan, the GS1 parser.
+            def settled():
+                if "biip" in sys.modules and window.worker.pending == 0:
+                    app.quit()
+                elif time.monotonic() > deadline:
+                    app.quit()
+            poll.timeout.connect(settled)
+            poll.start(20)
+
+        poll = QTimer()
         window.ready.connect(ready)
         window.show()
         app.exec()
-        print(window.signin.names.count() > 0, "app.store.models" in sys.modules)
+        print(window.signin.names.count() > 0, "app.store.models" in sys.modules,
+              "biip" in sys.modules)
         window.shutdown()
         """
     )
@@ -159,4 +175,4 @@ def test_the_station_is_ready_before_any_other_screen_or_sqlalchemy_loads(
         timeout=120,
     )
     assert run.returncode == 0, run.stderr[-2000:]
-    assert run.stdout.splitlines() == ["[]", "[]", "True True"]
+    assert run.stdout.splitlines() == ["[]", "[]", "True True True"]
