@@ -1,7 +1,7 @@
-"""The station's status bar: who is signed in, which station and database, where slips print
-(and how the last one went), what is waiting (operations to sync, print jobs), and — with a
-central database — the sync state: online or offline (and why), the last sync, and the
-conflicts and exceptions waiting for a person (click them to open their list).
+"""The station's status bar: who is signed in, which station (its database in the tooltip),
+where slips print (and how the last one went), what is waiting (operations to sync, print
+jobs), and — with a central database — the sync state: online or offline (and why), the last
+sync, and the conflicts and exceptions waiting for a person (click them to open their list).
 
 The print counts are read on the database worker on a timer; a refresh never stacks up behind a
 slow one. The sync state comes from the sync worker's status snapshot, which is read without
@@ -91,25 +91,29 @@ class StationStatusBar(QStatusBar):
         self._read_counts = read_counts
         self._busy = False
         self.operator = QLabel(self.tr("Nobody signed in"), self)
-        # The station's name is in the window title too: this one gives way first.
+        # The station's name is in the window title too: this one gives way first. Its
+        # database (for whoever supports the station) is in its tooltip.
         self.station = ElidedLabel(self, mode=Qt.TextElideMode.ElideRight)
-        self._set(self.station, self.tr("Station {name}").format(name=station))
-        self.database = ElidedLabel(self)
-        self._set(self.database, self.tr("Database: {label}").format(label=database))
+        self.station.setText(self.tr("Station {name}").format(name=station))
+        self.station.setToolTip(
+            self.tr("Station {name} · database {label}").format(name=station, label=database)
+        )
         self._printer = printer
         self.printer = ElidedLabel(self)
         self._set(self.printer, self.tr("Slips → {printer}").format(printer=printer))
-        self.waiting = ElidedLabel(self)  # gives way before the window outgrows the monitor
+        # What waits and the sync state are short and what a person looks down for: they are
+        # always whole, and the station, database and printer give way to them.
+        self.waiting = QLabel(self)
         self._sync: SyncStatus | None = None
         self._prints = 0
-        self.sync_state = ElidedLabel(self)
+        self.sync_state = QLabel(self)
         self.sync_state.setText(self.tr("Standalone"))
         self.sync_state.setToolTip(self.tr("No central database is set up: nothing is synced."))
         self.conflicts = ClickableLabel(self)
         self.conflicts.clicked.connect(self.conflicts_requested)
         self.exceptions = ClickableLabel(self)
         self.exceptions.clicked.connect(self.exceptions_requested)
-        for label in (self.operator, self.station, self.database):
+        for label in (self.operator, self.station):
             self.addWidget(label)
         self.addPermanentWidget(self.printer)
         self.addPermanentWidget(self.waiting)

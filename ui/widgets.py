@@ -7,6 +7,7 @@ from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QWidget
 
 MAX_LABEL_PX = 420  # a long printer path or database URL is elided, never widens the window
+MIN_LABEL_PX = 64  # ...and gives way down to a word or two when the bar is full
 
 
 class ElidedLabel(QLabel):
@@ -24,7 +25,7 @@ class ElidedLabel(QLabel):
 
     def minimumSizeHint(self) -> QSize:
         hint = super().minimumSizeHint()
-        return QSize(min(hint.width(), 120), hint.height())
+        return QSize(min(hint.width(), MIN_LABEL_PX), hint.height())
 
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QLocale
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import StationContext, bootstrap
@@ -147,6 +147,12 @@ def scan(qtbot: QtBot, window: MainWindow, code: str) -> None:
 
 def wait_idle(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: window.worker.pending == 0, timeout=5000)
+
+
+def shown_whole(label: QLabel) -> bool:
+    """The label has room for all its words (nothing elided or cut)."""
+    room = label.contentsRect().width()
+    return label.isVisible() and label.fontMetrics().horizontalAdvance(label.text()) <= room
 
 
 def save_screenshot(widget: QWidget, name: str) -> Path:

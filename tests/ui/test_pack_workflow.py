@@ -18,6 +18,7 @@ from tests.ui.conftest import (
     order_status,
     save_screenshot,
     scan,
+    shown_whole,
     type_keys,
     wait_idle,
 )
@@ -130,6 +131,10 @@ def test_packer_packs_an_order_end_to_end(
     window.status.refresh()
     qtbot.waitUntil(lambda: "0 to print" in window.status.waiting.text(), timeout=5000)
     assert window.status.printer.text().startswith("Slips → folder")
+    # At 1366 px, what waits and the sync state are whole; the station and paths give way.
+    status = window.status
+    for label in (status.operator, status.waiting, status.sync_state):
+        assert shown_whole(label), label.text()
 
     feedback = sorted(pack.feedback_ms)
     ui_part = sorted(t - c for t, c in zip(pack.feedback_ms, pack.core_ms, strict=True))

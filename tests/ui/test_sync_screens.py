@@ -21,7 +21,7 @@ from app.store.models import ExceptionTask
 from tests.sync.centralkit import Central, central
 from tests.sync.harness.proxy import PgProxy
 from tests.sync.stationkit import Bench, add_bench, confirmed_orders, hub_running, unit_codes
-from tests.ui.conftest import save_screenshot
+from tests.ui.conftest import save_screenshot, shown_whole
 from ui.main_window import MainWindow
 
 pytestmark = [
@@ -80,6 +80,8 @@ def test_the_status_bar_says_online_what_waits_and_offline_why_without_stalling(
         assert re.fullmatch(r"✓ Online · synced \d\d:\d\d", status.sync_state.text())
         assert status.conflicts.text() == "No conflicts"
         qtbot.waitUntil(lambda: "0 to sync" in status.waiting.text(), timeout=WAIT_MS)
+        for label in (status.operator, status.waiting, status.sync_state, status.conflicts):
+            assert shown_whole(label), label.text()
         shot(status, "sync-status-online.png")
 
         # The network goes: the station keeps working, and the bar says so, and why.
@@ -95,6 +97,8 @@ def test_the_status_bar_says_online_what_waits_and_offline_why_without_stalling(
         window.handle_scan(number)
         qtbot.waitUntil(lambda: window.pack.order is not None, timeout=5000)
         qtbot.waitUntil(lambda: "1 to sync" in status.waiting.text(), timeout=WAIT_MS)
+        for label in (status.operator, status.waiting, status.sync_state, status.conflicts):
+            assert shown_whole(label), label.text()
         shot(status, "sync-status-offline.png")
 
         # Back online: what waited goes up by itself, while the screen stays responsive.
