@@ -9,7 +9,7 @@ export QT_QPA_PLATFORM=offscreen
 
 echo "== ruff check";          ruff check .
 echo "== ruff format --check"; ruff format --check .
-echo "== mypy --strict app printing"; mypy
+echo "== mypy --strict app printing ui"; mypy
 echo "== import contracts";    lint-imports
 
 SERVICES=$(mktemp -d /tmp/waystation-services.XXXXXX)

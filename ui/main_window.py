@@ -216,7 +216,12 @@ class MainWindow(QMainWindow):
         """Every screen, the ones not built yet built now (for tests that check them all)."""
         for name in SCREENS:
             getattr(self, name)
-        return [self.stack.widget(i) for i in range(self.stack.count())]
+        return self._pages()
+
+    def _pages(self) -> list[QWidget]:
+        """The pages of the stack: the screens built so far, in the order they were built."""
+        pages = (self.stack.widget(i) for i in range(self.stack.count()))
+        return [page for page in pages if page is not None]  # None only past the last page
 
     @property
     def pack(self) -> PackScreen:
@@ -417,8 +422,7 @@ class MainWindow(QMainWindow):
 
     def _page_changed(self) -> None:
         current = self.stack.currentWidget()
-        for i in range(self.stack.count()):
-            page = self.stack.widget(i)
+        for page in self._pages():
             policy = QSizePolicy.Policy.Preferred if page is current else QSizePolicy.Policy.Ignored
             page.setSizePolicy(policy, policy)
         if self._camera_dock is not None:

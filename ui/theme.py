@@ -125,5 +125,6 @@ def apply_theme(app: QApplication, name: str) -> None:
     """Fusion, the palette and the style sheet of ``name`` (light or dark) for the whole app."""
     app.setStyle("Fusion")
     app.setPalette(palette(name))
-    app.setPalette(table_palette(name), "QTableView")
+    # The PySide6 stub types className as bytes; it is a const char* that PySide6 takes as a str.
+    app.setPalette(table_palette(name), "QTableView")  # type: ignore[arg-type]
     app.setStyleSheet(style_sheet(name))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from counter_printer import RawPrinter
 from PySide6.QtCore import QLocale
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPushButton
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -28,7 +28,13 @@ from tests.ui.counter_station import (
 )
 from ui.main_window import MainWindow
 from ui.models.basket import AMOUNT, DISCOUNT, ITEM, QTY, BasketModel
-from ui.screens.counter_dialogs import CashCountDialog, DiscountDialog, NoReceiptReturnDialog
+from ui.screens.counter_dialogs import (
+    CashCountDialog,
+    DiscountDialog,
+    NoReceiptReturnDialog,
+    PickDialog,
+    ReturnDialog,
+)
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
 
@@ -168,6 +174,34 @@ def test_a_return_without_receipt_through_the_screen(
     assert counter.banner.kind == "good", counter.banner.message
     assert counter.returns[-1].refund_minor == price
     assert counter.returns[-1].opens_drawer
+
+
+def test_the_return_finder_takes_a_receipts_scan_or_no_receipt(
+    qtbot: QtBot, till: tuple[MainWindow, Goods, StationContext]
+) -> None:
+    window, goods, _ctx = till
+    counter = window.counter
+    scan(qtbot, window, goods.items[0][0])
+    counter.cash_button.click()
+    qtbot.waitUntil(lambda: len(counter.completed) == 1, timeout=5000)
+    wait_idle(qtbot, window)
+
+    counter.return_button.click()
+    finder = counter.dialog
+    assert isinstance(finder, PickDialog)
+    window.handle_scan(counter.completed[0].number)  # the receipt's code
+    qtbot.waitUntil(lambda: isinstance(counter.dialog, ReturnDialog), timeout=5000)
+    assert not finder.isVisible()
+    counter.dialog.reject()
+
+    counter.return_button.click()
+    finder = counter.dialog
+    assert isinstance(finder, PickDialog)
+    (no_receipt,) = [b for b in finder.findChildren(QPushButton) if b.text() == "No receipt…"]
+    no_receipt.click()
+    assert not finder.isVisible()
+    assert isinstance(counter.dialog, NoReceiptReturnDialog)
+    counter.dialog.reject()
 
 
 def test_unknown_codes_and_empty_baskets_say_what_to_do(

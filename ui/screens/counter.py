@@ -38,9 +38,7 @@ from app.services.counter.till import Till
 from app.services.counter.views import (
     Basket,
     Completed,
-    ReturnDone,
     ScanResult,
-    SessionClosed,
     SessionView,
 )
 from app.services.views import OperatorView
@@ -50,13 +48,12 @@ from ui.models.basket import ITEM, BasketModel, format_money
 from ui.ops import DbOp, DbWorker
 from ui.screens.counter_flows import BasketActions, TillFlows
 from ui.screens.counter_panel import PayPanel
-from ui.screens.station_screen import StationScreen
 from ui.theme import Colors
 
 log = logging.getLogger(__name__)
 
 
-class CounterScreen(BasketActions, TillFlows, StationScreen):
+class CounterScreen(BasketActions, TillFlows):
     """Signals:
     sign_out_requested(): the clerk is leaving the till.
     sale_completed(str): a sale was paid in full; its receipt number (its receipt is queued).
@@ -67,7 +64,6 @@ class CounterScreen(BasketActions, TillFlows, StationScreen):
 
     sign_out_requested = Signal()
     sale_completed = Signal(str)
-    print_queued = Signal()
     action_done = Signal()
 
     def __init__(
@@ -81,16 +77,17 @@ class CounterScreen(BasketActions, TillFlows, StationScreen):
         super().__init__(sounds, parent)
         self._worker = worker
         self._factory = till_factory
-        self._till: Till | None = None
-        self._basket: Basket | None = None
-        self._session: SessionView | None = None
+        # Declared with their types on CounterBase: the flows read them too.
+        self._till = None
+        self._basket = None
+        self._session = None
         self._expect: TenderKind | None = None  # the next scan is this payment's code
         self._expect_amount: int | None = None
         self.dialog: QDialog | None = None
         self.core_ms: list[float] = []
         self.completed: list[Completed] = []
-        self.returns: list[ReturnDone] = []
-        self.closed: SessionClosed | None = None
+        self.returns = []
+        self.closed = None
         self.model = BasketModel(colors, self)
         self._build()
         self._declare_shortcuts()
@@ -451,8 +448,8 @@ class CounterScreen(BasketActions, TillFlows, StationScreen):
             w.setEnabled(selling)
         for w in (self.void_button, self.void_sale_button):
             w.setVisible(selling)
-        for w in (self.move_action, self.close_till_action, self.return_button):
-            w.setEnabled(is_open)
+        for control in (self.move_action, self.close_till_action, self.return_button):
+            control.setEnabled(is_open)
         self.instruction.setText(self._instruction(basket))
 
     def _instruction(self, basket: Basket | None) -> str:

@@ -210,11 +210,13 @@ class PickDialog(QDialog):
         self.message = QLabel(self)
         self.message.setObjectName("hint")
         self.message.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.field)
-        layout.addWidget(self.results, 1)
-        layout.addWidget(self.message)
-        layout.addWidget(_buttons(self, self.tr("Choose")))
+        self.box = QVBoxLayout(self)  # the screen may add a button below
+        self.box.addWidget(self.field)
+        self.box.addWidget(self.results, 1)
+        self.box.addWidget(self.message)
+        self.box.addWidget(_buttons(self, self.tr("Choose")))
+        # What a scan does while the dialog is open (a receipt's code); None: it closes it.
+        self.accept_scan: Callable[[str], None] | None = None
         self.show_rows(list(rows))
 
     def search_now(self) -> None:

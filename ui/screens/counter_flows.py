@@ -1,28 +1,32 @@
-"""What the counter screen does besides scanning and paying, as mixins of
-:class:`ui.screens.counter.CounterScreen`: changing the basket (void, discounts, an item picked
-by name, the customer), suspending and voiding sales, returns, and the till's cash (open,
-cash in and out, close with a count).
+"""What the counter screen does besides scanning and paying: changing the basket (void,
+discounts, an item picked by name, the customer), suspending and voiding sales, returns, and the
+till's cash (open, cash in and out, close with a count).
 
-Each method starts a use case on the database worker through the screen's ``_run`` and shows
-the result with its ``_feedback``; nothing here touches the database.
+The flows are written against :class:`CounterBase`, which says what they need of the screen;
+:class:`ui.screens.counter.CounterScreen` is built on them and provides it. Each method starts a
+use case on the database worker through the screen's ``_run`` and shows the result with its
+``_feedback``; nothing here touches the database.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialog, QPushButton, QTableView
 
 from app.domain.errors import WaystationError
+from app.services.counter.till import Till
 from app.services.counter.views import (
+    Basket,
     ReturnDone,
     SaleForReturn,
     SessionClosed,
     SessionView,
 )
-from ui.models.basket import format_money
+from ui.models.basket import BasketModel, format_money
 from ui.screens.counter_dialogs import (
     CashCountDialog,
     CashMoveDialog,
@@ -31,16 +35,46 @@ from ui.screens.counter_dialogs import (
     PickDialog,
     ReturnDialog,
 )
-
-if TYPE_CHECKING:
-    from ui.screens.counter import CounterScreen
-
-    _Base = CounterScreen
-else:
-    _Base = object
+from ui.screens.station_screen import StationScreen
 
 
-class BasketActions(_Base):
+class CounterBase(StationScreen):
+    """What the flows need of the counter screen: its basket table, the till and the sale it
+    shows, and running a use case and showing what comes back. The screen
+    (:class:`ui.screens.counter.CounterScreen`) sets the attributes and implements the methods.
+
+    Signals:
+        print_queued(): something was queued to print (a receipt, a return, the cash report).
+    """
+
+    print_queued = Signal()
+
+    table: QTableView
+    model: BasketModel
+    returns: list[ReturnDone]
+    closed: SessionClosed | None
+    _till: Till | None
+    _basket: Basket | None
+    _session: SessionView | None
+
+    def _run(self, fn: Callable[[Till], Any], done: Callable[[Any], None]) -> None:
+        """``fn`` with the till on the database worker; ``done`` gets its result."""
+        raise NotImplementedError
+
+    def _basket_action(self, fn: Callable[[Till], Basket], words: str) -> None:
+        """``fn`` changes the basket; the basket it returns is shown with ``words``."""
+        raise NotImplementedError
+
+    def _open(self, dialog: QDialog) -> None:
+        """Open ``dialog`` as the one that takes the scans while it is open."""
+        raise NotImplementedError
+
+    def _show(self, basket: Basket | None) -> None:
+        """``basket`` on screen (None: no sale), and what the clerk does next."""
+        raise NotImplementedError
+
+
+class BasketActions(CounterBase):
     # --- the basket ------------------------------------------------------------------------
 
     def selected_line(self) -> uuid.UUID | None:
@@ -138,7 +172,7 @@ class BasketActions(_Base):
         self._basket_action(lambda t: t.set_customer(customer_id), self.tr("Customer set."))
 
 
-class TillFlows(_Base):
+class TillFlows(CounterBase):
     # --- suspend / void --------------------------------------------------------------------
 
     def suspend(self, note: str = "") -> None:
@@ -192,10 +226,19 @@ class TillFlows(_Base):
             self._search_sales,
             self,
         )
+
+        def without_receipt() -> None:
+            dialog.reject()
+            self.ask_no_receipt_return()
+
+        def receipt_scanned(code: str) -> None:
+            dialog.reject()
+            self._start_return(code)
+
         no_receipt = QPushButton(self.tr("No receipt…"), dialog)
-        no_receipt.clicked.connect(lambda: (dialog.reject(), self.ask_no_receipt_return()))
-        dialog.layout().addWidget(no_receipt)
-        dialog.accept_scan = lambda code: (dialog.reject(), self._start_return(code))  # type: ignore[attr-defined]
+        no_receipt.clicked.connect(without_receipt)
+        dialog.box.addWidget(no_receipt)
+        dialog.accept_scan = receipt_scanned
         dialog.accepted.connect(lambda: self._return_sale(dialog.chosen()))
         self._open(dialog)
         dialog.field.setFocus()

@@ -127,15 +127,15 @@ class ScannerCheckScreen(QWidget):
         head = self.table.horizontalHeader()
         head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         head.setStretchLastSection(True)
-        sent_panel = self._panel(self.tr("What the scanner sent"), self.sent, self.summary)
-        sent_panel.layout().addWidget(self.table, 1)
+        sent_panel, sent_box = self._panel(
+            self.tr("What the scanner sent"), self.sent, self.summary
+        )
+        sent_box.addWidget(self.table, 1)
 
         self.read_as = QFormLayout()
         self.read_as.setHorizontalSpacing(16)
         self.read_as.setVerticalSpacing(4)
-        self.read_panel = self._panel(self.tr("What it was read as"))
-        read_box = self.read_panel.layout()
-        assert isinstance(read_box, QVBoxLayout)
+        self.read_panel, read_box = self._panel(self.tr("What it was read as"))
         read_box.addLayout(self.read_as)
         read_box.addStretch(1)
         self.advice = QLabel(self)
@@ -149,7 +149,7 @@ class ScannerCheckScreen(QWidget):
         scroll.viewport().setAutoFillBackground(False)
         self.advice.setAutoFillBackground(False)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        advice_panel = self._panel(self.tr("Settings to change"), scroll)
+        advice_panel, _advice_box = self._panel(self.tr("Settings to change"), scroll)
         right = QVBoxLayout()
         right.addWidget(self.read_panel, 4)
         right.addWidget(advice_panel, 5)
@@ -180,7 +180,8 @@ class ScannerCheckScreen(QWidget):
         back.activated.connect(self.back_requested)
         self._show_advice(None)
 
-    def _panel(self, heading: str, *widgets: QWidget) -> QFrame:
+    def _panel(self, heading: str, *widgets: QWidget) -> tuple[QFrame, QVBoxLayout]:
+        """A titled frame holding ``widgets``, and its layout (for more to be added)."""
         panel = QFrame(self)
         panel.setObjectName("panel")
         box = QVBoxLayout(panel)
@@ -190,7 +191,7 @@ class ScannerCheckScreen(QWidget):
         box.addWidget(title)
         for widget in widgets:
             box.addWidget(widget, 1 if isinstance(widget, QScrollArea) else 0)
-        return panel
+        return panel, box
 
     # --- where scans come from ---------------------------------------------------------------
 
