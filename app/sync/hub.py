@@ -64,6 +64,10 @@ _PROGRESS = (
     .where(StationProgress.station_id == bindparam("sid"))
 )
 # The payload comes as text, decoded here: psycopg's jsonb loader took twice as long for it.
+# The seq range is bounded above as well as below (only a contiguous run is applied, so nothing
+# past `after + n` is ever needed): with the inbox's statistics not yet gathered (a new
+# database, a burst of pushes) the planner otherwise read, cast and sorted every waiting
+# operation of the station to return the first n, 20–45 ms a round at 10,000 waiting.
 _NEXT_OPS = (
     select(
         InboxOp.op_id,
@@ -74,9 +78,12 @@ _NEXT_OPS = (
         InboxOp.entity_id,
         InboxOp.created_at,
     )
-    .where(InboxOp.station_id == bindparam("sid"), InboxOp.seq > bindparam("after"))
+    .where(
+        InboxOp.station_id == bindparam("sid"),
+        InboxOp.seq > bindparam("after"),
+        InboxOp.seq <= bindparam("last"),
+    )
     .order_by(InboxOp.seq)
-    .limit(bindparam("n"))
 )
 # Stations made without `station add` (or before this hub version) still get a progress row.
 _ENSURE_PROGRESS = text(
@@ -222,7 +229,8 @@ class Hub:
             # A fresh statement (we hold the row lock) reads the committed applied_seq.
             applied_seq, warehouse_id = conn.execute(_PROGRESS, {"sid": sid}).one()
             rows = conn.execute(
-                _NEXT_OPS, {"sid": sid, "after": applied_seq, "n": self.round_size}
+                _NEXT_OPS,
+                {"sid": sid, "after": applied_seq, "last": applied_seq + self.round_size},
             ).all()
             ops: list[Op] = []
             for op_id, seq, kind, doc, entity, entity_id, created_at in rows:
