@@ -43,7 +43,7 @@ from app.sync.ops import APPLIED, REJECTED, Op
 log = logging.getLogger("waystation.hub")
 _RESULTS: Table = OpResult.__table__  # type: ignore[assignment]
 
-BATCH = 500
+BATCH = 2000
 MIN_ROUND = 10
 ROUND_DEADLINE_S = 20.0  # a round that takes longer has its connections cut (and shrinks)
 LISTENER_CHECK_S = 15.0
