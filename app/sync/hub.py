@@ -35,6 +35,7 @@ from app.store import pgarray
 from app.store.db import make_engine
 from app.store.fastexec import bulk_insert
 from app.store.models import InboxOp, OpResult, Station, StationProgress
+from app.store.pipeline import sent_ahead
 from app.sync import appliers, feed
 from app.sync.appliers.orders import LOCKED
 from app.sync.deadline import Deadline
@@ -272,27 +273,31 @@ class Hub:
             .where(StationProgress.station_id == sid)
             .values(applied_seq=ops[-1].seq)
         )
-        positions = feed.publish(conn, touched, op_of, written)
-        mine = {
-            (e, i): p
-            for (e, i, w), p in positions.items()
-            if warehouse_id is None or w == warehouse_id
-        }
-        bulk_insert(
-            conn,
-            _RESULTS,
-            [
-                {
-                    "op_id": op.op_id,
-                    "station_id": sid,
-                    "seq": op.seq,
-                    "result": result,
-                    "reason": reason,
-                    "pos": max((mine.get(k, 0) for k in keys), default=0),
-                }
-                for op, result, reason, keys, _rows in outcomes
-            ],
-        )
+        # The feed rows and the results are sent without waiting: the server inserts the feed
+        # rows while the results are put together here; the block's end waits for both.
+        with sent_ahead(conn) as ahead:
+            positions = feed.publish(conn, touched, op_of, written, ahead=ahead)
+            mine = {
+                (e, i): p
+                for (e, i, w), p in positions.items()
+                if warehouse_id is None or w == warehouse_id
+            }
+            bulk_insert(
+                conn,
+                _RESULTS,
+                [
+                    {
+                        "op_id": op.op_id,
+                        "station_id": sid,
+                        "seq": op.seq,
+                        "result": result,
+                        "reason": reason,
+                        "pos": max((mine.get(k, 0) for k in keys), default=0),
+                    }
+                    for op, result, reason, keys, _rows in outcomes
+                ],
+                ahead=ahead,
+            )
         rejected = sum(1 for _op, r, *_ in outcomes if r == REJECTED)
         done = Round(sid, ops[0].seq, ops[-1].seq, len(ops) - rejected, rejected)
         log.info(
