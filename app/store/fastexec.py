@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Boolean, Connection, Enum, String, Table, Uuid, insert
 from sqlalchemy.sql import ClauseElement
@@ -21,6 +21,9 @@ from sqlalchemy.sql.compiler import Compiled
 from sqlalchemy.types import TypeEngine
 
 from app.store.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from app.store.pipeline import Ahead
 
 Params = Mapping[str, Any]
 Row = tuple[Any, ...]
@@ -133,7 +136,13 @@ class FastExecutor:
         return int(self._raw.execute(p.sql, p.args(params)).rowcount)
 
 
-def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+def bulk_insert(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    ahead: Ahead | None = None,
+) -> None:
     """Insert many rows of one shape in the connection's transaction.
 
     On PostgreSQL it is one ``INSERT ... SELECT FROM unnest(...)`` with one binary array per
@@ -142,7 +151,8 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     fast that way as with ``executemany`` (a pipelined statement per row, with the foreign
     keys checked per statement), and a text-format array of JSON documents costs more to send
     than the rows themselves, hence binary. COPY, faster still, is refused on the tables with
-    row-level security the hub writes. Elsewhere, ``executemany``.
+    row-level security the hub writes. Elsewhere, ``executemany``. With ``ahead`` the statement
+    is sent without waiting for it (:mod:`app.store.pipeline`).
     """
     if not rows:
         return
@@ -166,7 +176,10 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         params["c0"] = [params["c0"]] * len(rows)
     for i, fill in enumerate(columns.fill):
         params[f"d{i}"] = [fill() for _ in rows]
-    conn.exec_driver_sql(columns.sql(tuple(same)), params)
+    if ahead is not None:
+        ahead.send(columns.sql(tuple(same)), params)
+    else:
+        conn.exec_driver_sql(columns.sql(tuple(same)), params)
 
 
 class _UnnestColumns:

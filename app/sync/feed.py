@@ -55,6 +55,7 @@ from app.store.models import (
     Warehouse,
 )
 from app.store.pgarray import ByIds, binary_array, ids_in
+from app.store.pipeline import Ahead
 from app.store.types import UTCDateTime
 
 Row = dict[str, Any]
@@ -182,6 +183,13 @@ def _encode_values(codec: list[tuple[str, int]], values: Iterable[Any]) -> Row:
         else:
             out[name] = value.isoformat()
     return out
+
+
+def encode_written(entity: str, row: Row) -> Row:
+    """The feed payload of a single-row entity's row as a transaction inserted it (its
+    columns' values; a column left out is NULL)."""
+    codec = _codec(TABLES[entity])
+    return _encode_values(codec, [row.get(name) for name, _how in codec])
 
 
 def encode(table: Table, row: Any) -> Row:
@@ -357,6 +365,8 @@ def publish(
     touched: Iterable[Key],
     op_of: dict[Key, uuid.UUID] | None = None,
     written: dict[Key, Row] | None = None,
+    *,
+    ahead: Ahead | None = None,
 ) -> dict[tuple[str, uuid.UUID, uuid.UUID], int]:
     """Append the touched entities' current state to the feed (central, PostgreSQL).
 
@@ -365,8 +375,10 @@ def publish(
     order is position order. Returns ``(entity, id, warehouse) → position``. The NOTIFY
     ``feed_<warehouse hex>`` is sent at commit. A few statements per call, however many
     entities: one query per table to serialise, one for the versions, two per warehouse.
-    ``written``: rows of single-row entities as this transaction inserted them (their column
-    values, a column left out being NULL), encoded as they are instead of read back.
+    ``written``: feed payloads of single-row entities this transaction inserted whole
+    (:func:`encode_written`), taken as they are instead of read back. ``ahead``: the feed
+    rows are sent without waiting for them (the caller's :func:`app.store.pipeline.sent_ahead`
+    block waits), its last statements.
     """
     keys = sorted(set(touched), key=lambda k: (k[0], k[1].int))  # ids in UUID order, faster
     if not keys:
@@ -376,10 +388,9 @@ def publish(
     by_entity: dict[str, list[uuid.UUID]] = {}
     payloads: dict[Key, Row | None] = {}
     for key in keys:
-        row = written.get(key)
-        if row is not None and key[0] in TABLES:
-            codec = _codec(TABLES[key[0]])
-            payloads[key] = _encode_values(codec, [row.get(name) for name, _how in codec])
+        payload = written.get(key)
+        if payload is not None:
+            payloads[key] = payload
         else:
             by_entity.setdefault(key[0], []).append(key[1])
     for entity, ids in by_entity.items():
@@ -415,17 +426,20 @@ def publish(
                     "payload": payload,
                 }
             )
-    positions: dict[tuple[str, uuid.UUID, uuid.UUID], int] = {}
-    for wid in sorted(by_wh):
-        batch = by_wh[wid]
-        end = conn.execute(
-            _TAKE_POSITIONS, {"w": wid, "n": len(batch), "c": feed_channel(wid)}
+    ends = {
+        wid: conn.execute(
+            _TAKE_POSITIONS, {"w": wid, "n": len(by_wh[wid]), "c": feed_channel(wid)}
         ).scalar_one()
+        for wid in sorted(by_wh)
+    }
+    positions: dict[tuple[str, uuid.UUID, uuid.UUID], int] = {}
+    for wid, end in ends.items():
+        batch = by_wh[wid]
         first = end - len(batch)
         for i, r in enumerate(batch):
             r["pos"] = first + i
             positions[(r["entity"], r["entity_id"], wid)] = first + i
-        bulk_insert(conn, _LOG, batch)
+        bulk_insert(conn, _LOG, batch, ahead=ahead)
     return positions
 
 

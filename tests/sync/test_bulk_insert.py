@@ -1,6 +1,6 @@
 """bulk_insert on PostgreSQL (one INSERT from arrays) writes what SQLAlchemy's own INSERT
 writes: every value, the column defaults, JSON and SQL NULL, and it refuses a value too long
-for its column rather than cutting it short."""
+for its column rather than cutting it short; sent ahead (pipelined), the same."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import BigInteger, Column, MetaData, String, Table, select
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, func, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.types import Uuid
 
 from app.store.fastexec import bulk_insert
+from app.store.pipeline import sent_ahead
 from app.store.types import UTCDateTime
 from tests.sync.centralkit import Central, central
 
@@ -85,3 +86,32 @@ def test_a_value_too_long_for_its_column_is_refused_not_cut(central: Central, pr
     with pytest.raises(DataError), central.engine.begin() as conn:
         bulk_insert(conn, probe, rows)
     assert _read(central, probe) == {}
+
+
+def test_rows_sent_ahead_go_in_and_a_refusal_is_the_same_error(
+    central: Central, probe: Table
+) -> None:
+    """Sent without waiting (the hub's pipelined writes): the rows are in when the block ends;
+    a refused row raises there the error SQLAlchemy raises, and the transaction goes on after
+    its savepoint is rolled back, as the hub's rejection of one operation needs."""
+    kept = uuid.uuid4()
+    with central.engine.begin() as conn:
+        with sent_ahead(conn) as ahead:
+            bulk_insert(conn, probe, [{"id": kept, "code": "A", "n": 1}], ahead=ahead)
+            bulk_insert(conn, probe, [{"id": uuid.uuid4(), "code": "B", "n": 2}], ahead=ahead)
+        savepoint = conn.begin_nested()
+        with pytest.raises(DataError), sent_ahead(conn) as ahead:
+            bulk_insert(conn, probe, [{"id": uuid.uuid4(), "code": "ABCDEF", "n": 3}], ahead=ahead)
+        savepoint.rollback()
+        savepoint = conn.begin_nested()
+
+        def two_sent_the_second_refused() -> None:
+            with sent_ahead(conn) as ahead:
+                bulk_insert(conn, probe, [{"id": uuid.uuid4(), "code": "C", "n": 4}], ahead=ahead)
+                bulk_insert(conn, probe, [{"id": kept, "code": "D", "n": 5}], ahead=ahead)
+
+        with pytest.raises(IntegrityError):
+            two_sent_the_second_refused()
+        savepoint.rollback()
+        assert conn.scalar(select(func.count()).select_from(probe)) == 2
+    assert sorted(code for code, *_ in _read(central, probe).values()) == ["A", "B"]

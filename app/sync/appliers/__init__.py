@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from app.clock import utcnow
 from app.ids import new_id
 from app.store.models import ExceptionTask
+from app.sync import feed
 from app.sync.ops import LOCAL_ONLY_KINDS, MalformedOpError, Op
 
 Touched = tuple[str, uuid.UUID]
@@ -52,9 +53,10 @@ class ApplyContext:
     def wrote(self, entity: str, entity_id: uuid.UUID, row: dict[str, Any]) -> None:
         """Like :meth:`touch`, for a row this operation inserted whole (``row``: its columns'
         values; a column left out is NULL) and that no later operation changes, such as a
-        ledger row: the feed takes it as it is instead of reading it back."""
+        ledger row: the feed takes it as it is instead of reading it back (``written`` holds
+        its feed payload, encoded here)."""
         self.touched[(entity, entity_id)] = None
-        self.written[(entity, entity_id)] = row
+        self.written[(entity, entity_id)] = feed.encode_written(entity, row)
 
     def raise_task(
         self,

@@ -26,6 +26,7 @@ from app.services.stock import ADJUSTED, MAX_QTY, MAX_REF, PICK, REASONS, RETURN
 from app.store.fastexec import bulk_insert
 from app.store.models import Location, Product, StockMovement
 from app.store.pgarray import ByIds
+from app.store.pipeline import sent_ahead
 from app.sync.appliers import ApplyContext, BatchRefusedError, applier, batch_applier
 from app.sync.ops import MalformedOpError, Op
 
@@ -156,11 +157,19 @@ def _insert_facts(facts: list[_Fact]) -> None:
         if why := _refusal(f, known, seen, taken):
             raise BatchRefusedError(i, _malformed(f.op, why))
         taken.update(r["id"] for r in f.rows)
-    bulk_insert(conn, _MOVE, [r for f in facts for r in f.rows])
-    for f in facts:
-        for r in f.rows:
-            f.ctx.wrote("stock_movement", r["id"], r)  # a ledger row is never changed
-    _raise_oversells(conn, facts)
+    deltas = [f.delta() for f in facts]
+    # On hand before the rows go in (the products are locked: nobody else adds to them now).
+    level = _on_hand(conn, _watched(deltas))
+    # The rows are sent without waiting: the server inserts them (checking each row's foreign
+    # keys) while the oversells are worked out and the feed rows encoded here.
+    with sent_ahead(conn) as ahead:
+        bulk_insert(conn, _MOVE, [r for f in facts for r in f.rows], ahead=ahead)
+        for f in facts:
+            for r in f.rows:
+                f.ctx.wrote("stock_movement", r["id"], r)  # a ledger row is never changed
+        short = _walk(facts, deltas, level)
+    for f, places in short:
+        _oversell_task(conn, f, places)
 
 
 def _refusal(
@@ -195,33 +204,52 @@ def raise_oversells(ctx: ApplyContext, rows: list[dict[str, Any]]) -> None:
 
 def _raise_oversells(conn: Connection, facts: list[_Fact]) -> None:
     """One oversell task for each fact that took a place below zero, as the places stood when
-    it was applied: the ledger now, less what the facts after it changed."""
+    it was applied: the ledger now (the facts' rows in it), less what the facts changed."""
     deltas = [f.delta() for f in facts]
-    watched = {place for d in deltas for place, change in d.items() if change < 0}
-    if not watched:
-        return
-    on_hand = conn.execute(
-        _ON_HAND.on(conn), {"ids": sorted({p for p, _ in watched}, key=_AS_INT)}
-    ).all()
-    now: dict[Place, int] = {(p, b): int(n) for p, b, n in on_hand}
-    level = {place: now.get(place, 0) for place in watched}
-    for d in deltas:  # back to before the batch
+    level = _on_hand(conn, _watched(deltas))
+    for d in deltas:  # back to before the facts
         for place, change in d.items():
             if place in level:
                 level[place] -= change
+    for f, places in _walk(facts, deltas, level):
+        _oversell_task(conn, f, places)
+
+
+Short = list[tuple[uuid.UUID, uuid.UUID | None, int, int]]
+
+
+def _watched(deltas: list[dict[Place, int]]) -> set[Place]:
+    return {place for d in deltas for place, change in d.items() if change < 0}
+
+
+def _on_hand(conn: Connection, places: set[Place]) -> dict[Place, int]:
+    """The ledger's on-hand of each place."""
+    if not places:
+        return {}
+    on_hand = conn.execute(
+        _ON_HAND.on(conn), {"ids": sorted({p for p, _ in places}, key=_AS_INT)}
+    ).all()
+    now: dict[Place, int] = {(p, b): int(n) for p, b, n in on_hand}
+    return {place: now.get(place, 0) for place in places}
+
+
+def _walk(
+    facts: list[_Fact], deltas: list[dict[Place, int]], level: dict[Place, int]
+) -> list[tuple[_Fact, Short]]:
+    """From the watched places' on-hand before the facts, each fact in order: the places it
+    took below zero, with its change and the on-hand it left (``level`` is moved on)."""
+    out: list[tuple[_Fact, Short]] = []
     for f, d in zip(facts, deltas, strict=True):
         for place, change in d.items():
             if place in level:
                 level[place] += change
         below = [pl for pl, ch in d.items() if ch < 0 and level[pl] < 0]
         if below:  # sorted only then: str() of a place is slow, and most facts have none
-            short = [(p, b, d[(p, b)], level[(p, b)]) for (p, b) in sorted(below, key=str)]
-            _oversell_task(conn, f, short)
+            out.append((f, [(p, b, d[(p, b)], level[(p, b)]) for (p, b) in sorted(below, key=str)]))
+    return out
 
 
-def _oversell_task(
-    conn: Connection, fact: _Fact, short: list[tuple[uuid.UUID, uuid.UUID | None, int, int]]
-) -> None:
+def _oversell_task(conn: Connection, fact: _Fact, short: Short) -> None:
     product_ids = {p for p, *_ in short}
     bin_ids = {b for _, b, *_ in short}
     skus = dict(
