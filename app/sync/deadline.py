@@ -89,6 +89,9 @@ class Deadline:
             yield
         finally:
             timer.cancel()
+            # A cut under way fails the blocked call as soon as the socket goes, before it has
+            # noted the server sessions left behind: the block ends once the cut is complete.
+            timer.join()
 
     def cut(self, why: str = "") -> None:
         """Shut the watched connections' sockets down now: a call blocked on one fails."""

@@ -39,6 +39,38 @@ def test_a_call_that_never_answers_is_cut_at_the_deadline(central: Central) -> N
     quick.close()
 
 
+def test_the_guard_ends_only_once_its_cut_is_complete(
+    central: Central, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The blocked call fails the moment its socket goes, while the cut is still noting the
+    server session it leaves behind (slowed down here): the block ends after the cut, so what
+    it counted and left for the next connection to end is there when the block is over."""
+    from app.sync import deadline as module
+
+    real = module._shut_down
+
+    def slow(conn: object) -> int | None:
+        pid = real(conn)
+        time.sleep(0.5)
+        return pid
+
+    monkeypatch.setattr(module, "_shut_down", slow)
+    deadline = Deadline(0.5, "a test query")
+    conn = psycopg.connect(central.url.replace("+psycopg", ""))
+    deadline.watch(conn)
+    try:
+        with pytest.raises(psycopg.OperationalError), deadline.guard():
+            conn.execute("SELECT pg_sleep(60)")
+        assert deadline.cuts == 1
+        fresh = psycopg.connect(central.url.replace("+psycopg", ""), autocommit=True)
+        try:
+            assert deadline.reap(fresh) == 1, "the session behind the cut socket was noted"
+        finally:
+            fresh.close()
+    finally:
+        conn.close()
+
+
 def test_a_cut_connections_server_session_is_ended_by_the_next_connection(
     central: Central,
 ) -> None:
