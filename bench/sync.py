@@ -92,7 +92,7 @@ def bootstrap_figures(pg: BenchPostgres, products: int) -> list[Figure]:
             took,
             "s",
             30,
-            note=f"{rows:,} rows in {len(snap.rows)} tables, REPEATABLE READ, COPY binary",
+            note=f"{rows:,} rows in {len(snap.rows)} tables, REPEATABLE READ, COPY text as JSON",
         ),
         Figure("floor: the same COPY TO STDOUT + executemany, bare tables", floor, "s"),
         Figure("download floor / download", floor / took, "×", 0.5, higher_is_better=True),
