@@ -16,10 +16,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -239,43 +237,32 @@ def push_beside_hub(url: str, config: Any, folder: Path) -> Timed:
     from app.bootstrap import bootstrap
     from app.sync import client
     from app.sync.feed import feed_channel
-    from bench.sync_pg import wait_until
+    from bench.sync_pg import hub_process
 
     ctx = bootstrap(config)
     who = client.identity(ctx.engine, config.station_name)
-    hub_log = folder / "push-hub.log"
-    with hub_log.open("wb") as out:
-        hub = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "hub", "--database-url", url],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     watch = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
     try:
-        wait_until(lambda: b"hub started" in hub_log.read_bytes(), 60, "the hub started")
-        watch.execute(f"LISTEN {feed_channel(who.warehouse_id)}")  # each commit of the hub
+        with hub_process(url, folder / "push-hub.log"):
+            watch.execute(f"LISTEN {feed_channel(who.warehouse_id)}")  # each commit of the hub
 
-        def results() -> int:
-            row = watch.execute(
-                "SELECT count(*) FROM op_result WHERE station_id = %s", (who.station_id,)
-            ).fetchone()
-            return int(row[0]) if row else 0
+            def results() -> int:
+                row = watch.execute(
+                    "SELECT count(*) FROM op_result WHERE station_id = %s", (who.station_id,)
+                ).fetchone()
+                return int(row[0]) if row else 0
 
-        with client.connect(config.central) as conn:
-            t0 = time.perf_counter()
-            sent = client.push(ctx.engine, conn)
-            pushed = time.perf_counter() - t0
-            deadline = t0 + 120
-            while (done := results()) < sent and time.perf_counter() < deadline:
-                for _n in watch.notifies(timeout=0.2, stop_after=1):
-                    pass
-            took = time.perf_counter() - t0
+            with client.connect(config.central) as conn:
+                t0 = time.perf_counter()
+                sent = client.push(ctx.engine, conn)
+                pushed = time.perf_counter() - t0
+                deadline = t0 + 120
+                while (done := results()) < sent and time.perf_counter() < deadline:
+                    for _n in watch.notifies(timeout=0.2, stop_after=1):
+                        pass
+                took = time.perf_counter() - t0
     finally:
         watch.close()
-        hub.terminate()
-        hub.wait(10)
         ctx.dispose()
     if (sent, done) != (QUEUED_OPS, QUEUED_OPS):
         raise RuntimeError(f"pushed {sent:,} and applied {done:,} of {QUEUED_OPS:,}")

@@ -10,9 +10,7 @@ changes have gone round.
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
 import sys
 import threading
 import time
@@ -21,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.figures import Figure, percentile
-from bench.sync_pg import wait_until
+from bench.sync_pg import hub_process, wait_until
 
 STATIONS = 20
 CHANGES = 60
@@ -80,62 +78,51 @@ def latency_figures(url: str, folder: Path) -> list[Figure]:
     configs = [_station(url, f"LAT-{i:02d}", folder) for i in range(STATIONS)]
     print(f"  loading {STATIONS} stations from central...", file=sys.stderr)
     contexts = [bootstrap(c) for c in configs]
-    hub_log = folder / "hub.log"
-    with hub_log.open("wb") as out:
-        hub = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "hub", "--database-url", url],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    wait_until(lambda: b"hub started" in hub_log.read_bytes(), 60, "the hub started")
-    writer = contexts[0]
-    with writer.uow() as uow:
-        boss = auth.sign_in_badge(uow, "OP-9001")
-    with writer.engine.connect() as conn:
-        places = conn.execute(
-            select(Product.id, Product.home_location_id)
-            .where(Product.home_location_id.is_not(None))
-            .limit(500)
-        ).all()
-    rng = random.Random(6)
-    made: dict[uuid.UUID, float] = {}
-    with _Watch() as watch:
-        workers = [SyncWorker(c, name=c.station_name) for c in configs]
-        try:
-            for w in workers:
-                w.start()
-            wait_until(lambda: all(w.online for w in workers), 60, "20 stations online")
-            others = [c.station_name for c in configs[1:]]
+    with hub_process(url, folder / "hub.log"):
+        writer = contexts[0]
+        with writer.uow() as uow:
+            boss = auth.sign_in_badge(uow, "OP-9001")
+        with writer.engine.connect() as conn:
+            places = conn.execute(
+                select(Product.id, Product.home_location_id)
+                .where(Product.home_location_id.is_not(None))
+                .limit(500)
+            ).all()
+        rng = random.Random(6)
+        made: dict[uuid.UUID, float] = {}
+        with _Watch() as watch:
+            workers = [SyncWorker(c, name=c.station_name) for c in configs]
+            try:
+                for w in workers:
+                    w.start()
+                wait_until(lambda: all(w.online for w in workers), 60, "20 stations online")
+                others = [c.station_name for c in configs[1:]]
 
-            def change() -> uuid.UUID:
-                product_id, bin_id = rng.choice(places)
-                with writer.uow(boss) as uow:
-                    done = stock.adjust_stock(uow, product_id, bin_id, 1, "recount")
-                workers[0].wake()  # as the station's database worker does when it falls idle
-                return done.movements[0].id
+                def change() -> uuid.UUID:
+                    product_id, bin_id = rng.choice(places)
+                    with writer.uow(boss) as uow:
+                        done = stock.adjust_stock(uow, product_id, bin_id, 1, "recount")
+                    workers[0].wake()  # as the station's database worker does when it falls idle
+                    return done.movements[0].id
 
-            warm = [change() for _ in range(WARM_UP)]  # connections and statements ready
-            wait_until(
-                lambda: all((s, m) in watch.seen for s in others for m in warm), 120, "warm-up"
-            )
-            for _ in range(CHANGES):
-                t0 = time.perf_counter()
-                made[change()] = t0
-                time.sleep(rng.uniform(0.1, 0.3))
-            wait_until(
-                lambda: all((s, m) in watch.seen for s in others for m in made),
-                120,
-                "every change at every station",
-            )
-        finally:
-            for w in workers:
-                w.stop()
-            hub.terminate()
-            hub.wait(10)
-            for ctx in contexts:
-                ctx.dispose()
+                warm = [change() for _ in range(WARM_UP)]  # connections and statements ready
+                wait_until(
+                    lambda: all((s, m) in watch.seen for s in others for m in warm), 120, "warm-up"
+                )
+                for _ in range(CHANGES):
+                    t0 = time.perf_counter()
+                    made[change()] = t0
+                    time.sleep(rng.uniform(0.1, 0.3))
+                wait_until(
+                    lambda: all((s, m) in watch.seen for s in others for m in made),
+                    120,
+                    "every change at every station",
+                )
+            finally:
+                for w in workers:
+                    w.stop()
+                for ctx in contexts:
+                    ctx.dispose()
     ms = [(watch.seen[(s, m)] - t) * 1000 for s in others for m, t in made.items()]
     return [
         Figure(

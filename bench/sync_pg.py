@@ -12,8 +12,11 @@ import shlex
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SETTINGS = {
@@ -148,3 +151,24 @@ def wait_until(check: object, timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"not within {timeout:g} s: {what}")
         time.sleep(0.01)
+
+
+@contextmanager
+def hub_process(url: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``waystation-admin hub`` on ``url`` as its own process, as a company runs it, its output
+    in ``log``; yielded once it says it started, ended with the block."""
+    root = Path(__file__).resolve().parents[1]
+    with log.open("wb") as out:
+        hub = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "hub", "--database-url", url],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until(lambda: b"hub started" in log.read_bytes(), 60, "the hub started")
+        yield hub
+    finally:
+        hub.terminate()
+        hub.wait(10)
