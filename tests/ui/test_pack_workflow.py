@@ -37,6 +37,7 @@ def sign_in(qtbot: QtBot, window: MainWindow, badge: str) -> None:
     assert window.signin.pin.text() == ""
 
 
+@pytest.mark.parametrize("ctx", [False, True], indirect=True, ids=["worker", "bench-process"])
 def test_packer_packs_an_order_end_to_end(
     qtbot: QtBot, station: MainWindow, ctx: StationContext, tmp_path: Path
 ) -> None:
@@ -44,6 +45,10 @@ def test_packer_packs_an_order_end_to_end(
     save_screenshot(window, "signin.png")
     sign_in(qtbot, window, PACKER.badge)
     assert PACKER.name in window.status.operator.text()
+    remote = window.bench_process
+    assert (remote is not None) is ctx.config.bench_process
+    if remote is not None:  # started at sign-in; until it is ready scans use the worker
+        qtbot.waitUntil(lambda: remote.ready, timeout=30_000)
 
     order = find_order(ctx, lines=3, units=5)
     assert order is not None
@@ -135,6 +140,13 @@ def test_packer_packs_an_order_end_to_end(
     status = window.status
     for label in (status.operator, status.waiting, status.sync_state):
         assert shown_whole(label), label.text()
+
+    # Each item scan whose outcome was shown at once was committed in the bench process
+    # when there is one; the wrong and unknown codes, the order scan and the actions on the
+    # worker. Nothing was shown that the commit then corrected.
+    assert sum(pack.predicted) >= 5
+    assert pack.remote_scans == (sum(pack.predicted) if remote is not None else 0)
+    assert pack.corrections == 0
 
     feedback = sorted(pack.feedback_ms)
     ui_part = sorted(t - c for t, c in zip(pack.feedback_ms, pack.core_ms, strict=True))
