@@ -241,6 +241,9 @@ class MainWindow(QMainWindow):
             start = HostStart(ctx.config, ctx.url, ctx.station_id, ctx.station_name)
             self.bench_process = BenchProcess(start, self)
             self.bench_process.busy_changed.connect(self._bench_busy)
+            if self.sync is not None:  # as for the worker: when it falls idle, push its scans
+                sync = self.sync
+                self.bench_process.busy_changed.connect(lambda busy: None if busy else sync.wake())
         pack = screens.pack_screen(
             self.ctx, self.worker, self.sounds, self.codes, claims, self, self.bench_process
         )
