@@ -256,3 +256,40 @@ def test_an_item_scan_repaints_what_changed_without_a_new_layout(
     assert watch.header_paints == 0
     assert pack.header.meta.text().startswith("2 of 5 units · ")
     assert "2 units" in pack.packages.package_labels()[0]
+
+
+class _TablePaints(QObject):
+    def __init__(self, viewport: QWidget) -> None:
+        super().__init__()
+        self.viewport = viewport
+        self.count = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.viewport and event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def test_an_order_opens_with_one_paint_of_its_lines(
+    qtbot: QtBot, station: MainWindow, ctx: StationContext
+) -> None:
+    """The lines are sized and laid out as the order opens: nothing is left to repaint them
+    again later, inside the first item scan when it comes at once."""
+    window, pack = station, station.pack
+    scanner_keys(PACKER.badge)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is pack, timeout=5000)
+    first = find_order(ctx, lines=3, units=5)
+    assert first is not None
+    scan(qtbot, window, first.number)  # the table is shown with another order's lines
+    qtbot.wait(50)
+    second = find_order(ctx, lines=2, units=None, skip=(first.number,))
+    assert second is not None
+    paints = _TablePaints(pack.table.viewport())
+    pack.table.viewport().installEventFilter(paints)
+    try:
+        scan(qtbot, window, second.number)
+        qtbot.wait(100)
+    finally:
+        pack.table.viewport().removeEventFilter(paints)
+    assert pack.model.rowCount() == 2
+    assert paints.count == 1
