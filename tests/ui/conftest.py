@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QLocale
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -162,6 +162,14 @@ def shown_whole(label: QLabel) -> bool:
     """The label has room for all its words (nothing elided or cut)."""
     room = label.contentsRect().width()
     return label.isVisible() and label.fontMetrics().horizontalAdvance(label.text()) <= room
+
+
+def words_fit(label: QLabel) -> bool:
+    """The label's words fit in it, on as many lines as they wrap into (nothing cut)."""
+    room = label.contentsRect()
+    flags = int(Qt.TextFlag.TextWordWrap)
+    used = label.fontMetrics().boundingRect(room, flags, label.text())
+    return label.isVisible() and used.width() <= room.width() and used.height() <= room.height()
 
 
 def save_screenshot(widget: QWidget, name: str) -> Path:

@@ -21,6 +21,7 @@ from tests.ui.conftest import (
     shown_whole,
     type_keys,
     wait_idle,
+    words_fit,
 )
 from ui.main_window import MainWindow
 
@@ -61,6 +62,7 @@ def test_packer_packs_an_order_end_to_end(
     assert pack.banner.kind == "good", pack.banner.message
     assert pack.order is not None and pack.order.number == order.number
     assert pack.instruction.text() == f"Scan the items of {order.number}"
+    assert words_fit(pack.instruction)
     assert pack.model.rowCount() == 3
     assert pack.code.text() == ""
 
@@ -103,6 +105,7 @@ def test_packer_packs_an_order_end_to_end(
     assert pack.order.all_packed
     assert pack.code.text() == ""
     assert pack.instruction.text() == "All items packed — close the package"
+    assert words_fit(pack.instruction)
     assert not pack.complete_button.isEnabled()
 
     pack.box_type.setCurrentIndex(1)
@@ -116,6 +119,8 @@ def test_packer_packs_an_order_end_to_end(
     pack.close_button.click()
     qtbot.waitUntil(lambda: pack.order is not None and pack.order.packages[1].closed)
     assert pack.complete_button.isEnabled()
+    assert pack.instruction.text() == "All packed — press Complete order"
+    assert words_fit(pack.instruction)
 
     pack.complete_button.click()
     printed = tmp_path / "printed"
@@ -133,6 +138,7 @@ def test_packer_packs_an_order_end_to_end(
     assert pack.banner.kind == "good", pack.banner.message
     assert f"Order {order.number} packed" in pack.banner.message
     assert pack.instruction.text() == "Scan an order to start"
+    assert words_fit(pack.instruction)
     window.status.refresh()
     qtbot.waitUntil(lambda: "0 to print" in window.status.waiting.text(), timeout=5000)
     assert window.status.printer.text().startswith("Slips → folder")
@@ -177,6 +183,8 @@ def test_missing_item_puts_the_order_on_hold_until_a_supervisor_releases_it(
     qtbot.waitUntil(lambda: pack.order is not None and pack.order.status == "on_hold")
     assert pack.hold_panel.isVisible()
     assert "on hold" in pack.instruction.text()
+    # Two lines at 1366 px: the page makes room for the second one, nothing is cut.
+    qtbot.waitUntil(lambda: words_fit(pack.instruction))
     assert order_status(ctx, order.id) == "on_hold"
 
     # The packer's own badge cannot release the hold.

@@ -45,7 +45,7 @@ from app.services.packages import parse_weight
 from app.services.views import CompletedOrder, OperatorView, OrderView
 from ui import messages
 from ui.bench_process import BenchProcess
-from ui.feedback import Sounds
+from ui.feedback import LiveText, Sounds
 from ui.models import format_int, format_kg
 from ui.models.order_lines import OrderLinesModel
 from ui.ops import DbOp, DbWorker
@@ -122,9 +122,10 @@ class PackScreen(StationScreen):
     # --- layout ----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.instruction = QLabel(self)
+        # New words (the order's last item packed) repaint in place; the page is laid out
+        # again only when they need another number of lines (an order on hold).
+        self.instruction = LiveText(self, wrap=True)
         self.instruction.setObjectName("instruction")
-        self.instruction.setWordWrap(True)
         self.search_button = self._button(self.tr("Search orders (F3)"), self.search_requested)
         self.journal_button = self._button(self.tr("Print jobs (F4)"), self.journal_requested)
         self.sign_out_button = self._button(self.tr("Sign out"), self.sign_out_requested)
