@@ -208,10 +208,11 @@ def scan(db: Path, n_orders: int) -> None:
                     raise RuntimeError(f"{line.gtin[1:]} was not packed: {pack.banner.message!r}")
         if pack.order is None or not pack.order.all_packed:
             raise RuntimeError(f"{number} was not packed: {pack.banner.message!r}")
+    # (Read before the event loop ends: the window shuts down, and its bench process, on quit.)
+    bench_rss, bench_peak = _rss_mb(remote.pid) if remote is not None and remote.pid else (0, 0)
     QTimer.singleShot(0, app.quit)
     app.exec()
     rss, peak = _rss_mb()
-    bench_rss, bench_peak = _rss_mb(remote.pid) if remote is not None and remote.pid else (0, 0)
     window.shutdown()
     print(
         json.dumps(

@@ -79,7 +79,7 @@ class BenchProcess(QObject):
         env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "app.services.bench_host"],
+                command(),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 env=env,
@@ -202,6 +202,17 @@ class BenchProcess(QObject):
             lost(why)
         if pending:
             self.busy_changed.emit(False)
+
+
+def command() -> list[str]:
+    """How the station starts its bench process: the module with this Python, or, in a
+    packaged station (one executable, no Python to run modules with), the station itself with
+    ``--bench-process`` (``ui.main.main``)."""
+    if getattr(sys, "frozen", False):
+        from ui.main import BENCH_PROCESS_FLAG
+
+        return [sys.executable, BENCH_PROCESS_FLAG]
+    return [sys.executable, "-m", "app.services.bench_host"]
 
 
 def _close(process: subprocess.Popen[bytes]) -> int:

@@ -29,12 +29,27 @@ def bench(station: StationContext, packer: OperatorView) -> PackBench:
     return PackBench(station.uow, packer)
 
 
-@pytest.fixture
-def host(station: StationContext) -> Iterator[subprocess.Popen[bytes]]:
+# How a station starts it: the module, or a packaged station (no Python to run modules with)
+# runs its own entry point with --bench-process.
+COMMANDS = {
+    "module": [sys.executable, "-m", "app.services.bench_host"],
+    "station-entry": [
+        sys.executable,
+        "-c",
+        "import sys; from ui.main import main; sys.exit(main())",
+        "--bench-process",
+    ],
+}
+
+
+@pytest.fixture(params=sorted(COMMANDS))
+def host(
+    request: pytest.FixtureRequest, station: StationContext
+) -> Iterator[subprocess.Popen[bytes]]:
     """The bench process on the station's database, as the station starts it."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.services.bench_host"],
+        COMMANDS[request.param],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         env=env,
