@@ -242,6 +242,9 @@ class StationConfig:
     sounds: bool = True
     badge_needs_pin: bool = False
     sscc_block: int = 0  # 0–999, different on every station: its own range of SSCC numbers
+    # The pack bench's predicted item scans commit in a process of their own, on the other core
+    # (app.services.bench_host); off: on the station's database worker.
+    bench_process: bool = True
     printers: dict[str, PrinterConfig] = field(default_factory=dict)
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
     camera: CameraConfig = field(default_factory=CameraConfig)

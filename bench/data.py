@@ -3,6 +3,7 @@ kept in .bench-cache/ (keyed by schema revision and size), copied fresh for each
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
@@ -41,4 +42,8 @@ def fresh_copy(products: int, orders: int, dest: Path) -> Path:
     src = template(products, orders)
     db = dest / "station.db"
     shutil.copyfile(src, db)
+    # On disk before anything is measured: the kernel writing a gigabyte back meanwhile would
+    # hold up the measured commits' fsyncs.
+    with db.open("rb+") as f:
+        os.fsync(f.fileno())
     return db

@@ -6,7 +6,8 @@
 
 Scan-to-feedback is timed from the scan's terminating key event (Enter, sent at scanner speed
 after the code's characters 1 ms apart) until both the screen is updated (the result shown and
-the pack screen repainted) and the scan is committed (the worker commits before it answers).
+the pack screen repainted) and the scan is committed (the worker, or the bench process, commits
+before it answers).
 The screen may show a predicted outcome before the commit; the clock stops at whichever of
 the two comes last.
 """
@@ -88,8 +89,9 @@ def badge(db: Path) -> None:
     window.shutdown()
 
 
-def _rss_mb() -> tuple[float, float]:
-    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+def _rss_mb(pid: int | str = "self") -> tuple[float, float]:
+    status = Path(f"/proc/{pid}/status").read_text()
+    fields = dict(line.split(":", 1) for line in status.splitlines())
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
@@ -186,6 +188,9 @@ def scan(db: Path, n_orders: int) -> None:
     badge = next(op.badge for op in DEMO_OPERATORS if op.name == "Pat Packer")
     key(Qt.Key.Key_Return, "\r", type_scan(badge))
     wait_for(lambda: window.stack.currentWidget() is pack)
+    # The bench process starts at sign-in, while the packer reaches for the first tote.
+    remote = window.bench_process
+    wait_for(lambda: remote is None or remote.ready, 30_000)
     times: list[float] = []
     item_parts: list[tuple[float, float, float, float]] = []
     predicted = 0
@@ -203,6 +208,8 @@ def scan(db: Path, n_orders: int) -> None:
                     raise RuntimeError(f"{line.gtin[1:]} was not packed: {pack.banner.message!r}")
         if pack.order is None or not pack.order.all_packed:
             raise RuntimeError(f"{number} was not packed: {pack.banner.message!r}")
+    # (Read before the event loop ends: the window shuts down, and its bench process, on quit.)
+    bench_rss, bench_peak = _rss_mb(remote.pid) if remote is not None and remote.pid else (0, 0)
     QTimer.singleShot(0, app.quit)
     app.exec()
     rss, peak = _rss_mb()
@@ -216,6 +223,9 @@ def scan(db: Path, n_orders: int) -> None:
                 "corrections": pack.corrections,
                 "rss_mb": rss,
                 "peak_rss_mb": peak,
+                "bench_rss_mb": bench_rss,
+                "bench_peak_rss_mb": bench_peak,
+                "remote_scans": pack.remote_scans,
             }
         ),
         flush=True,

@@ -215,7 +215,16 @@ def _install_translations(app: QApplication, locale: QLocale) -> None:
         app.installTranslator(translator)
 
 
+BENCH_PROCESS_FLAG = "--bench-process"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if list(sys.argv[1:] if argv is None else argv) == [BENCH_PROCESS_FLAG]:
+        # The pack bench's own process, started by a packaged station (ui/bench_process.py).
+        from app.services import bench_host
+
+        bench_host.main()
+        return 0
     args = parse_args(argv)
     setup_logging(data_dir() / "logs")
     from PySide6.QtCore import QLocale

@@ -39,6 +39,7 @@ from ui.widgets import ElidedLabel
 if TYPE_CHECKING:
     from app.services.print_jobs import WaitingSummary
     from app.services.views import OperatorView
+    from ui.bench_process import BenchProcess
     from ui.camera_preview import CameraFeed, CameraPreview
     from ui.screens.conflicts import ConflictsScreen
     from ui.screens.counter import CounterScreen
@@ -123,6 +124,9 @@ class MainWindow(QMainWindow):
 
             self.sync = SyncRunner(config, self)
         self._sync_counts: tuple[int, int, int] | None = None
+        # The pack bench's item scans commit in a process of their own (made with the pack
+        # screen, started at sign-in).
+        self.bench_process: BenchProcess | None = None
 
         def read_counts() -> tuple[int, list[WaitingSummary]]:
             from app.services import outbox, print_jobs
@@ -229,7 +233,20 @@ class MainWindow(QMainWindow):
 
     def _build_pack(self) -> PackScreen:
         claims = self.sync.claim if self.sync is not None else None
-        pack = screens.pack_screen(self.ctx, self.worker, self.sounds, self.codes, claims, self)
+        if self.ctx.config.bench_process:
+            from app.services.bench_host import HostStart
+            from ui.bench_process import BenchProcess
+
+            ctx = self.ctx
+            start = HostStart(ctx.config, ctx.url, ctx.station_id, ctx.station_name)
+            self.bench_process = BenchProcess(start, self)
+            self.bench_process.busy_changed.connect(self._bench_busy)
+            if self.sync is not None:  # as for the worker: when it falls idle, push its scans
+                sync = self.sync
+                self.bench_process.busy_changed.connect(lambda busy: None if busy else sync.wake())
+        pack = screens.pack_screen(
+            self.ctx, self.worker, self.sounds, self.codes, claims, self, self.bench_process
+        )
         pack.sign_out_requested.connect(self.sign_out)
         pack.search_requested.connect(self.show_search)
         pack.order_completed.connect(lambda _number: self.printer.kick())
@@ -660,7 +677,19 @@ class MainWindow(QMainWindow):
         else:
             self._checkpoint.start()
 
+    def _bench_busy(self, busy: bool) -> None:
+        # The bench process commits as the worker does: fold the log when both are quiet.
+        if busy:
+            self._checkpoint.stop()
+        elif self.worker.pending == 0:
+            if time.monotonic() - self._last_checkpoint > CHECKPOINT_AT_LEAST_S:
+                self._fold_log()
+            else:
+                self._checkpoint.start()
+
     def _fold_log(self) -> None:
+        if self.bench_process is not None and self.bench_process.busy:
+            return  # folded once it has answered (_bench_busy)
         self._last_checkpoint = time.monotonic()
         self._folding = True
         DbOp(self.worker, self.ctx.checkpoint).run()
@@ -703,6 +732,8 @@ class MainWindow(QMainWindow):
             self.camera = None
         if self.sync is not None:
             self.sync.stop()
+        if self.bench_process is not None:
+            self.bench_process.stop()  # its scans committed; their answers are not waited for
         self.worker.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from app.scanning.rules import StationCodes
     from app.services.bench import PackBench
     from app.services.views import OperatorView
+    from ui.bench_process import BenchProcess
     from ui.feedback import Sounds
     from ui.ops import DbWorker
     from ui.screens.conflicts import ConflictsScreen
@@ -45,26 +46,17 @@ def pack_screen(
     codes: StationCodes,
     claims: Callable[..., Any] | None,
     parent: QWidget,
+    remote: BenchProcess | None = None,
 ) -> PackScreen:
-    from app.services.picking.sorting import SortingBench
+    from app.services.picking.sorting import station_bench
     from ui.screens.pack import PackScreen
 
     def bench_for(operator: OperatorView) -> PackBench:
-        conf = ctx.config
-        label = conf.printers.get("shipping_label")
-        # The pack bench, with batch totes from picking sorted to their orders.
-        return SortingBench(
-            ctx.uow,
-            operator,
-            conf.scanner.gs_replacement,
-            conf.sscc_block,
-            labels=label is not None,
-            label_on_last_scan=label is not None and label.label_on_last_scan,
-            codes=codes,
-            claims=claims,
-        )
+        return station_bench(ctx.uow, operator, ctx.config, codes, claims)
 
-    return PackScreen(worker, sounds, bench_for, colors(ctx.config.theme), parent=parent)
+    return PackScreen(
+        worker, sounds, bench_for, colors(ctx.config.theme), parent=parent, remote=remote
+    )
 
 
 def search_screen(

@@ -79,6 +79,7 @@ class PackBench:
         # With a central database: the central answer to an order's claim, waited for briefly
         # (app.sync.claims); None on a standalone station.
         self._claims = claims
+        self.scan_id: uuid.UUID | None = None  # the event id of the scan under way, if chosen
         self.operator = operator
         self.gs_replacement = gs_replacement or None
         self.sscc_block = sscc_block
@@ -90,20 +91,51 @@ class PackBench:
     def _uow(self) -> UnitOfWork:
         return self._factory(self.operator)
 
-    def scan(self, raw: str, qty: int | None = None) -> BenchResult:
+    def scan(
+        self, raw: str, qty: int | None = None, scan_id: uuid.UUID | None = None
+    ) -> BenchResult:
+        """``scan_id``: the id the scan's event gets, chosen by a caller that may need to ask
+        later whether the scan was committed (:meth:`settle`); a new one when None."""
         start = time.perf_counter()
         order_id = self.order.id if self.order else None
+        self.scan_id = scan_id
         try:
             with self._uow() as uow:
                 result = self._scan(uow, raw, qty)
         except WaystationError as e:
             with self._uow() as uow:
-                packing.record_rejected_scan(uow, raw, order_id, e)
+                packing.record_rejected_scan(uow, raw, order_id, e, scan_id)
             result = BenchResult(packing.outcome_of(e), e.message, self.order)
+        finally:
+            self.scan_id = None
         if result.claim is not None and self._claims is not None:
             result = self._settle_claim(result, result.claim)
         ms = (time.perf_counter() - start) * 1000
         return replace(result, elapsed_ms=ms)
+
+    def settle(self, raw: str, qty: int | None, scan_id: uuid.UUID) -> BenchResult:
+        """A scan handed elsewhere to be committed whose answer never came back (the process
+        committing it ended): when its event is in the database it was committed, and the
+        order is shown as it is now; otherwise it is scanned here, now. Counted once either
+        way."""
+        from sqlalchemy import select
+
+        from app.services.orders import read_order
+        from app.store.models import ScanEvent
+
+        with self._uow() as uow:
+            row = uow.session.execute(
+                select(ScanEvent.outcome, ScanEvent.message, ScanEvent.order_id).where(
+                    ScanEvent.id == scan_id
+                )
+            ).first()
+            if row is not None and row.order_id is not None:
+                self.order = read_order(uow.session.connection(), row.order_id)
+        if row is None:
+            return self.scan(raw, qty, scan_id)
+        outcome = ScanOutcome(row.outcome)
+        words = row.message or f"{raw} was counted."
+        return BenchResult(outcome, words, self.order)
 
     def _scan(self, uow: UnitOfWork, raw: str, qty: int | None) -> BenchResult:
         from app.scanning.normalize import normalize  # biip loads on the first scan
@@ -125,7 +157,7 @@ class PackBench:
             if previous is not None and previous.id != order.id:
                 words = f"Order {previous.number} set aside. " + words
             return BenchResult(ScanOutcome.ACCEPTED, words, order, opened=True, claim=claim)
-        cmd = item_scan.ItemScan(self.order.id, raw, qty, self.gs_replacement)
+        cmd = item_scan.ItemScan(self.order.id, raw, qty, self.gs_replacement, self.scan_id)
         done = item_scan.pack_resolved(uow, cmd, scan, found)
         self.order = done.order
         message = _item_words(done)

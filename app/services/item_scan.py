@@ -76,6 +76,7 @@ class ItemScan:
     raw: str
     qty: int | None = None  # a typed quantity for lines with many units
     gs_replacement: str | None = None
+    scan_id: uuid.UUID | None = None  # the scan event's id, when the caller chose it
 
 
 def scan_item(uow: UnitOfWork, cmd: ItemScan) -> PackScanResult:
@@ -139,7 +140,7 @@ def pack_resolved(
             _INSERT_ITEM,
             {"id": new_id(), "package_id": package_id, "order_line_id": line.id, "qty": units},
         )
-    event_id = new_id()
+    event_id = cmd.scan_id or new_id()
     now = utcnow()
     fx.run(
         _INSERT_SCAN,

@@ -146,12 +146,16 @@ def outcome_of(error: WaystationError) -> ScanOutcome:
 
 
 def record_rejected_scan(
-    uow: UnitOfWork, raw: str, order_id: uuid.UUID | None, error: WaystationError
+    uow: UnitOfWork,
+    raw: str,
+    order_id: uuid.UUID | None,
+    error: WaystationError,
+    scan_id: uuid.UUID | None = None,
 ) -> None:
     """Keep a scan that counted nothing: every scan is a fact the supervisor can review."""
     outcome = outcome_of(error)
     event = _scan_event(uow, raw, order_id, None, outcome, error.message)
-    event.id = new_id()
+    event.id = scan_id or new_id()
     uow.record(
         "scan.rejected",
         {

@@ -422,6 +422,7 @@ def scene_item_code(scene: Scene, sku: str) -> str:
 def test_a_batch_tote_is_sorted_to_its_orders_at_the_bench(
     station: StationContext, scene: Scene, supervisor: OperatorView, picker: OperatorView
 ) -> None:
+    from app.services.bench import PackBench
     from app.services.picking.sorting import SortingBench
 
     plain = tuple(o for o, n in scene.orders if n in ("SO-9002", "SO-9004"))
@@ -446,6 +447,10 @@ def test_a_batch_tote_is_sorted_to_its_orders_at_the_bench(
     r = bench.scan(scene.items["PK-3"].ean)
     assert r.ok, r.message
     assert r.order is not None and r.order.number == "SO-9002"
+    # While the tote is sorted, only the database can tell where an item goes: the screen
+    # shows nothing ahead of the commit (the pack bench alone would guess SO-9002 here).
+    assert bench.predict(r.order, scene.items["PK-1"].ean) is None
+    assert PackBench.predict(bench, r.order, scene.items["PK-1"].ean) is not None
     # PK-1 is only on SO-9002: it stays there.
     r = bench.scan(scene.items["PK-1"].ean)
     assert r.order is not None and r.order.number == "SO-9002"

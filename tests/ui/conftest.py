@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QLocale
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -33,11 +33,15 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SCANNER_GAP_S = 0.001
 
 
-def station_config(folder: Path) -> StationConfig:
+def station_config(folder: Path, *, bench_process: bool = False) -> StationConfig:
+    """A station on ``folder``'s database. The pack bench's scans commit on the worker unless
+    ``bench_process`` (the product's default, which its own tests and the end-to-end packing
+    test run with: tests/ui/test_bench_process.py, tests/ui/test_pack_workflow.py)."""
     return StationConfig(
         database_url=f"sqlite:///{folder / 'station.db'}",
         sounds=False,
         printers={"packing_slip": PrinterConfig(kind="folder", folder=str(folder / "printed"))},
+        bench_process=bench_process,
     )
 
 
@@ -90,9 +94,14 @@ def find_order(
 
 
 @pytest.fixture
-def ctx(tmp_path: Path, demo_database: Path) -> Iterator[StationContext]:
+def ctx(
+    request: pytest.FixtureRequest, tmp_path: Path, demo_database: Path
+) -> Iterator[StationContext]:
+    """A copy of the demo database; parametrized indirectly with True, the pack bench's scans
+    commit in its own process."""
     shutil.copy(demo_database, tmp_path / "station.db")
-    context = bootstrap(station_config(tmp_path))
+    remote = bool(getattr(request, "param", False))
+    context = bootstrap(station_config(tmp_path, bench_process=remote))
     yield context
     context.dispose()
 
@@ -153,6 +162,14 @@ def shown_whole(label: QLabel) -> bool:
     """The label has room for all its words (nothing elided or cut)."""
     room = label.contentsRect().width()
     return label.isVisible() and label.fontMetrics().horizontalAdvance(label.text()) <= room
+
+
+def words_fit(label: QLabel) -> bool:
+    """The label's words fit in it, on as many lines as they wrap into (nothing cut)."""
+    room = label.contentsRect()
+    flags = int(Qt.TextFlag.TextWordWrap)
+    used = label.fontMetrics().boundingRect(room, flags, label.text())
+    return label.isVisible() and used.width() <= room.width() and used.height() <= room.height()
 
 
 def save_screenshot(widget: QWidget, name: str) -> Path:

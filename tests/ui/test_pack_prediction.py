@@ -24,7 +24,7 @@ from app.services.demo import DEMO_OPERATORS
 from app.services.orders import get_order
 from app.services.views import OrderView
 from app.store.models import Barcode, Order, PackedUnit, ScanEvent
-from tests.ui.conftest import find_order
+from tests.ui.conftest import find_order, words_fit
 from ui.main_window import MainWindow
 from ui.models.order_lines import SCANNED
 from ui.ops import DbOp
@@ -256,3 +256,67 @@ def test_an_item_scan_repaints_what_changed_without_a_new_layout(
     assert watch.header_paints == 0
     assert pack.header.meta.text().startswith("2 of 5 units · ")
     assert "2 units" in pack.packages.package_labels()[0]
+
+
+def test_an_orders_first_and_last_item_scans_lay_nothing_out_again(
+    qtbot: QtBot, station: MainWindow, ctx: StationContext
+) -> None:
+    """The first scan names the package to close and enables its buttons; the last one changes
+    the instruction: like any other scan, they repaint what changed in place."""
+    window, pack = station, station.pack
+    order = open_an_order(qtbot, window, ctx)
+    assert pack.close_button.text() == "Close package"
+    qtbot.wait(50)  # the opened order is painted
+    watch = _Watch(pack)
+    app = QApplication.instance()
+    assert app is not None
+    app.installEventFilter(watch)
+    try:
+        for line in order.lines:
+            for _ in range(line.ordered):
+                scan(qtbot, window, line.gtin[1:])
+        qtbot.wait(50)
+    finally:
+        app.removeEventFilter(watch)
+    assert watch.layouts == []
+    assert pack.close_button.text() == "Close package 1"
+    assert pack.close_button.isEnabled()
+    assert pack.instruction.text() == "All items packed — close the package"
+    assert words_fit(pack.instruction)
+
+
+class _TablePaints(QObject):
+    def __init__(self, viewport: QWidget) -> None:
+        super().__init__()
+        self.viewport = viewport
+        self.count = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.viewport and event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def test_an_order_opens_with_one_paint_of_its_lines(
+    qtbot: QtBot, station: MainWindow, ctx: StationContext
+) -> None:
+    """The lines are sized and laid out as the order opens: nothing is left to repaint them
+    again later, inside the first item scan when it comes at once."""
+    window, pack = station, station.pack
+    scanner_keys(PACKER.badge)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is pack, timeout=5000)
+    first = find_order(ctx, lines=3, units=5)
+    assert first is not None
+    scan(qtbot, window, first.number)  # the table is shown with another order's lines
+    qtbot.wait(50)
+    second = find_order(ctx, lines=2, units=None, skip=(first.number,))
+    assert second is not None
+    paints = _TablePaints(pack.table.viewport())
+    pack.table.viewport().installEventFilter(paints)
+    try:
+        scan(qtbot, window, second.number)
+        qtbot.wait(100)
+    finally:
+        pack.table.viewport().removeEventFilter(paints)
+    assert pack.model.rowCount() == 2
+    assert paints.count == 1

@@ -21,6 +21,7 @@ from tests.ui.conftest import (
     shown_whole,
     type_keys,
     wait_idle,
+    words_fit,
 )
 from ui.main_window import MainWindow
 
@@ -37,6 +38,7 @@ def sign_in(qtbot: QtBot, window: MainWindow, badge: str) -> None:
     assert window.signin.pin.text() == ""
 
 
+@pytest.mark.parametrize("ctx", [False, True], indirect=True, ids=["worker", "bench-process"])
 def test_packer_packs_an_order_end_to_end(
     qtbot: QtBot, station: MainWindow, ctx: StationContext, tmp_path: Path
 ) -> None:
@@ -44,6 +46,10 @@ def test_packer_packs_an_order_end_to_end(
     save_screenshot(window, "signin.png")
     sign_in(qtbot, window, PACKER.badge)
     assert PACKER.name in window.status.operator.text()
+    remote = window.bench_process
+    assert (remote is not None) is ctx.config.bench_process
+    if remote is not None:  # started at sign-in; until it is ready scans use the worker
+        qtbot.waitUntil(lambda: remote.ready, timeout=30_000)
 
     order = find_order(ctx, lines=3, units=5)
     assert order is not None
@@ -56,6 +62,7 @@ def test_packer_packs_an_order_end_to_end(
     assert pack.banner.kind == "good", pack.banner.message
     assert pack.order is not None and pack.order.number == order.number
     assert pack.instruction.text() == f"Scan the items of {order.number}"
+    assert words_fit(pack.instruction)
     assert pack.model.rowCount() == 3
     assert pack.code.text() == ""
 
@@ -98,6 +105,7 @@ def test_packer_packs_an_order_end_to_end(
     assert pack.order.all_packed
     assert pack.code.text() == ""
     assert pack.instruction.text() == "All items packed — close the package"
+    assert words_fit(pack.instruction)
     assert not pack.complete_button.isEnabled()
 
     pack.box_type.setCurrentIndex(1)
@@ -111,6 +119,8 @@ def test_packer_packs_an_order_end_to_end(
     pack.close_button.click()
     qtbot.waitUntil(lambda: pack.order is not None and pack.order.packages[1].closed)
     assert pack.complete_button.isEnabled()
+    assert pack.instruction.text() == "All packed — press Complete order"
+    assert words_fit(pack.instruction)
 
     pack.complete_button.click()
     printed = tmp_path / "printed"
@@ -128,6 +138,7 @@ def test_packer_packs_an_order_end_to_end(
     assert pack.banner.kind == "good", pack.banner.message
     assert f"Order {order.number} packed" in pack.banner.message
     assert pack.instruction.text() == "Scan an order to start"
+    assert words_fit(pack.instruction)
     window.status.refresh()
     qtbot.waitUntil(lambda: "0 to print" in window.status.waiting.text(), timeout=5000)
     assert window.status.printer.text().startswith("Slips → folder")
@@ -135,6 +146,13 @@ def test_packer_packs_an_order_end_to_end(
     status = window.status
     for label in (status.operator, status.waiting, status.sync_state):
         assert shown_whole(label), label.text()
+
+    # Each item scan whose outcome was shown at once was committed in the bench process
+    # when there is one; the wrong and unknown codes, the order scan and the actions on the
+    # worker. Nothing was shown that the commit then corrected.
+    assert sum(pack.predicted) >= 5
+    assert pack.remote_scans == (sum(pack.predicted) if remote is not None else 0)
+    assert pack.corrections == 0
 
     feedback = sorted(pack.feedback_ms)
     ui_part = sorted(t - c for t, c in zip(pack.feedback_ms, pack.core_ms, strict=True))
@@ -165,6 +183,8 @@ def test_missing_item_puts_the_order_on_hold_until_a_supervisor_releases_it(
     qtbot.waitUntil(lambda: pack.order is not None and pack.order.status == "on_hold")
     assert pack.hold_panel.isVisible()
     assert "on hold" in pack.instruction.text()
+    # Two lines at 1366 px: the page makes room for the second one, nothing is cut.
+    qtbot.waitUntil(lambda: words_fit(pack.instruction))
     assert order_status(ctx, order.id) == "on_hold"
 
     # The packer's own badge cannot release the hold.

@@ -6,9 +6,13 @@ Every scan (from the scanner via the main window, or typed into "Type a code") g
 that changed), the banner, the sound and the instruction. Nothing here waits on the database.
 
 An item scan whose outcome the open order already tells (:meth:`PackBench.predict`: the
-product of a line with units to go) is shown at once, painted while the worker commits it; when
+product of a line with units to go) is shown at once, painted while it is committed; when
 the commit's result comes back it is compared, and on the rare disagreement (the order changed
-underneath, the database refused) the screen shows the committed truth and says so.
+underneath, the database refused) the screen shows the committed truth and says so. Such a scan
+is committed by the bench's own process when it runs (:mod:`ui.bench_process`), so the
+commit's Python and the screen's run on two cores rather than taking turns; while that scan is
+out, whatever the packer does next waits for its answer, so everything commits in the order it
+was done.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -34,11 +38,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.errors import WaystationError
+from app.ids import new_id
 from app.services.bench import BenchResult, PackBench
+from app.services.bench_host import HostScan
 from app.services.packages import parse_weight
 from app.services.views import CompletedOrder, OperatorView, OrderView
 from ui import messages
-from ui.feedback import Sounds
+from ui.bench_process import BenchProcess
+from ui.feedback import LiveText, Sounds
 from ui.models import format_int, format_kg
 from ui.models.order_lines import OrderLinesModel
 from ui.ops import DbOp, DbWorker
@@ -60,6 +67,7 @@ class _Scan:
     started: float
     shown: OrderView | None
     guess: BenchResult | None = None
+    scan_id: uuid.UUID | None = None  # sent to the bench process with this event id
 
 
 class PackScreen(StationScreen):
@@ -88,9 +96,13 @@ class PackScreen(StationScreen):
         bench_factory: Callable[[OperatorView], PackBench],
         colors: Colors,
         parent: QWidget | None = None,
+        *,
+        remote: BenchProcess | None = None,
     ) -> None:
         super().__init__(sounds, parent)
         self._worker = worker
+        self._remote = remote  # commits predicted item scans in a process of its own
+        self._held: list[Callable[[], None]] = []  # what waits for the bench process's answer
         self._bench_factory = bench_factory
         self._bench: PackBench | None = None
         self._order: OrderView | None = None
@@ -99,6 +111,7 @@ class PackScreen(StationScreen):
         # whether the outcome was on screen before the commit (benchmarks, tests).
         self.core_ms: list[float] = []
         self.predicted: list[bool] = []
+        self.remote_scans = 0  # scans committed by the bench process
         self.corrections = 0  # predicted outcomes the commit did not confirm
         self.dialog: QDialog | None = None
         self.model = OrderLinesModel(colors, self)
@@ -109,9 +122,10 @@ class PackScreen(StationScreen):
     # --- layout ----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.instruction = QLabel(self)
+        # New words (the order's last item packed) repaint in place; the page is laid out
+        # again only when they need another number of lines (an order on hold).
+        self.instruction = LiveText(self, wrap=True)
         self.instruction.setObjectName("instruction")
-        self.instruction.setWordWrap(True)
         self.search_button = self._button(self.tr("Search orders (F3)"), self.search_requested)
         self.journal_button = self._button(self.tr("Print jobs (F4)"), self.journal_requested)
         self.sign_out_button = self._button(self.tr("Sign out"), self.sign_out_requested)
@@ -207,6 +221,8 @@ class PackScreen(StationScreen):
 
     def start_session(self, operator: OperatorView) -> None:
         self._bench = self._bench_factory(operator)
+        if self._remote is not None:
+            self._remote.start()  # in the background; scans use the worker until it is ready
         if not gc.get_freeze_count():
             # What the station built to get here (modules, mappings, widgets) lives as long as
             # it does: out of the collector's sight, a collection during a scan walks only what
@@ -230,10 +246,12 @@ class PackScreen(StationScreen):
 
     def handle_scan(self, code: str) -> None:
         """A scan (or a typed code): what it means depends on where the packer is."""
+        self._scan(code, time.perf_counter())
+
+    def _scan(self, code: str, started: float) -> None:
         bench = self._bench
-        if bench is None:
+        if bench is None or self._held_back(lambda: self._scan(code, started)):
             return
-        started = time.perf_counter()
         if self.dialog is not None and self.dialog.isVisible():
             # A scan means the packer moved on: the half-filled dialog is dropped, not sent.
             self.dialog.reject()
@@ -244,17 +262,69 @@ class PackScreen(StationScreen):
         if qty is not None:
             self.qty.setValue(1)  # (setting it when it is 1 already still repaints it)
         scan = _Scan(started, self._order)
-        up_to_date = self._in_flight == 0
-        self._in_flight += 1
-        DbOp(self._worker, lambda: bench.scan(code, qty)).success(
-            lambda result: self._scanned(result, scan)
-        ).failure(lambda error: self._scan_failed(error, scan)).run()
-        # The worker is on its way; meanwhile show what it will most likely answer, painted
-        # while it commits.
-        if scan.shown is not None and up_to_date:
+        if scan.shown is not None and self._in_flight == 0:
             scan.guess = bench.predict(scan.shown, code, qty)
-            if scan.guess is not None:
-                self._show_result(scan.guess)
+        self._in_flight += 1
+        if scan.guess is None or not self._send(bench, code, qty, scan):
+            DbOp(self._worker, lambda: bench.scan(code, qty)).success(
+                lambda result: self._scanned(result, scan)
+            ).failure(lambda error: self._scan_failed(error, scan)).run()
+        # The commit is on its way; meanwhile show what it will most likely answer, painted
+        # while it commits.
+        if scan.guess is not None:
+            self._show_result(scan.guess)
+
+    def _send(self, bench: PackBench, code: str, qty: int | None, scan: _Scan) -> bool:
+        """Hand a predicted scan to the bench process; False when it cannot take it."""
+        remote = self._remote
+        if remote is None or not remote.ready or scan.shown is None:
+            return False
+        scan.scan_id = new_id()
+        request = HostScan(bench.operator, scan.shown, code, qty, scan.scan_id)
+        return remote.submit(
+            request,
+            lambda result: self._remote_scanned(bench, result, scan),
+            lambda why: self._remote_lost(bench, code, qty, scan, why),
+        )
+
+    def _remote_scanned(self, bench: PackBench, result: BenchResult, scan: _Scan) -> None:
+        # Nothing of this bench's is on the worker while a scan is out (it is sent only when
+        # nothing is in flight, and what comes after waits): its order can be set here.
+        bench.order = result.order
+        self.remote_scans += 1
+        self._scanned(result, scan)
+        self._release_held()
+
+    def _remote_lost(
+        self, bench: PackBench, code: str, qty: int | None, scan: _Scan, why: str
+    ) -> None:
+        """The bench process did not answer: the worker finds out whether the scan was
+        committed, and commits it if not."""
+        log.warning("a scan sent to the bench process was not answered (%s); settling it", why)
+        scan_id = scan.scan_id
+        assert scan_id is not None
+        DbOp(self._worker, lambda: bench.settle(code, qty, scan_id)).success(
+            lambda result: self._settled(result, scan)
+        ).failure(lambda error: self._scan_failed(error, scan)).run()
+        self._release_held()  # behind the settling, on the worker
+
+    def _settled(self, result: BenchResult, scan: _Scan) -> None:
+        guess = scan.guess
+        if guess is not None and result.ok and result.order == guess.order:
+            result = replace(result, message=guess.message, line_id=guess.line_id)
+        self._scanned(result, scan)
+
+    def _held_back(self, action: Callable[[], None]) -> bool:
+        """While a scan is with the bench process, ``action`` waits for its answer."""
+        if self._remote is None or not self._remote.busy:
+            return False
+        self._held.append(action)
+        return True
+
+    def _release_held(self) -> None:
+        held, self._held = self._held, []
+        for action in held:
+            action()
 
     def _scanned(self, result: BenchResult, scan: _Scan) -> None:
         self._in_flight -= 1
@@ -306,7 +376,7 @@ class PackScreen(StationScreen):
 
     def _run(self, fn: Callable[[PackBench], OrderView], words: str) -> None:
         bench = self._bench
-        if bench is None:
+        if bench is None or self._held_back(lambda: self._run(fn, words)):
             return
 
         def done(order: OrderView) -> None:
@@ -404,7 +474,9 @@ class PackScreen(StationScreen):
 
     def complete_order(self) -> None:
         bench = self._bench
-        if bench is None or not self.complete_button.isEnabled():
+        if bench is None or self._held_back(self.complete_order):
+            return
+        if not self.complete_button.isEnabled():
             return
 
         def failed(error: BaseException) -> None:

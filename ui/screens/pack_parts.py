@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -56,11 +56,21 @@ class LinesTable(QTableView):
         model.modelReset.connect(self._size_columns)
 
     def _size_columns(self) -> None:
-        for col in range(1, self.lines.columnCount()):
-            self.resizeColumnToContents(col)
-            width = self.columnWidth(col)
-            # The product name (stretching) gets what the short columns leave.
-            self.setColumnWidth(col, max(width + 12, 96))
+        head = self.horizontalHeader()
+        # Sized with the header's signals held, and laid out at once: otherwise each resized
+        # column starts the table's own timer, which repaints the whole table again after the
+        # order's first paint (inside the first item scan, when it comes at once). The one
+        # repaint below covers it all.
+        with QSignalBlocker(head):
+            for col in range(1, self.lines.columnCount()):
+                self.resizeColumnToContents(col)
+                width = self.columnWidth(col)
+                # The product name (stretching) gets what the short columns leave.
+                self.setColumnWidth(col, max(width + 12, 96))
+            self.executeDelayedItemsLayout()  # the headers' geometry for these lines
+            head.resizeSections()  # the product name's width, in that geometry
+            self.updateGeometries()  # the scroll bars for those widths
+        self.viewport().update()
 
     def highlight(self, line_id: uuid.UUID) -> None:
         row = self.lines.row_of(line_id)

@@ -4,6 +4,7 @@ open or closed), and the controls to close one, start another and move units."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -65,6 +66,16 @@ class PackagesPanel(QFrame):
         box.addStretch(1)
         box.addLayout(form)
         box.addLayout(buttons)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # The Close button's words change on an order's first scan ("Close package" → "Close
+        # package 1"), and new words on a button lay the whole page out again, unless its size
+        # is fixed. It is as wide as the panel (whose width is fixed) and one line high: hold it
+        # at the size the layout gave it.
+        button = self.close_button
+        if button.minimumSize() != button.maximumSize():
+            button.setFixedSize(button.size())
 
     def _button(self, text: str) -> QPushButton:
         button = QPushButton(text, self)

@@ -20,12 +20,17 @@ from app.services import packing
 from app.services.bench import BenchResult, PackBench
 from app.services.picking import ledger
 from app.services.resolve import Kind, Resolved
-from app.services.views import ScanOutcome
+from app.services.views import OperatorView, OrderView, ScanOutcome
 from app.store.models import Tote
 from app.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from app.config import StationConfig
     from app.scanning.normalize import Scan
+    from app.scanning.rules import StationCodes
+    from app.sync.claims import ClaimAnswer
 
 _WAITING = (OrderStatus.PICKING.value, OrderStatus.PICKED.value, OrderStatus.PACKING.value)
 
@@ -107,6 +112,13 @@ class SortingBench(PackBench):
 
     batch: BatchTote | None = None
 
+    def predict(self, order: OrderView, raw: str, qty: int | None = None) -> BenchResult | None:
+        """As the pack bench's, but nothing while a batch tote is being sorted: an item may
+        then belong to another of the batch's orders, which only the database can tell."""
+        if self.batch is not None:
+            return None
+        return super().predict(order, raw, qty)
+
     def _scan_resolved(
         self, uow: UnitOfWork, raw: str, qty: int | None, scan: Scan, found: Resolved | None
     ) -> BenchResult:
@@ -136,8 +148,30 @@ class SortingBench(PackBench):
         assert self.batch is not None
         order_id, number = target
         order = packing.open_resolved(uow, normalize(number), Resolved(Kind.ORDER, order_id))
-        cmd = packing.ItemScan(order.id, raw, qty, self.gs_replacement)
+        cmd = packing.ItemScan(order.id, raw, qty, self.gs_replacement, self.scan_id)
         done = packing.pack_resolved(uow, cmd, scan, found)
         self.order = done.order
         words = f"Order {number} (batch tote {self.batch.tote}): {done.message}"
         return BenchResult(ScanOutcome.ACCEPTED, words, done.order, done.line_id, opened=True)
+
+
+def station_bench(
+    uow_factory: Callable[[OperatorView | None], UnitOfWork],
+    operator: OperatorView,
+    config: StationConfig,
+    codes: StationCodes | None = None,
+    claims: Callable[[uuid.UUID], ClaimAnswer] | None = None,
+) -> SortingBench:
+    """The station's pack bench for ``operator`` as its settings make it (batch totes from
+    picking sorted to their orders): the same in the station and in its bench process."""
+    label = config.printers.get("shipping_label")
+    return SortingBench(
+        uow_factory,
+        operator,
+        config.scanner.gs_replacement,
+        config.sscc_block,
+        labels=label is not None,
+        label_on_last_scan=label is not None and label.label_on_last_scan,
+        codes=codes,
+        claims=claims,
+    )
