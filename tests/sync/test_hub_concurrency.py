@@ -144,6 +144,15 @@ def _hub_process(c: Central, log_path: Path) -> subprocess.Popen[bytes]:
         )
 
 
+def _wait_started(procs: list[subprocess.Popen[bytes]], logs: list[Path]) -> None:
+    deadline = time.monotonic() + 60
+    while not all("hub started" in log.read_text() for log in logs):
+        exited = [p.returncode for p in procs if p.poll() is not None]
+        assert not exited, f"a hub ended while starting: {[log.read_text() for log in logs]}"
+        assert time.monotonic() < deadline, "the hubs did not start within a minute"
+        time.sleep(0.05)
+
+
 @pytest.mark.slow
 def test_two_hub_processes_share_the_inbox_and_write_a_gapless_feed(
     central: Central, tmp_path: Path
@@ -156,6 +165,9 @@ def test_two_hub_processes_share_the_inbox_and_write_a_gapless_feed(
     }
     procs = [_hub_process(central, tmp_path / f"hub{n}.log") for n in range(2)]
     try:
+        # Both hubs running before anything is pushed: otherwise the first can apply it all
+        # while the second is still starting (and is then stopped before it has begun).
+        _wait_started(procs, [tmp_path / f"hub{n}.log" for n in range(2)])
         errors: list[BaseException] = []
         pushers = [
             threading.Thread(target=_pusher, args=(central, login, ops[login.role], errors))
