@@ -65,3 +65,35 @@ def test_the_style_sheet_gives_tables_their_type_and_grid_only(name: str) -> Non
         properties = {p.split(":")[0].strip() for p in body.split(";") if p.strip()}
         assert properties <= {"font-size", "font-weight", "gridline-color"}, properties
     assert f"gridline-color: {colors(name).grid}" in style_sheet(name)
+
+
+@pytest.mark.parametrize("name", THEMES)
+def test_a_disabled_danger_button_looks_disabled(qtbot: QtBot, themed, name: str) -> None:  # type: ignore[no-untyped-def]
+    """ "Report missing item" is off while an order is on hold: it must not keep its red words
+    and border, or it looks as if it could be pressed."""
+    from PySide6.QtWidgets import QPushButton
+
+    themed(name)
+    danger = QPushButton("Report missing item")
+    danger.setObjectName("danger")
+    plain = QPushButton("Report missing item")
+    for button in (danger, plain):
+        qtbot.addWidget(button)
+        button.resize(260, 48)
+        button.show()
+        qtbot.waitExposed(button)
+
+    def colours(button: QPushButton) -> set[str]:
+        image = button.grab().toImage()
+        return {
+            QColor(image.pixel(x, y)).name()
+            for x in range(image.width())
+            for y in range(image.height())
+        }
+
+    red = {"#b3261e", "#8a1c15", "#ff8a80"} & colours(danger)
+    assert red, "the enabled danger button shows no red"
+    danger.setEnabled(False)
+    plain.setEnabled(False)
+    assert not ({"#b3261e", "#8a1c15", "#ff8a80"} & colours(danger))
+    assert colours(danger) == colours(plain)
