@@ -118,14 +118,8 @@ class BenchProcess(QObject):
     def stop(self) -> None:
         """End the process once it has finished what it was sent (its commits stand)."""
         self._stopping = True
-        process = self._process
-        if process is None:
-            return
-        self._disconnect()
-        self._process = None
-        self._ready = False
-        _close(process)
-        self._hand_back("the station is closing")
+        if self._drop() is not None:
+            self._hand_back("the station is closing")
 
     # --- the pipe ---------------------------------------------------------------------------
 
@@ -177,24 +171,28 @@ class BenchProcess(QObject):
                 self.busy_changed.emit(False)
 
     def _ended(self) -> None:
-        process = self._process
-        if process is None:
+        code = self._drop()
+        if code is None:
             return
-        self._disconnect()
-        self._process = None
-        self._ready = False
-        code = _close(process)
         log.warning("the bench process ended (exit %s); scans commit on the worker", code)
         self._hand_back("the bench process ended")
         recent = [t for t in self._starts if time.monotonic() - t < 60]
         if not self._stopping and len(recent) < MAX_RESTARTS_PER_MINUTE:
             QTimer.singleShot(RESTART_AFTER_MS, self.start)
 
-    def _disconnect(self) -> None:
+    def _drop(self) -> int | None:
+        """Stop reading the process, close it and wait for it to end; its exit code, or None
+        when there was no process."""
+        process = self._process
+        if process is None:
+            return None
         if self._notifier is not None:
             self._notifier.setEnabled(False)
             self._notifier.deleteLater()
             self._notifier = None
+        self._process = None
+        self._ready = False
+        return _close(process)
 
     def _hand_back(self, why: str) -> None:
         pending, self._pending = self._pending, []
