@@ -245,6 +245,9 @@ class StationConfig:
     # The pack bench's predicted item scans commit in a process of their own, on the other core
     # (app.services.bench_host); off: on the station's database worker.
     bench_process: bool = True
+    # Documents are made and sent in a process of their own (printing/host.py), started with
+    # the first job due; off: on the station's print thread.
+    print_process: bool = True
     printers: dict[str, PrinterConfig] = field(default_factory=dict)
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
     camera: CameraConfig = field(default_factory=CameraConfig)

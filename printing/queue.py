@@ -176,6 +176,15 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
+def load_renderers() -> None:
+    """Import the PDF documents' modules (reportlab with them) ahead of the first job."""
+    import printing.labels
+    import printing.packing_slip
+    import printing.pick_list
+    import printing.return_slip
+    import printing.returns_docs  # noqa: F401
+
+
 def render_pdf(ctx: StationContext, job: JobView) -> bytes:
     """The job's document as PDF, whatever its printer takes (for the system print dialog)."""
     printer = ctx.config.printer_for(job.document)
@@ -227,6 +236,12 @@ def recover(ctx: StationContext) -> int:
     """At start: jobs the station was sending when it stopped wait for a person's decision."""
     with ctx.uow() as uow:
         return print_jobs.recover_after_restart(uow)
+
+
+def has_due(ctx: StationContext) -> bool:
+    """Is a job of this station due now?"""
+    with ctx.uow() as uow:
+        return bool(print_jobs.due_jobs(uow, limit=1))
 
 
 def print_pending(ctx: StationContext) -> int:

@@ -11,20 +11,17 @@ it is started again a moment later, a few times a minute at most.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
-import app
-from app.services.bench_host import FrameReader, HostScan, HostStart, frame
+from app.ipc import FrameReader, HostStart, close_helper, frame, start_helper
+from app.services.bench_host import HostScan
 
 if TYPE_CHECKING:
     from app.services.bench import BenchResult
@@ -32,7 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 RESTART_AFTER_MS = 1000
 MAX_RESTARTS_PER_MINUTE = 3
-STOP_WAIT_S = 5.0
 
 
 class BenchProcess(QObject):
@@ -74,16 +70,8 @@ class BenchProcess(QObject):
             return
         now = time.monotonic()
         self._starts = [t for t in self._starts if now - t < 60] + [now]
-        root = str(Path(app.__file__).resolve().parent.parent)
-        path = os.environ.get("PYTHONPATH")
-        env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
         try:
-            process = subprocess.Popen(
-                command(),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                env=env,
-            )
+            process = start_helper("app.services.bench_host")
         except OSError:
             log.exception("the bench process could not start; scans commit on the worker")
             return
@@ -192,7 +180,7 @@ class BenchProcess(QObject):
             self._notifier = None
         self._process = None
         self._ready = False
-        return _close(process)
+        return close_helper(process, "bench process")
 
     def _hand_back(self, why: str) -> None:
         pending, self._pending = self._pending, []
@@ -200,31 +188,3 @@ class BenchProcess(QObject):
             lost(why)
         if pending:
             self.busy_changed.emit(False)
-
-
-def command() -> list[str]:
-    """How the station starts its bench process: the module with this Python, or, in a
-    packaged station (one executable, no Python to run modules with), the station itself with
-    ``--bench-process`` (``ui.main.main``)."""
-    if getattr(sys, "frozen", False):
-        from ui.main import BENCH_PROCESS_FLAG
-
-        return [sys.executable, BENCH_PROCESS_FLAG]
-    return [sys.executable, "-m", "app.services.bench_host"]
-
-
-def _close(process: subprocess.Popen[bytes]) -> int:
-    """Close the process's input (it ends once it has answered what it was sent), wait for it
-    (killed after a few seconds), close its output; its exit code."""
-    if process.stdin is not None:
-        with contextlib.suppress(OSError):  # the pipe may be gone already
-            process.stdin.close()
-    try:
-        code = process.wait(STOP_WAIT_S)
-    except subprocess.TimeoutExpired:
-        log.warning("the bench process did not end; killing it")
-        process.kill()
-        code = process.wait()
-    if process.stdout is not None:
-        process.stdout.close()
-    return code

@@ -16,6 +16,7 @@ and a badge scan is accepted.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import logging.handlers
 import sys
@@ -23,7 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from app.bootstrap import StationContext, bootstrap
 from app.config import ScannerConfig, StationConfig, data_dir, load_config
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from PySide6.QtCore import QLocale
     from PySide6.QtWidgets import QApplication
 
+    from printing.host import PrintProcess
     from ui.main_window import MainWindow
 
 log = logging.getLogger("ui.main")
@@ -75,12 +77,22 @@ def _log_uncaught(kind: type[BaseException], value: BaseException, tb: object) -
     log.critical("uncaught exception", exc_info=(kind, value, tb))  # type: ignore[arg-type]
 
 
-def printer_for(ctx: StationContext) -> tuple[Callable[[], int], Callable[[], int]]:
-    """The print worker's entries (print what is due; recover after a restart), bound to this
-    station; printing/ loads after the window is shown (MainWindow loads it ahead on the
-    database worker), off the start-up path."""
+class Printing(NamedTuple):
+    """The print worker's entries, bound to a station (ui/print_runner.py)."""
 
-    def print_due() -> int:
+    print_due: Callable[[], int]  # print what is due now; how many printed
+    recover: Callable[[], int]  # at start: jobs that were being sent wait for a decision
+    close: Callable[[], None]  # at the end: the print process, if any, ends
+    process: PrintProcess | None = None
+
+
+def printer_for(ctx: StationContext) -> Printing:
+    """The print worker's entries for this station: in a print process of its own
+    (printing/host.py) unless ``[station] print_process = false``. printing/ loads after the
+    window is shown (MainWindow loads it ahead on the database worker), off the start-up path;
+    the print process starts with the first job due."""
+
+    def print_here() -> int:
         from printing.queue import print_pending
 
         return print_pending(ctx)
@@ -90,7 +102,20 @@ def printer_for(ctx: StationContext) -> tuple[Callable[[], int], Callable[[], in
 
         return run(ctx)
 
-    return print_due, recover
+    if not ctx.config.print_process:
+        return Printing(print_here, recover, lambda: None)
+
+    def has_due() -> bool:
+        from printing.queue import has_due as due
+
+        return due(ctx)
+
+    from app.ipc import HostStart
+    from printing.host import PrintProcess
+
+    start = HostStart(ctx.config, ctx.url, ctx.station_id, ctx.station_name)
+    process = PrintProcess(start, has_due, print_here, recover)
+    return Printing(process.print_due, recover, process.close, process)
 
 
 def wedge_settings(scanner: ScannerConfig) -> object:
@@ -114,8 +139,10 @@ def build_window(
     from ui.main_window import MainWindow
     from ui.wedge_filter import WedgeFilter
 
-    print_due, recover = printer_for(ctx)
-    window = MainWindow(ctx, print_due=print_pending or print_due, recover_prints=recover)
+    printing = printer_for(ctx)
+    if print_pending is not None:
+        printing = printing._replace(print_due=print_pending)
+    window = MainWindow(ctx, printing=printing)
     wedge = WedgeFilter(window, wedge_settings(ctx.config.scanner))  # type: ignore[arg-type]
     window.install_wedge(wedge, wedge.scanned)
     scanner = ctx.config.scanner
@@ -215,16 +242,15 @@ def _install_translations(app: QApplication, locale: QLocale) -> None:
         app.installTranslator(translator)
 
 
-BENCH_PROCESS_FLAG = "--bench-process"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    if list(sys.argv[1:] if argv is None else argv) == [BENCH_PROCESS_FLAG]:
-        # The pack bench's own process, started by a packaged station (ui/bench_process.py).
-        from app.services import bench_host
+    given = list(sys.argv[1:] if argv is None else argv)
+    from app.ipc import HELPER_FLAGS
 
-        bench_host.main()
-        return 0
+    for module, flag in HELPER_FLAGS.items():
+        if given == [flag]:
+            # One of the station's helper processes, started by a packaged station (app/ipc.py).
+            importlib.import_module(module).main()
+            return 0
     args = parse_args(argv)
     setup_logging(data_dir() / "logs")
     from PySide6.QtCore import QLocale

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from app.services.views import OperatorView
     from ui.bench_process import BenchProcess
     from ui.camera_preview import CameraFeed, CameraPreview
+    from ui.main import Printing
     from ui.screens.conflicts import ConflictsScreen
     from ui.screens.counter import CounterScreen
     from ui.screens.exceptions import ExceptionsScreen
@@ -90,8 +91,7 @@ class MainWindow(QMainWindow):
         self,
         ctx: StationContext,
         *,
-        print_due: Callable[[], int],
-        recover_prints: Callable[[], int],
+        printing: Printing,
         sounds: Sounds | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -146,7 +146,8 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.signin)
         self._screens: dict[str, QWidget] = {"signin": self.signin}
         self._before_check: QWidget | None = None
-        self.printer = PrintRunner(print_due, recover_prints, self)
+        self.printer = PrintRunner(printing.print_due, printing.recover, self, close=printing.close)
+        self.print_process = printing.process  # documents are made there, when there is one
         self.setCentralWidget(self.stack)
         # The window is as wide as the screen shown (and the camera), not as the widest
         # screen of the stack: a station's monitor may be 1366 px.
@@ -234,7 +235,7 @@ class MainWindow(QMainWindow):
     def _build_pack(self) -> PackScreen:
         claims = self.sync.claim if self.sync is not None else None
         if self.ctx.config.bench_process:
-            from app.services.bench_host import HostStart
+            from app.ipc import HostStart
             from ui.bench_process import BenchProcess
 
             ctx = self.ctx

@@ -31,10 +31,13 @@ class PrintRunner(QObject):
         print_due: Callable[[], int],
         recover: Callable[[], int],
         parent: QObject | None = None,
+        *,
+        close: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self._print_due = print_due
         self._recover = recover
+        self._close = close
         self._worker = DbWorker(self)  # its own thread: printers can take seconds to answer
         self._busy = False
         self._again = False
@@ -84,5 +87,8 @@ class PrintRunner(QObject):
         DbOp(self._worker, fn).success(on_success).failure(on_failure).run()
 
     def stop(self) -> None:
+        """Stop polling, finish the run in hand, then end the print process, if any."""
         self._timer.stop()
         self._worker.shutdown()
+        if self._close is not None:
+            self._close()

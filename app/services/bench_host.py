@@ -8,12 +8,12 @@ pack bench is the station's own (:func:`app.services.picking.sorting.station_ben
 the same database file; SQLite's write lock (``BEGIN IMMEDIATE``) queues this process's
 commits with the station's.
 
-The station runs ``python -m app.services.bench_host`` and talks to it in frames on its stdin
-and stdout: a 4-byte length (little-endian), then a pickle. The first frame in is a
-:class:`HostStart`; the host answers ``("ready", pid)`` once a scan finds everything loaded.
-Each :class:`HostScan` is then answered, in order, with ``("ok", BenchResult)``, or with
-``("error", words)`` when the scan could not be committed (the station then settles it itself:
-:meth:`app.services.bench.PackBench.settle`). The host ends when its input closes.
+The station runs ``python -m app.services.bench_host`` and talks to it in frames (app/ipc.py).
+The first frame in is a :class:`app.ipc.HostStart`; the host answers ``("ready", pid)`` once a
+scan finds everything loaded. Each :class:`HostScan` is then answered, in order, with
+``("ok", BenchResult)``, or with ``("error", words)`` when the scan could not be committed
+(the station then settles it itself: :meth:`app.services.bench.PackBench.settle`). The host
+ends when its input closes.
 """
 
 from __future__ import annotations
@@ -21,31 +21,18 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import pickle
-import struct
 import sys
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from app.config import StationConfig
+from app.ipc import HostStart, frame, helper_output, read_frame
 from app.services.views import OperatorView, OrderView
 
 if TYPE_CHECKING:
     from app.services.bench import PackBench
 
 log = logging.getLogger(__name__)
-_HEAD = struct.Struct("<I")
-
-
-@dataclass(frozen=True, slots=True)
-class HostStart:
-    """What the host needs to open the station's database as the station does."""
-
-    config: StationConfig
-    url: str
-    station_id: uuid.UUID
-    station_name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,42 +44,6 @@ class HostScan:
     raw: str
     qty: int | None
     scan_id: uuid.UUID  # the scan event's id: the station can ask whether it was committed
-
-
-def frame(value: object) -> bytes:
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    return _HEAD.pack(len(data)) + data
-
-
-def read_frame(stream: BinaryIO) -> Any:
-    """The next frame's value; None at the end of the stream."""
-    head = stream.read(_HEAD.size)
-    if len(head) < _HEAD.size:
-        return None
-    (size,) = _HEAD.unpack(head)
-    data = stream.read(size)
-    if len(data) < size:
-        return None
-    return pickle.loads(data)
-
-
-class FrameReader:
-    """Frames out of bytes as they arrive (the station reads the host without blocking)."""
-
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-
-    def feed(self, data: bytes) -> list[Any]:
-        self._buffer += data
-        values: list[Any] = []
-        while len(self._buffer) >= _HEAD.size:
-            (size,) = _HEAD.unpack_from(self._buffer)
-            end = _HEAD.size + size
-            if len(self._buffer) < end:
-                break
-            values.append(pickle.loads(memoryview(self._buffer)[_HEAD.size : end]))
-            del self._buffer[:end]
-        return values
 
 
 def serve(inp: BinaryIO, out: BinaryIO) -> None:
@@ -136,13 +87,7 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
 
 
 def main() -> None:
-    # The frames go out on a copy of stdout; whatever else writes to stdout goes to stderr.
-    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    logging.basicConfig(
-        level=logging.WARNING, format="bench process %(levelname)s %(name)s: %(message)s"
-    )
-    serve(sys.stdin.buffer, out)
+    serve(sys.stdin.buffer, helper_output("bench process"))
 
 
 if __name__ == "__main__":

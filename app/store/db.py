@@ -2,7 +2,9 @@
 
 SQLite runs in WAL mode with ``synchronous=FULL`` (a committed scan survives a power cut) and
 takes its write lock at the start of a transaction (``BEGIN IMMEDIATE``) so two writers queue
-instead of failing half-way.
+instead of failing half-way. A transaction begun with the execution option :data:`READ_ONLY`
+takes no write lock (``BEGIN``): it reads a snapshot and never waits for a writer, in this
+process or another (the station's helper processes write the same file); a write in it fails.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from sqlalchemy import Engine, create_engine, event
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
+
+READ_ONLY = "waystation_read_only"
 
 
 def make_engine(url: str, *, autocheckpoint: bool = True, **kwargs: Any) -> Engine:
@@ -43,7 +47,12 @@ def _tune_sqlite(engine: Engine, autocheckpoint: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = bool(conn.get_execution_options().get(READ_ONLY, False))
+        info = conn.info  # lives as long as the SQLite connection
+        if info.get("query_only", False) != reading:
+            conn.exec_driver_sql(f"PRAGMA query_only={int(reading)}")
+            info["query_only"] = reading
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.clock import utcnow
 from app.ids import new_id
+from app.store.db import READ_ONLY
 from app.store.fastexec import FastExecutor
 from app.store.models import AuditEvent, OutboxOp, Station
 
@@ -50,6 +51,7 @@ class UnitOfWork:
         self.actor = actor
         self._session: Session | None = None
         self._now: datetime | None = None
+        self._reading = False
 
     @property
     def session(self) -> Session:
@@ -65,10 +67,18 @@ class UnitOfWork:
             self._now = utcnow()
         return self._now
 
+    def reading(self) -> Self:
+        """This unit of work for reading only: it takes no write lock, so it never waits for
+        a writer (another process's, on SQLite); a write in it fails."""
+        self._reading = True
+        return self
+
     def __enter__(self) -> Self:
         self._now = None
         self._session = self._sessions()
         self._session.begin()
+        if self._reading:
+            self._session.connection(execution_options={READ_ONLY: True})
         return self
 
     def __exit__(

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 
 from app.bootstrap import StationContext
 from app.ids import new_id
+from app.ipc import FrameReader, HostStart, frame, read_frame
 from app.services.bench import PackBench
-from app.services.bench_host import FrameReader, HostScan, HostStart, frame, read_frame
+from app.services.bench_host import HostScan
 from app.services.views import OperatorView, ScanOutcome
 from app.store.models import OutboxOp, ScanEvent
 from tests.conftest import find_order

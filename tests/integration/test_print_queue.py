@@ -22,9 +22,11 @@ from tests.integration.conftest import CupsServer
 from tests.integration.test_cups_printing import _wait_for_pdf
 
 
-def pack_one(station: StationContext, packer: OperatorView) -> tuple[str, object]:
+def pack_one(
+    station: StationContext, packer: OperatorView, *, lines: int = 3, units: int = 5
+) -> tuple[str, object]:
     bench = PackBench(station.uow, packer)
-    number = find_order(station, lines=3, units=5)
+    number = find_order(station, lines=lines, units=units)
     order = bench.scan(number).order
     assert order is not None
     for line in order.lines:

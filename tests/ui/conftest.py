@@ -33,15 +33,17 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SCANNER_GAP_S = 0.001
 
 
-def station_config(folder: Path, *, bench_process: bool = False) -> StationConfig:
-    """A station on ``folder``'s database. The pack bench's scans commit on the worker unless
-    ``bench_process`` (the product's default, which its own tests and the end-to-end packing
-    test run with: tests/ui/test_bench_process.py, tests/ui/test_pack_workflow.py)."""
+def station_config(folder: Path, *, helpers: bool = False) -> StationConfig:
+    """A station on ``folder``'s database. The pack bench's scans commit on the worker and
+    documents print on the print thread unless ``helpers``: the product's default, both in
+    processes of their own, which their own tests and the end-to-end packing test run with
+    (tests/ui/test_bench_process.py, tests/ui/test_pack_workflow.py)."""
     return StationConfig(
         database_url=f"sqlite:///{folder / 'station.db'}",
         sounds=False,
         printers={"packing_slip": PrinterConfig(kind="folder", folder=str(folder / "printed"))},
-        bench_process=bench_process,
+        bench_process=helpers,
+        print_process=helpers,
     )
 
 
@@ -97,11 +99,11 @@ def find_order(
 def ctx(
     request: pytest.FixtureRequest, tmp_path: Path, demo_database: Path
 ) -> Iterator[StationContext]:
-    """A copy of the demo database; parametrized indirectly with True, the pack bench's scans
-    commit in its own process."""
+    """A copy of the demo database; parametrized indirectly with True, the station runs its
+    helper processes (the pack bench's, the printer's) as a station does by default."""
     shutil.copy(demo_database, tmp_path / "station.db")
-    remote = bool(getattr(request, "param", False))
-    context = bootstrap(station_config(tmp_path, bench_process=remote))
+    helpers = bool(getattr(request, "param", False))
+    context = bootstrap(station_config(tmp_path, helpers=helpers))
     yield context
     context.dispose()
 

@@ -38,7 +38,7 @@ def sign_in(qtbot: QtBot, window: MainWindow, badge: str) -> None:
     assert window.signin.pin.text() == ""
 
 
-@pytest.mark.parametrize("ctx", [False, True], indirect=True, ids=["worker", "bench-process"])
+@pytest.mark.parametrize("ctx", [False, True], indirect=True, ids=["in-process", "helpers"])
 def test_packer_packs_an_order_end_to_end(
     qtbot: QtBot, station: MainWindow, ctx: StationContext, tmp_path: Path
 ) -> None:
@@ -134,6 +134,11 @@ def test_packer_packs_an_order_end_to_end(
     finally:
         doc.close()
     assert order.number in text
+    # Made and sent in the station's print process when it has one (the default).
+    printer = window.print_process
+    assert (printer is not None) is ctx.config.print_process
+    if printer is not None:
+        assert printer.pid is not None
     assert order_status(ctx, order.id) == "packed"
     assert pack.banner.kind == "good", pack.banner.message
     assert f"Order {order.number} packed" in pack.banner.message
@@ -161,6 +166,13 @@ def test_packer_packs_an_order_end_to_end(
         f"{statistics.median(feedback):.1f} ms, max {feedback[-1]:.1f} ms; outside "
         f"PackBench.scan: median {statistics.median(ui_part):.1f} ms, max {ui_part[-1]:.1f} ms"
     )
+
+    # The station's helper processes end with it, and are not left behind.
+    helpers = [p.pid for p in (window.bench_process, window.print_process) if p is not None]
+    window.shutdown()
+    for pid in helpers:
+        assert pid is not None
+        assert not Path(f"/proc/{pid}").exists()
 
 
 def test_missing_item_puts_the_order_on_hold_until_a_supervisor_releases_it(

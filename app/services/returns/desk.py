@@ -156,8 +156,9 @@ class ReturnDesk:
 
     def _find(self, code: str) -> DeskResult:
         # One transaction for the look-up and the opening: the parcel scan is the desk's
-        # slowest, and each unit of work costs a BEGIN and a COMMIT.
-        with self._uow() as uow:
+        # slowest, and each unit of work costs a BEGIN and a COMMIT. It only reads: it never
+        # waits for a writer (the station's print process books its jobs meanwhile).
+        with self._uow().reading() as uow:
             found = lookup.find_candidates(uow, code)
             if not found:
                 return DeskResult(
@@ -240,7 +241,7 @@ class ReturnDesk:
         return DeskResult(Outcome.OPENED, words + " — scan each item.")
 
     def _is_badge(self, code: str) -> bool:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             try:
                 auth.find_by_badge(uow.session, code)
             except WaystationError:
@@ -264,7 +265,7 @@ class ReturnDesk:
         assert self.open is not None
         scan = lookup.read(code)
         gtin = scan.gtin if scan is not None and scan.gtin else code.upper()
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             fx = FastExecutor(uow.session.connection())
             product_id = fx.scalar(_BY_GTIN, {"k1": gtin, "k2": code.upper()})
             words = fx.first(_PRODUCT_WORDS, {"id": product_id}) if product_id else None
@@ -349,7 +350,7 @@ class ReturnDesk:
     ) -> DeskResult:
         assert self.open is not None
         if words is None:
-            with self._uow() as uow:
+            with self._uow().reading() as uow:
                 row = FastExecutor(uow.session.connection()).first(
                     _PRODUCT_WORDS, {"id": product_id}
                 )
