@@ -286,6 +286,31 @@ def test_a_late_return_waits_for_a_supervisor_badge(station: StationContext) -> 
         assert rma.unannounced and rma.late_approved_by == "Sam Supervisor"
 
 
+def test_the_desk_judges_a_parcel_by_the_companys_newest_return_window(
+    station: StationContext,
+) -> None:
+    from app.domain.returns import Policy
+
+    d = open_desk(station)
+    late = d.demo.late[0]
+    boss = sign_in(station, SUPERVISOR)
+    with station.uow(boss) as uow:
+        rmas.set_policy(uow, Policy(window_days=5))
+    with station.uow(boss) as uow:
+        rmas.set_policy(uow, Policy(window_days=3650))  # the newest one counts
+
+    opened = d.desk.scan(late)
+
+    assert opened.outcome is Outcome.OPENED, opened.message
+    assert "late" not in opened.message
+    d.desk.cancel()
+    with station.uow(boss) as uow:
+        rmas.set_policy(uow, Policy(window_days=5))
+    refused = d.desk.scan(late)
+    assert refused.outcome is Outcome.REFUSED
+    assert "returns are taken within 5 days" in refused.message
+
+
 def test_a_late_rma_cannot_be_made_without_a_supervisor(station: StationContext) -> None:
     d = open_desk(station)
     o = order(station, d.demo.late[0])

@@ -136,9 +136,13 @@ def test_a_returns_scan_inserts_its_unit_and_a_grade_changes_one_row(
 ) -> None:
     model = UnitsModel()
     qtmodeltester.check(model)
-    model.set_rows([unit(1)])  # the first unit of a parcel: a new list
     resets: list[bool] = []
     model.modelReset.connect(lambda: resets.append(True))
+    # The first unit of a parcel fills the empty table: inserted, so the view keeps its header
+    # (a reset laid out and repainted the header and the whole table on the first item).
+    with qtbot.waitSignal(model.rowsInserted) as first:
+        model.set_rows([unit(1)])
+    assert first.args[1:] == [0, 0]
     with qtbot.waitSignal(model.rowsInserted) as inserted:
         model.set_rows([unit(1), unit(2)])
     assert inserted.args[1:] == [1, 1]

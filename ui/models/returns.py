@@ -41,7 +41,8 @@ class _Table(QAbstractTableModel):
 
     def set_rows(self, rows: list[Any]) -> None:
         """The rows a scan leaves: a row changed is signalled alone and rows added after the
-        others are inserted, so the view repaints only them; anything else is a new list."""
+        others (or to an empty table) are inserted, so the view repaints only them and its
+        header not at all; anything else is a new list."""
         old = self._rows
         if not rows and not old:
             return
@@ -51,7 +52,7 @@ class _Table(QAbstractTableModel):
                 if a != b:
                     self.dataChanged.emit(self.index(i, 0), self.index(i, self.columnCount() - 1))
             return
-        if old and len(rows) > len(old) and rows[: len(old)] == old:
+        if len(rows) > len(old) and rows[: len(old)] == old:
             self.beginInsertRows(QModelIndex(), len(old), len(rows) - 1)
             self._rows = rows
             self.endInsertRows()

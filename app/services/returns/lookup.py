@@ -67,20 +67,18 @@ _BY_PRODUCT = (
     .order_by(_ORDER.c.placed_at.desc())
     .limit(LIMIT)
 )
-_ORDER_ROWS = (
-    select(
-        _ORDER.c.id,
-        _ORDER.c.number,
-        _CUST.c.name,
-        _ORDER.c.status,
-        _ORDER.c.placed_at,
-    )
-    .join(_CUST, _CUST.c.id == _ORDER.c.customer_id)
-    .where(_ORDER.c.id.in_(bindparam("ids", expanding=True)))
+_ORDER_COLUMNS = select(
+    _ORDER.c.id, _ORDER.c.number, _CUST.c.name, _ORDER.c.status, _ORDER.c.placed_at
+).join(_CUST, _CUST.c.id == _ORDER.c.customer_id)
+_OPEN_RMA_COLUMNS = select(_RMA.c.order_id, _RMA.c.id, _RMA.c.number).where(
+    _RMA.c.status == AUTHORISED
 )
-_OPEN_RMAS = select(_RMA.c.order_id, _RMA.c.id, _RMA.c.number).where(
-    _RMA.c.order_id.in_(bindparam("ids", expanding=True)), _RMA.c.status == AUTHORISED
-)
+_ORDER_ROWS = _ORDER_COLUMNS.where(_ORDER.c.id.in_(bindparam("ids", expanding=True)))
+_OPEN_RMAS = _OPEN_RMA_COLUMNS.where(_RMA.c.order_id.in_(bindparam("ids", expanding=True)))
+# The same for one order (a parcel's tracking number, an order or RMA number), on the fast
+# path: a list of ids expands into the statement on SQLAlchemy's own path.
+_ORDER_ROW = _ORDER_COLUMNS.where(_ORDER.c.id == bindparam("id"))
+_OPEN_RMAS_ONE = _OPEN_RMA_COLUMNS.where(_RMA.c.order_id == bindparam("id"))
 
 
 def read(raw: str) -> Scan | None:
@@ -140,11 +138,15 @@ def _candidates(
 ) -> list[Candidate]:
     if not ids:
         return []
-    # A list of ids expands into the statement: SQLAlchemy's own path, not the fast one.
-    conn = fx.conn
-    orders = {r[0]: tuple(r) for r in conn.execute(_ORDER_ROWS, {"ids": ids})}
+    if len(ids) == 1:
+        order_rows: Any = fx.rows(_ORDER_ROW, {"id": ids[0]})
+        rma_rows: Any = fx.rows(_OPEN_RMAS_ONE, {"id": ids[0]})
+    else:
+        order_rows = fx.conn.execute(_ORDER_ROWS, {"ids": ids})
+        rma_rows = fx.conn.execute(_OPEN_RMAS, {"ids": ids})
+    orders = {r[0]: tuple(r) for r in order_rows}
     rmas: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
-    for order_id, rma_id, number in conn.execute(_OPEN_RMAS, {"ids": ids}):
+    for order_id, rma_id, number in rma_rows:
         if only_rma is None or rma_id == only_rma:
             rmas.setdefault(order_id, (rma_id, number))
     if only_rma is not None and not rmas:
