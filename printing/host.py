@@ -8,8 +8,9 @@ its labels printed). Here, it runs on the other core.
 
 The station's print worker (ui/print_runner.py) calls :meth:`PrintProcess.print_due` on its own
 thread as it called :func:`printing.queue.print_pending`: the call sends one request and waits
-for the count printed, without holding the interpreter lock. The process starts with the first
-job due (a station that prints nothing never starts it) and prints exactly as the station did:
+for the count printed, without holding the interpreter lock. The process starts when someone
+signs in (its start takes a second; the first slip of the day should not), or with the first
+job due, whichever comes first, and prints exactly as the station did:
 the same queue, the same database (SQLite queues the writers), the same printers.
 
 When the process cannot start or ends during a run, nothing waits on it: the jobs it was sending
@@ -51,8 +52,6 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
     from app.bootstrap import StationContext
     from printing import queue
 
-    if hasattr(os, "nice"):
-        os.nice(NICE)  # a label may come a little later; a scan's answer may not
     ctx = StationContext(start.config, start.url, start.station_id, start.station_name, "")
     ctx.warm_up()
     queue.load_renderers()
@@ -76,6 +75,10 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
 
 
 def main() -> None:
+    # Below the station from its first import on: a label may come a little later, a scan's
+    # answer may not (its loading, at normal priority, held up the GUI thread for ~50 ms).
+    if hasattr(os, "nice"):
+        os.nice(NICE)
     serve(sys.stdin.buffer, helper_output("print process"))
 
 
@@ -98,6 +101,7 @@ class PrintProcess:
         self._in_process = in_process
         self._recover = recover
         self._process: subprocess.Popen[bytes] | None = None
+        self._ready = False
         self._starts: list[float] = []
         self._lock = threading.Lock()  # print_due on the print thread, close from the GUI's
 
@@ -105,6 +109,11 @@ class PrintProcess:
     def pid(self) -> int | None:
         process = self._process
         return process.pid if process is not None else None
+
+    @property
+    def ready(self) -> bool:
+        """The process runs and has loaded what documents need."""
+        return self._ready
 
     def print_due(self) -> int:
         """Print every job due, in the process when it runs; how many printed."""
@@ -129,6 +138,13 @@ class PrintProcess:
         assert isinstance(body, int)
         return body
 
+    def start(self) -> None:
+        """Start the process now unless it runs (on the print thread: it waits until ready),
+        so the first document of a session is not kept waiting for it."""
+        with self._lock:
+            if self._process is None:
+                self._launch()
+
     def close(self) -> None:
         """End the process once it has finished the run in hand."""
         with self._lock:
@@ -152,6 +168,7 @@ class PrintProcess:
             log.warning("the print process did not start (exit %s); printing here", code)
             return None
         log.info("print process %s ready", ready[1])
+        self._ready = True
         return process
 
     def _ask(self, process: subprocess.Popen[bytes]) -> tuple[str, object] | None:
@@ -172,6 +189,7 @@ class PrintProcess:
 
     def _drop(self) -> int | None:
         process, self._process = self._process, None
+        self._ready = False
         return close_helper(process, "print process") if process is not None else None
 
 

@@ -83,14 +83,14 @@ class Printing(NamedTuple):
     print_due: Callable[[], int]  # print what is due now; how many printed
     recover: Callable[[], int]  # at start: jobs that were being sent wait for a decision
     close: Callable[[], None]  # at the end: the print process, if any, ends
-    process: PrintProcess | None = None
+    process: PrintProcess | None = None  # started at sign-in (on the print thread)
 
 
 def printer_for(ctx: StationContext) -> Printing:
     """The print worker's entries for this station: in a print process of its own
     (printing/host.py) unless ``[station] print_process = false``. printing/ loads after the
     window is shown (MainWindow loads it ahead on the database worker), off the start-up path;
-    the print process starts with the first job due."""
+    the print process starts at the first sign-in, or with the first job due."""
 
     def print_here() -> int:
         from printing.queue import print_pending

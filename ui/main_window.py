@@ -481,6 +481,8 @@ class MainWindow(QMainWindow):
     def _signed_in(self, operator: OperatorView) -> None:
         self._operator = operator
         self.status.set_operator(operator.name)
+        if self.print_process is not None:  # on the print thread, while the operator settles in
+            self.printer.run(self.print_process.start, lambda _r: None, self._print_start_failed)
         # A screen not built yet starts this session when it is built.
         if self._built("pack") is not None:
             self.pack.start_session(operator)
@@ -498,6 +500,10 @@ class MainWindow(QMainWindow):
             return
         self.stack.setCurrentWidget(self.pack)
         self.pack.code.setFocus()
+
+    @staticmethod
+    def _print_start_failed(error: BaseException) -> None:
+        log.error("the print process could not be started; printing in the station", exc_info=error)
 
     def show_counter(self) -> None:
         """The shop counter, for operators who may sell (F11 from any screen)."""

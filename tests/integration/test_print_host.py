@@ -106,12 +106,35 @@ def test_the_print_process_prints_a_slip_as_the_station_would(
 
     printing.process.close()
     assert printing.process.pid is None
+    assert not printing.process.ready
     assert ended(pid)  # ended and reaped, not left behind
 
 
 def test_a_station_that_prints_nothing_never_starts_it(printing: Station) -> None:
     assert printing.process.print_due() == 0
     assert printing.process.pid is None
+
+
+def test_started_ahead_it_prints_the_first_slip_at_once(
+    printing: Station, station: StationContext, packer: OperatorView
+) -> None:
+    assert not printing.process.ready
+    printing.process.start()  # as at sign-in, before anything is due
+    pid = printing.process.pid
+    assert pid is not None
+    assert printing.process.ready
+    printing.process.start()  # running already: not a second one
+    assert printing.process.pid == pid
+
+    _number, job_id = pack_next(station, packer)
+    t0 = time.perf_counter()
+    assert printing.process.print_due() == 1
+    took = time.perf_counter() - t0
+
+    assert printing.process.pid == pid
+    assert printing.runs_here == 0
+    assert job(station, job_id).status == "printed"
+    assert took < 1.0, f"the first slip waited {took:.2f} s for a process started ahead"
 
 
 def test_when_the_process_ended_the_station_prints_itself_then_starts_it_again(

@@ -72,6 +72,7 @@ def station_config(c: Central, login: StationLogin, folder: Path) -> StationConf
             )
         },
         central=login.central,
+        print_process=False,  # as in tests/ui/counter_station.py
     )
 
 
