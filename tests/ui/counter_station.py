@@ -4,10 +4,7 @@ a few products with their own tax rate, and a scale item sold by weight."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -103,12 +100,15 @@ def show_station(qtbot: QtBot, ctx: StationContext) -> MainWindow:
 
 def scanner_keys(text: str, gap_s: float = SCANNER_GAP_S) -> None:
     """Keystrokes as a wedge scanner sends them, ``gap_s`` apart, each stamped with when it was
-    made. A thread of their own posts them, as the windowing system queues a real scanner's
-    keys whatever the GUI thread is doing; the GUI thread meanwhile runs its event loop."""
+    made. Each key is queued when it is due and the GUI thread runs its event loop in between,
+    as the windowing system queues a real scanner's keys while the station works. Keys that came
+    due while the GUI thread was held up (a worker holding the interpreter lock) are queued
+    together before anything else runs, as a real scanner's wait in the queue: a thread of this
+    process posting them would itself wait for the lock, and a scan would seem to pause."""
     target = QApplication.focusWidget() or QApplication.activeWindow()
     assert isinstance(target, QWidget)
     t0 = time.monotonic() + 0.002
-    schedule = []  # (when, press, release): made here, posted by the "device" thread
+    schedule = []  # (when, press, release)
     for i, ch in enumerate([*text, "\r"]):
         due = t0 + i * gap_s
         key = Qt.Key.Key_Return if ch == "\r" else Qt.Key(ord(ch.upper()))
@@ -118,23 +118,15 @@ def scanner_keys(text: str, gap_s: float = SCANNER_GAP_S) -> None:
             event.setTimestamp(int(due * 1000))
             pair.append(event)
         schedule.append((due, *pair))
-
-    def device() -> None:
-        # The kernel queues a scanner's keys as they come, whatever else the machine is doing:
-        # the "device" thread runs ahead of everything of this test (where it may).
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), -15)
-        for due, press, release in schedule:
-            time.sleep(max(0.0, due - time.monotonic()))
+    while schedule:
+        now = time.monotonic()
+        while schedule and schedule[0][0] <= now:
+            _due, press, release = schedule.pop(0)
             QApplication.postEvent(target, press)
             QApplication.postEvent(target, release)
-
-    scanner = threading.Thread(target=device, name="wedge-scanner")
-    scanner.start()
-    while scanner.is_alive():
         QApplication.processEvents()
-        time.sleep(gap_s / 4)
-    scanner.join()
+        if schedule:
+            time.sleep(max(0.0, min(gap_s / 4, schedule[0][0] - time.monotonic())))
     QApplication.processEvents()
 
 
