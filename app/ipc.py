@@ -12,6 +12,7 @@ order afterwards. A helper ends when its input closes.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import pickle
@@ -19,11 +20,15 @@ import struct
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from app.config import StationConfig
+
+if TYPE_CHECKING:
+    from app.bootstrap import StationContext
 
 log = logging.getLogger(__name__)
 _HEAD = struct.Struct("<I")
@@ -81,6 +86,41 @@ class FrameReader:
             values.append(pickle.loads(memoryview(self._buffer)[_HEAD.size : end]))
             del self._buffer[:end]
         return values
+
+
+Handler = Callable[[Any], object]
+
+
+def serve(
+    inp: BinaryIO, out: BinaryIO, prepare: Callable[[StationContext, HostStart], Handler]
+) -> None:
+    """A helper's life: read the start frame, open the station's database, load what its work
+    needs (``prepare`` returns the handler of a request), answer ``("ready", pid)``, then each
+    request in order with ``("ok", result)``, or ``("error", words)`` when the handler raised
+    (the station then does the work itself), until ``inp`` ends."""
+    start = read_frame(inp)
+    if not isinstance(start, HostStart):
+        log.error("the station sent no start frame; ending")
+        return
+    from app.bootstrap import StationContext
+
+    ctx = StationContext(start.config, start.url, start.station_id, start.station_name, "")
+    ctx.warm_up()
+    handle = prepare(ctx, start)
+    gc.freeze()  # what is loaded now lives as long as the process: out of the collector's way
+    out.write(frame(("ready", os.getpid())))
+    out.flush()
+    try:
+        while (request := read_frame(inp)) is not None:
+            try:
+                answer: tuple[str, object] = ("ok", handle(request))
+            except Exception as e:
+                log.exception("a request could not be done here; the station does it")
+                answer = ("error", str(e) or type(e).__name__)
+            out.write(frame(answer))
+            out.flush()
+    finally:
+        ctx.dispose()
 
 
 def helper_output(name: str) -> BinaryIO:

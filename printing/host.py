@@ -25,7 +25,6 @@ once it has loaded what documents need, then each ``"print_due"`` with ``("ok", 
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import subprocess
@@ -33,9 +32,21 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import TYPE_CHECKING
 
-from app.ipc import HostStart, close_helper, frame, helper_output, read_frame, start_helper
+from app.ipc import (
+    Handler,
+    HostStart,
+    close_helper,
+    frame,
+    helper_output,
+    read_frame,
+    serve,
+    start_helper,
+)
+
+if TYPE_CHECKING:
+    from app.bootstrap import StationContext
 
 log = logging.getLogger(__name__)
 PRINT_DUE = "print_due"
@@ -43,35 +54,18 @@ MAX_STARTS_PER_MINUTE = 3
 NICE = 10  # below the station's own process when both want the CPU
 
 
-def serve(inp: BinaryIO, out: BinaryIO) -> None:
-    """Print what is due each time the station asks, until ``inp`` ends."""
-    start = read_frame(inp)
-    if not isinstance(start, HostStart):
-        log.error("the station sent no start frame; ending")
-        return
-    from app.bootstrap import StationContext
+def prepare(ctx: StationContext, _start: HostStart) -> Handler:
+    """Load what documents need; the handler prints what is due and returns how many."""
     from printing import queue
 
-    ctx = StationContext(start.config, start.url, start.station_id, start.station_name, "")
-    ctx.warm_up()
     queue.load_renderers()
-    gc.freeze()  # what is loaded now lives as long as the process: out of the collector's way
-    out.write(frame(("ready", os.getpid())))
-    out.flush()
-    try:
-        while (request := read_frame(inp)) is not None:
-            if request != PRINT_DUE:
-                answer: tuple[str, object] = ("error", f"unknown request {request!r}")
-            else:
-                try:
-                    answer = ("ok", queue.print_pending(ctx))
-                except Exception as e:  # the station prints what is left itself
-                    log.exception("printing failed here")
-                    answer = ("error", str(e) or type(e).__name__)
-            out.write(frame(answer))
-            out.flush()
-    finally:
-        ctx.dispose()
+
+    def print_due(request: object) -> object:
+        if request != PRINT_DUE:
+            raise ValueError(f"unknown request {request!r}")
+        return queue.print_pending(ctx)
+
+    return print_due
 
 
 def main() -> None:
@@ -79,7 +73,7 @@ def main() -> None:
     # answer may not (its loading, at normal priority, held up the GUI thread for ~50 ms).
     if hasattr(os, "nice"):
         os.nice(NICE)
-    serve(sys.stdin.buffer, helper_output("print process"))
+    serve(sys.stdin.buffer, helper_output("print process"), prepare)
 
 
 class PrintProcess:
@@ -123,7 +117,7 @@ class PrintProcess:
             process = self._process or self._launch()
             if process is None:
                 return self._in_process()
-            answer = self._ask(process)
+            answer = self._exchange(process, PRINT_DUE)
             if answer is None:
                 code = self._drop()
                 log.warning("the print process ended (exit %s); printing here", code)
@@ -170,9 +164,6 @@ class PrintProcess:
         log.info("print process %s ready", ready[1])
         self._ready = True
         return process
-
-    def _ask(self, process: subprocess.Popen[bytes]) -> tuple[str, object] | None:
-        return self._exchange(process, PRINT_DUE)
 
     @staticmethod
     def _exchange(process: subprocess.Popen[bytes], request: object) -> tuple[str, object] | None:

@@ -18,18 +18,17 @@ ends when its input closes.
 
 from __future__ import annotations
 
-import gc
 import logging
-import os
 import sys
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
-from app.ipc import HostStart, frame, helper_output, read_frame
+from app.ipc import Handler, HostStart, helper_output, serve
 from app.services.views import OperatorView, OrderView
 
 if TYPE_CHECKING:
+    from app.bootstrap import StationContext
     from app.services.bench import PackBench
 
 log = logging.getLogger(__name__)
@@ -46,48 +45,30 @@ class HostScan:
     scan_id: uuid.UUID  # the scan event's id: the station can ask whether it was committed
 
 
-def serve(inp: BinaryIO, out: BinaryIO) -> None:
-    """Answer the station's scans until ``inp`` ends."""
-    start = read_frame(inp)
-    if not isinstance(start, HostStart):
-        log.error("the station sent no start frame; ending")
-        return
-    from app.bootstrap import StationContext
+def prepare(ctx: StationContext, start: HostStart) -> Handler:
+    """Load what a scan needs; the handler commits one :class:`HostScan` and returns its
+    :class:`app.services.bench.BenchResult`."""
     from app.scanning.normalize import warm_up
     from app.scanning.rules import StationCodes
     from app.services.picking.sorting import station_bench
 
-    ctx = StationContext(start.config, start.url, start.station_id, start.station_name, "")
-    ctx.warm_up()
     warm_up()
     codes = StationCodes.from_config(start.config.codes)
     benches: dict[uuid.UUID, PackBench] = {}
-    gc.freeze()  # what is loaded now lives as long as the process: out of the collector's way
-    out.write(frame(("ready", os.getpid())))
-    out.flush()
-    try:
-        while (request := read_frame(inp)) is not None:
-            bench = benches.get(request.operator.id)
-            if bench is None or bench.operator != request.operator:
-                bench = station_bench(ctx.uow, request.operator, start.config, codes)
-                benches[request.operator.id] = bench
-            bench.order = request.order
-            try:
-                answer: tuple[str, object] = (
-                    "ok",
-                    bench.scan(request.raw, request.qty, request.scan_id),
-                )
-            except Exception as e:  # the station settles the scan itself
-                log.exception("scan %s could not be committed here", request.scan_id)
-                answer = ("error", str(e) or type(e).__name__)
-            out.write(frame(answer))
-            out.flush()
-    finally:
-        ctx.dispose()
+
+    def scan(request: HostScan) -> object:  # an error goes back; the station settles it
+        bench = benches.get(request.operator.id)
+        if bench is None or bench.operator != request.operator:
+            bench = station_bench(ctx.uow, request.operator, start.config, codes)
+            benches[request.operator.id] = bench
+        bench.order = request.order
+        return bench.scan(request.raw, request.qty, request.scan_id)
+
+    return scan
 
 
 def main() -> None:
-    serve(sys.stdin.buffer, helper_output("bench process"))
+    serve(sys.stdin.buffer, helper_output("bench process"), prepare)
 
 
 if __name__ == "__main__":
