@@ -214,7 +214,7 @@ def predict(
     Reads nothing but its arguments, so any thread may call it.
     """
     code = raw.strip()
-    if order.status != OrderStatus.PACKING or not _is_plain_gtin(code, gs_replacement):
+    if order.status != OrderStatus.PACKING or not is_plain_gtin(code, gs_replacement):
         return None
     gtin = code.zfill(14)  # the GTIN-14 normalize gives it: zeros keep the check digit
     product_ids = {ln.product_id for ln in order.lines if ln.gtin == gtin}
@@ -239,7 +239,7 @@ def predict(
     )
 
 
-def _is_plain_gtin(code: str, gs_replacement: str | None) -> bool:
+def is_plain_gtin(code: str, gs_replacement: str | None) -> bool:
     """Digits only, of a GTIN's length: normalize reads them as a GTIN and nothing else."""
     return (
         code.isascii()

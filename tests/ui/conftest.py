@@ -11,8 +11,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Imports below come after the QT_QPA_PLATFORM default above, on purpose.
 
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from app.services.orders import get_order, search_orders
 from app.services.views import OrderView
 from tests.ui.wedge_keys import ENTER, Scanner
 from ui.main_window import MainWindow
+from ui.ops import DbOp
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SCANNER_GAP_S = 0.001
@@ -154,6 +157,24 @@ def scan(qtbot: QtBot, window: MainWindow, code: str) -> None:
     before = len(window.pack.feedback_ms)
     type_keys(code)
     qtbot.waitUntil(lambda: len(window.pack.feedback_ms) > before, timeout=5000)
+
+
+@contextmanager
+def worker_held(window: MainWindow) -> Iterator[threading.Event]:
+    """The database worker busy with something slow (a checkpoint, a big print job) until the
+    event is set: what the screen shows meanwhile is not committed yet."""
+    release, busy = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        busy.set()
+        release.wait(10)
+
+    DbOp(window.worker, hold).run()
+    assert busy.wait(5)
+    try:
+        yield release
+    finally:
+        release.set()
 
 
 def wait_idle(qtbot: QtBot, window: MainWindow) -> None:

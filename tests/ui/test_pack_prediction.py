@@ -7,10 +7,7 @@ underneath, the database refused the write), the screen shows what really happen
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -24,10 +21,9 @@ from app.services.demo import DEMO_OPERATORS
 from app.services.orders import get_order
 from app.services.views import OrderView
 from app.store.models import Barcode, Order, PackedUnit, ScanEvent
-from tests.ui.conftest import find_order, words_fit
+from tests.ui.conftest import find_order, words_fit, worker_held
 from ui.main_window import MainWindow
 from ui.models.order_lines import SCANNED
-from ui.ops import DbOp
 
 # WORKAROUND: the offscreen platform warns on every top-level show; it means nothing here.
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
@@ -66,24 +62,6 @@ def open_an_order(qtbot: QtBot, window: MainWindow, ctx: StationContext) -> Orde
     assert window.pack.order is not None, window.pack.banner.message
     assert window.pack.order.number == order.number
     return order
-
-
-@contextmanager
-def worker_held(window: MainWindow) -> Iterator[threading.Event]:
-    """The database worker busy with something slow (a checkpoint, a big print job) until the
-    event is set: what the screen shows meanwhile is not committed yet."""
-    release, busy = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        busy.set()
-        release.wait(10)
-
-    DbOp(window.worker, hold).run()
-    assert busy.wait(5)
-    try:
-        yield release
-    finally:
-        release.set()
 
 
 def scanned_cell(window: MainWindow, row: int) -> str:

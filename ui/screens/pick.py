@@ -3,7 +3,10 @@ of the stop, and the list's stops in walk order.
 
 Every scan goes to :meth:`PickScreen.handle_scan`, which runs :meth:`PickSession.scan` on the
 database worker; the :class:`PickResult` comes back on the GUI thread and updates the stop
-card, the banner, the sound and (after a recorded stop) the table. Read from a step away, by
+card, the banner, the sound and (after a recorded stop) the table. A scan whose answer the walk
+in memory tells (:meth:`PickSession.predict`: the stop's bin, its item, its tote) is shown while
+the worker runs it, and the answer is compared when it comes: the same, nothing more is
+painted; otherwise the screen shows what the worker did and says so. Read from a step away, by
 someone holding a scanner and an item: the bin is the biggest thing on the screen.
 """
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -89,7 +93,10 @@ class PickScreen(StationScreen):
         self._step = Step.LIST
         self._in_hand = 0
         self._handing_over = False
+        self._in_flight = 0  # scans and actions sent to the worker, not answered yet
         self.core_ms: list[float] = []  # of which PickSession.scan
+        self.predicted: list[bool] = []  # per scan answered: shown before its answer came
+        self.corrections = 0  # predicted scans the worker answered otherwise
         self._colors = colors
         self.model = PickStopsModel(colors, self)
         self.setStyleSheet(_style(colors))
@@ -243,10 +250,13 @@ class PickScreen(StationScreen):
                 name=operator.name
             ),
         )
-        DbOp(self._worker, session.resume).success(self._resumed).run()
+        self._in_flight += 1
+        DbOp(self._worker, session.resume).success(self._resumed).failure(self._action_failed).run()
 
     def _resumed(self, result: PickResult | None) -> None:
-        if result is not None:
+        if result is None:
+            self._in_flight -= 1
+        else:
             self._shown(result, time.perf_counter())
 
     def _ask_work(self) -> None:
@@ -279,18 +289,61 @@ class PickScreen(StationScreen):
         qty = self.qty.value() if self.qty.value() > 1 else None
         if qty is not None:
             self.qty.setValue(1)  # (setting it when it is 1 already still repaints it)
+        # Only with nothing in flight is the session's walk the one on screen, and still.
+        guess = session.predict(code, qty) if self._in_flight == 0 else None
+        before = _Shown(self._view, self._step, self._in_hand)
+        self._in_flight += 1
         DbOp(self._worker, lambda: session.scan(code, qty)).success(
-            lambda result: self._shown(result, started)
-        ).failure(self._failed).run()
+            lambda result: self._scanned(result, started, guess)
+        ).failure(lambda error: self._scan_failed(error, guess, before)).run()
+        if guess is not None:  # painted while the worker runs the scan
+            self._show_result(guess)
+
+    def _scanned(self, result: PickResult, started: float, guess: PickResult | None) -> None:
+        if guess is None:
+            self._shown(result, started)
+            return
+        self._in_flight -= 1
+        if not guess.shows_as(result):
+            self._correct(result)
+        elif self._view is guess.view:  # equal to it: nothing to repaint
+            self._view = result.view
+        self._answered(result, started, predicted=True)
 
     def _shown(self, result: PickResult, started: float) -> None:
+        self._in_flight -= 1
+        self._show_result(result)
+        self._answered(result, started, predicted=False)
+
+    def _show_result(self, result: PickResult) -> None:
         self._show(result.view, result.step, result.in_hand)
         self._feedback("good" if result.ok else "bad", result.message)
+
+    def _answered(self, result: PickResult, started: float, *, predicted: bool) -> None:
         self.feedback_ms.append((time.perf_counter() - started) * 1000)
         self.core_ms.append(result.elapsed_ms)
+        self.predicted.append(predicted)
         self.scan_shown.emit()
 
+    def _correct(self, result: PickResult) -> None:
+        """The worker did not do what the screen showed: show what it did, and say so."""
+        self.corrections += 1
+        log.warning("a pick scan shown before its answer came back otherwise: %s", result.message)
+        self._show(result.view, result.step, result.in_hand)
+        if result.ok:
+            words = self.tr("Corrected — {words}").format(words=result.message)
+        else:
+            words = self.tr("Not recorded after all — {words}").format(words=result.message)
+        self._feedback("good" if result.ok else "bad", words)
+
+    def _scan_failed(self, error: BaseException, guess: PickResult | None, before: _Shown) -> None:
+        if guess is not None:  # the worker changed nothing: the walk is as it was before
+            self.corrections += 1
+            self._show(before.view, before.step, before.in_hand)
+        self._failed(error)
+
     def _failed(self, error: BaseException) -> None:
+        self._in_flight -= 1
         self._feedback("bad", messages.describe(error, action="scan"))
 
     # --- actions ---------------------------------------------------------------------------
@@ -300,11 +353,14 @@ class PickScreen(StationScreen):
         if session is None:
             return
         started = time.perf_counter()
+        self._in_flight += 1
         DbOp(self._worker, lambda: fn(session)).success(
             lambda result: self._shown(result, started)
-        ).failure(
-            lambda error: self._feedback("bad", messages.describe(error, action="action"))
-        ).run()
+        ).failure(self._action_failed).run()
+
+    def _action_failed(self, error: BaseException) -> None:
+        self._in_flight -= 1
+        self._feedback("bad", messages.describe(error, action="action"))
 
     def skip(self) -> None:
         self._run(lambda s: s.skip())
@@ -446,6 +502,14 @@ class PickScreen(StationScreen):
         return self.tr("Put them in slot {slot} and scan tote {tote}").format(
             slot=stop.slot, tote=view.tote_of(stop.slot) or "?"
         )
+
+
+class _Shown(NamedTuple):
+    """The walk as the screen showed it when a scan was sent."""
+
+    view: PickListView | None
+    step: Step
+    in_hand: int
 
 
 _KIND_WORDS = {"single": "Single order", "batch": "Batch", "cluster": "Cluster"}

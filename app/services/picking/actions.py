@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 
 from app.domain.errors import (
     InvalidTransitionError,
@@ -24,7 +24,7 @@ from app.domain.errors import (
     WaystationError,
 )
 from app.domain.pick_docs import PickKind
-from app.domain.picking import LIVE_LISTS, ListStatus, take_some
+from app.domain.picking import LIVE_LISTS, ListStatus, StopStatus, take_some
 from app.domain.roles import Permission, allows, parse_roles
 from app.ids import new_id
 from app.services import auth
@@ -52,6 +52,16 @@ _TOTE: Table = Tote.__table__  # type: ignore[assignment]
 _SCAN: Table = ScanEvent.__table__  # type: ignore[assignment]
 _INSERT_MOVEMENT = insert(ledger.MOVE)
 _INSERT_SCAN = insert(_SCAN)
+_STOP_NOW = (
+    select(ledger.ALLOC.c.status, ledger.LIST.c.status)
+    .join_from(ledger.ALLOC, ledger.LIST, ledger.ALLOC.c.pick_list_id == ledger.LIST.c.id)
+    .where(ledger.ALLOC.c.id == bindparam("stop_id"))
+)
+
+
+class StopGoneError(ScanRejectedError):
+    """The stop is no longer open in the database (recorded already, at another station or
+    before a restart; or its list finished or withdrawn): nothing was recorded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +327,7 @@ def finish_stop(
         raise ValidationError("Nothing was picked at this stop — scan the items first.")
     conn = uow.session.connection()
     fx = FastExecutor(conn)
+    _still_open(fx, view, stop, picked)
     now = uow.now
     who = uow.actor.operator_name
     lot = capture.lot or stop.lot
@@ -404,6 +415,35 @@ def finish_stop(
     # A short may have added stops: then the list is read again.
     after = _list(uow, view.id) if missing else _after_pick(view, stop, picked, tote, finished)
     return StopDone(after, picked, missing, codes, finished)
+
+
+def _still_open(fx: FastExecutor, view: PickListView, stop: StopView, in_hand: int) -> None:
+    """Refuse a stop the database no longer holds open: recording it again would take its
+    units from the bin twice."""
+    rows = fx.rows(_STOP_NOW, {"stop_id": stop.id})
+    row = rows[0] if rows else None
+    if row is not None and row[0] == StopStatus.OPEN.value and row[1] in LIVE_LISTS:
+        return
+    if row is not None and row[1] not in LIVE_LISTS:
+        why = "finished" if row[1] == ListStatus.DONE.value else "withdrawn"
+        said = f"Pick list {view.number} was {why} meanwhile"
+    else:
+        said = f"The stop at {stop.bin} ({stop.sku}) was recorded meanwhile, at another station"
+    back = f" — put the {in_hand} × {stop.sku} back in {stop.bin}" if in_hand else ""
+    raise StopGoneError(f"{said}; nothing was recorded now{back}.")
+
+
+def current_list(uow: UnitOfWork, list_id: uuid.UUID) -> PickListView:
+    """The list as the database holds it now."""
+    return _list(uow, list_id)
+
+
+def pick_ahead(view: PickListView, stop: StopView, picked: int, tote: str) -> StopDone:
+    """What :func:`finish_stop` will answer for a stop picked whole into ``tote`` (nothing
+    short), worked out from the list in memory: the list finishes when no other stop is open.
+    Reads no database; a caller shows it before the commit and compares it with the answer."""
+    finished = view.live and not any(s.open for s in view.stops if s.id != stop.id)
+    return StopDone(_after_pick(view, stop, picked, tote, finished), picked, 0, (), finished)
 
 
 def _after_pick(

@@ -30,6 +30,7 @@ from app.domain.errors import (
     ValidationError,
     WaystationError,
 )
+from app.services.item_scan import is_plain_gtin
 from app.services.picking import actions
 from app.services.picking.actions import Capture, StopDone
 from app.services.picking.views import PickListView, StopView
@@ -73,6 +74,17 @@ class PickResult:
     @property
     def ok(self) -> bool:
         return self.outcome is ScanOutcome.ACCEPTED
+
+    def shows_as(self, other: PickResult) -> bool:
+        """True when the two put the same on screen: outcome, words, list, step, units."""
+        return (
+            self.outcome is other.outcome
+            and self.message == other.message
+            and self.step is other.step
+            and self.in_hand == other.in_hand
+            and self.stop_recorded == other.stop_recorded
+            and self.view == other.view
+        )
 
 
 def _outcome(error: WaystationError) -> ScanOutcome:
@@ -153,6 +165,43 @@ class PickSession:
 
     def scan(self, raw: str, qty: int | None = None) -> PickResult:
         return self._guarded(lambda uow: self._scan(uow, raw, qty), raw)
+
+    def predict(self, raw: str, qty: int | None = None) -> PickResult | None:
+        """What :meth:`scan` will answer for ``raw``, when the walk in memory tells it alone;
+        None when only the database can.
+
+        The common scans of a stop are told: its bin's code as printed on the label, its
+        product's plain GTIN (digits only, no lot, serial or expiry to capture, one unit) and,
+        with the stop's units all in hand, the tote of its slot (recorded as
+        :func:`actions.pick_ahead` works out). Anything else (a refusal, a GS1 code, a typed
+        quantity, a short) is None. Changes nothing and reads no database, so the screen may
+        call it on its own thread, while nothing of this session's runs on the worker.
+        """
+        view, stop, code = self.view, self.stop, raw.strip()
+        if view is None or stop is None or qty is not None or not code or not code.isascii():
+            return None
+        ahead = _Ahead(self)
+        if self.step is Step.BIN and code == stop.bin:
+            return ahead._at_bin(stop, Resolved(Kind.LOCATION, stop.bin_id), code)
+        tracked = stop.needs_lot or stop.needs_serial or stop.needs_expiry or bool(stop.lot)
+        if (
+            self.step is Step.ITEM
+            and not tracked
+            and is_plain_gtin(code, self.gs_replacement)
+            and code.zfill(14) == stop.gtin  # the GTIN-14 normalize makes of it
+            and self.in_hand < stop.remaining
+        ):
+            return ahead._take_units(stop, 1, lot=None, expiry=None, serial=None, raw=raw)
+        tote = code.upper()
+        if (
+            self.step is Step.TOTE
+            and not self._short_pending
+            and self.in_hand == stop.remaining
+            and tote == view.tote_of(stop.slot)
+        ):
+            done = actions.pick_ahead(view, stop, self.in_hand, tote)
+            return ahead._after(done, self._into_tote_words(stop))
+        return None
 
     def _scan(self, uow: UnitOfWork, raw: str, qty: int | None) -> PickResult:
         from app.scanning.normalize import normalize  # biip loads on the first scan
@@ -315,6 +364,21 @@ class PickSession:
                     f"{MAX_TYPED_QTY}."
                 )
             units *= qty
+        expiry = scan.expiry.isoformat() if scan.expiry else None
+        return self._take_units(
+            stop, units, lot=scan.lot, expiry=expiry, serial=scan.serial, raw=scan.raw
+        )
+
+    def _take_units(
+        self,
+        stop: StopView,
+        units: int,
+        *,
+        lot: str | None,
+        expiry: str | None,
+        serial: str | None,
+        raw: str,
+    ) -> PickResult:
         need = stop.remaining
         if self.in_hand + units > need:
             extra = self.in_hand + units - need
@@ -325,10 +389,10 @@ class PickSession:
         self.in_hand += units
         c = self._capture
         self._capture = Capture(
-            lot=scan.lot or c.lot,
-            expiry=scan.expiry.isoformat() if scan.expiry else c.expiry,
-            serials=(*c.serials, scan.serial) if scan.serial else c.serials,
-            raws=(*c.raws, scan.raw[:120]),
+            lot=lot or c.lot,
+            expiry=expiry or c.expiry,
+            serials=(*c.serials, serial) if serial else c.serials,
+            raws=(*c.raws, raw[:120]),
         )
         done = f"{stop.sku} ✓ {self.in_hand} of {need}"
         if self.in_hand == need:
@@ -383,19 +447,24 @@ class PickSession:
             raise ScanRejectedError(
                 f"Wrong tote: {tote} {where}. These go in slot {stop.slot} — tote {want}."
             )
-        picked = self.in_hand
-        done = actions.finish_stop(
-            uow,
-            view,
-            stop,
-            picked=picked,
-            tote=tote,
-            capture=self._capture,
-            short=self._short_pending,
-            reason="short at the bin" if self._short_pending else "",
-        )
-        words = f"{picked} × {stop.sku} in slot {stop.slot} ✓"
-        return self._after(done, words)
+        try:
+            done = actions.finish_stop(
+                uow,
+                view,
+                stop,
+                picked=self.in_hand,
+                tote=tote,
+                capture=self._capture,
+                short=self._short_pending,
+                reason="short at the bin" if self._short_pending else "",
+            )
+        except actions.StopGoneError:
+            self._open(actions.current_list(uow, view.id))  # the walk goes on from there
+            raise
+        return self._after(done, self._into_tote_words(stop))
+
+    def _into_tote_words(self, stop: StopView) -> str:
+        return f"{self.in_hand} × {stop.sku} in slot {stop.slot} ✓"
 
     def _after(self, done: StopDone, words: str) -> PickResult:
         if done.short:
@@ -512,3 +581,13 @@ class PickSession:
         self.in_hand = 0
         self._capture = Capture()
         self._short_pending = False
+
+
+class _Ahead(PickSession):
+    """A copy of a session's walk that a prediction may move on; it has no database."""
+
+    def __init__(self, session: PickSession) -> None:  # a copy: opens nothing
+        self.__dict__.update(session.__dict__)
+
+    def _uow(self) -> UnitOfWork:
+        raise AssertionError("a prediction reads no database")
