@@ -160,11 +160,20 @@ _TITLES = {
     "recount": "Recount",
     "double_receipt": "Return received twice",
     "double_resolution": "Return resolved twice",
+    "pick_conflict": "Units picked that no stop wanted",
+    "short_pick": "Short pick",
 }
 _TODO = {
     "oversell": "Count the bin; adjust the stock to what is there.",
     "disputed_claim": "Check both benches' boxes before the order ships.",
     "recount": "Count the bin again.",
+    "pick_conflict": (
+        "Take those units out of the tote and put them back in their bin: the order is picked "
+        "without them."
+    ),
+    "short_pick": (
+        "Find the missing units, or tell customer service that the order ships without them."
+    ),
     "double_receipt": (
         "Find both parcels: the first desk's booking stands; the second parcel's units were "
         "kept as unexpected — check them before anything more is refunded."
@@ -172,6 +181,24 @@ _TODO = {
     "double_resolution": (
         "The second refund is held and is not paid: decide which resolution stands and tell "
         "customer service what the customer gets."
+    ),
+}
+
+
+# Picking's tasks in words, from the details the hub gives them (and the keys they need).
+_PICK_WORDS = {
+    "pick_conflict": (
+        "{qty} × {sku} in tote {tote} were not counted on the pick list: {why}.",
+        ("qty", "sku", "tote", "why"),
+    ),
+    "short_pick": (
+        "{short} × {sku} short on pick list {pick_list}: bin {bin} had fewer and no other "
+        "stock covers them.",
+        ("short", "sku", "pick_list", "bin"),
+    ),
+    "recount": (
+        "{sku} in {bin}: the picker of {pick_list} found {reported_short} fewer than expected.",
+        ("sku", "bin", "pick_list", "reported_short"),
     ),
 }
 
@@ -189,7 +216,7 @@ class ExceptionView:
     resolved_at: datetime | None
 
 
-def _summary(kind: str, details: dict[str, Any]) -> str:
+def summary_of(kind: str, details: dict[str, Any]) -> str:
     if details.get("message"):
         return str(details["message"])
     if kind == "oversell":
@@ -199,6 +226,8 @@ def _summary(kind: str, details: dict[str, Any]) -> str:
         ]
         ref = details.get("ref") or details.get("op_kind") or ""
         return f"Stock below zero ({ref}): " + "; ".join(places)
+    if kind in _PICK_WORDS and all(key in details for key in _PICK_WORDS[kind][1]):
+        return _PICK_WORDS[kind][0].format(**details)
     return ", ".join(f"{k}: {v}" for k, v in sorted(details.items()))
 
 
@@ -207,7 +236,7 @@ def _exception(task: ExceptionTask) -> ExceptionView:
         task.id,
         task.kind,
         _TITLES.get(task.kind, task.kind.replace("_", " ").capitalize()),
-        _summary(task.kind, dict(task.details or {})),
+        summary_of(task.kind, dict(task.details or {})),
         _TODO.get(task.kind, "Look into it and resolve it."),
         task.raised_at,
         task.status,

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func, select
 
 from app.domain.pick_docs import PickKind
 from app.domain.picking import Limits
-from app.services import picking
+from app.services import conflicts, picking
 from app.services.picking.session import PickSession, Step
 from app.services.picking.work import PickWorkRequest, create_pick_work
 from app.store.models import (
@@ -245,6 +245,10 @@ def test_a_picker_carries_on_offline_and_central_shows_every_pick_once(
         assert results == local_ops  # each operation applied once
         assert listed == "done"
         assert "recount" in tasks  # the short bin gets counted
+        with bench.ctx.uow(bench.sign_in("OP-9001")) as uow:
+            [recount] = [t for t in conflicts.list_exceptions(uow) if t.kind == "recount"]
+        short_bin = scene.bins["short_a"].code
+        assert f" in {short_bin}: the picker of {made.number} found " in recount.summary
         assert allocations(bench.ctx.engine) == allocations(central.engine)
     finally:
         worker.stop()
@@ -385,3 +389,78 @@ def test_picking_operations_central_cannot_use_are_refused_and_facts_kept(
     assert kept == {uuid.UUID(m["id"]) for m in moves}
     assert task.details["why"] == "its pick list was not accepted centrally"
     assert task.details["sku"] == "PK-1"
+
+
+def test_a_stop_picked_at_two_stations_counts_once_and_the_extra_units_are_a_task(
+    central: Central, scene: Scene, tmp_path: Path
+) -> None:
+    """The first picker's station was offline when the list went on to another picker, who
+    picked the same stop again: central keeps both movements (the units did move), counts the
+    stop once, and asks a supervisor to put the second tote's units back."""
+    from app.ids import new_id
+    from tests.sync.centralkit import make_op
+
+    a = add_bench(central, "PICK-A", tmp_path)
+    try:
+        made = release(a, list(scene.order_ids)).lists[0]
+        session = PickSession(a.ctx.uow, a.sign_in("OP-1002"))
+        assert session.scan(made.number).ok
+        for n in range(1, 5):
+            assert session.scan(f"T-000{n}").ok
+        one_stop(session, scene)
+        a.push()
+        central.hub().drain()
+        with a.ctx.engine.connect() as conn:
+            first = outbox_op(conn, picking.STOP_PICKED)
+        stop_id = uuid.UUID(first.payload["allocation_id"])
+        qty = int(first.payload["qty"])
+        at_b = "T-0009"
+        moves = [
+            {**m, "id": str(new_id()), "ref": at_b if m["location_id"] is None else m["ref"]}
+            for m in first.payload["movements"]
+        ]
+        b = central.add_station("PICK-B")
+        again = make_op(
+            b.station_id,
+            1,
+            picking.STOP_PICKED,
+            {**first.payload, "tote": at_b, "movements": moves},
+            "pick_list",
+            made.id,
+        )
+        central.push(b, [again])
+        central.hub().drain()
+
+        assert [(r.result, r.reason) for r in central.results(b.station_id)] == [("applied", "")]
+        with central.engine.connect() as conn:
+            picked, status = conn.execute(
+                select(Allocation.picked, Allocation.status).where(Allocation.id == stop_id)
+            ).one()
+            kept = set(conn.scalars(select(StockMovement.id).where(StockMovement.reason == "pick")))
+            task = conn.execute(
+                select(ExceptionTask.details).where(ExceptionTask.kind == "pick_conflict")
+            ).scalar_one()
+        assert (picked, status) == (qty, "done")  # counted once
+        assert {uuid.UUID(m["id"]) for m in moves} <= kept  # the second picker's units moved
+        assert task["qty"] == qty
+        assert task["tote"] == at_b
+        assert task["why"] == f"the stop at {first.payload['bin']} was picked already"
+        # The supervisor's list at the station says it in words.
+        a.sync()
+        with a.ctx.uow(a.sign_in("OP-9001")) as uow:
+            [shown] = [t for t in conflicts.list_exceptions(uow) if t.kind == "pick_conflict"]
+        assert shown.title == "Units picked that no stop wanted"
+        assert shown.summary == (
+            f"{qty} × {first.payload['sku']} in tote T-0009 were not counted on the pick list: "
+            f"the stop at {first.payload['bin']} was picked already."
+        )
+        assert shown.todo.startswith("Take those units out of the tote")
+    finally:
+        a.close()
+
+
+def outbox_op(conn: Any, kind: str) -> Any:
+    from app.sync.ops import Op
+
+    row = conn.execute(select(OutboxOp).where(OutboxOp.kind == kind)).one()
+    return Op.from_row(row)

@@ -382,6 +382,7 @@ def finish_stop(
             {
                 **base,
                 "qty": picked,
+                "bin": stop.bin,
                 "tote": tote,
                 "slot": stop.slot,
                 "lot": capture.lot,

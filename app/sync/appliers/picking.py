@@ -368,36 +368,37 @@ def stop_picked(ctx: ApplyContext, op: Op) -> None:
     by = op.str_of("picker", "") or _operator_name(ctx, op)
     alloc = ledger.allocation(conn, op.id_of("allocation_id"))
     left = qty
+    why = "no open stop of the list wanted them centrally"
     if alloc is not None and alloc.pick_list_id == list_id:
-        ledger.resolve_stop(
-            conn,
-            alloc.id,
-            picked=qty,
-            short=0,
-            tote=tote,
-            line_id=line_id,
-            at=op.created_at,
-            by=by,
-        )
-        left = 0
-    else:
-        # The hub re-did the stop: count the units against the line's open stops here.
-        for row in ledger.open_of_line(conn, list_id, line_id):
-            n = min(left, row.qty - row.picked - row.short)
-            if n > 0:
-                ledger.resolve_stop(
-                    conn,
-                    row.id,
-                    picked=n,
-                    short=0,
-                    tote=tote,
-                    line_id=line_id,
-                    at=op.created_at,
-                    by=by,
-                )
-                left -= n
+        # A stop counts what it still wants: picked at two stations (a list handed on while
+        # the first picker's station was offline), the second picker's units are extra.
+        wanted = alloc.qty - alloc.picked - alloc.short if alloc.status == "open" else 0
+        if wanted > 0:
+            n = min(left, wanted)
+            ledger.resolve_stop(
+                conn,
+                alloc.id,
+                picked=n,
+                short=0,
+                tote=tote,
+                line_id=line_id,
+                at=op.created_at,
+                by=by,
+            )
+            left -= n
+        if left:
+            why = f"the stop at {op.str_of('bin', '') or 'its bin'} was picked already"
+    # The hub re-did the stop, or it was picked already: the units count against the line's
+    # other open stops on the list, if it has any.
+    for row in ledger.open_of_line(conn, list_id, line_id) if left else ():
+        n = min(left, row.qty - row.picked - row.short)
+        if n > 0:
+            ledger.resolve_stop(
+                conn, row.id, picked=n, short=0, tote=tote, line_id=line_id, at=op.created_at, by=by
+            )
+            left -= n
     if left:
-        _conflict(ctx, op, left, "no open stop of the list wanted them centrally")
+        _conflict(ctx, op, left, why)
     ledger.settle(conn, list_id, [order_id], op.created_at)
     pick_list.version += 1
 
