@@ -14,15 +14,13 @@ goes away it reconnects with backoff, forever.
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +28,7 @@ from sqlalchemy import Engine, Table, Text, bindparam, cast, select, text, updat
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.collector import no_cycle_collection
 from app.domain.errors import WaystationError
 from app.store import pgarray
 from app.store.db import make_engine
@@ -108,22 +107,6 @@ class Round:
     @property
     def ops(self) -> int:
         return self.applied + self.rejected
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Hold the cyclic garbage collector off for a round. A round makes some hundred objects
-    an operation, nearly all freed by reference counting as it goes; the collector would
-    otherwise walk every object of the process (mappings, compiled statements) again and again
-    during it: about a sixth of the hub's time. It runs again once the round is over."""
-    if not gc.isenabled():  # someone else holds it off: leave it to them
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _idle_ms(round_deadline: float) -> int:
@@ -222,7 +205,9 @@ class Hub:
     def apply_round(self) -> Round | None:
         """Apply the next batch of one station's operations; None when no station has any
         that another hub is not applying."""
-        with _no_cycle_collection(), self.sessions() as s, s.begin():
+        # Some hundred objects an operation, nearly all freed as it goes: the collector would
+        # take about a sixth of the round walking the process's objects.
+        with no_cycle_collection(), self.sessions() as s, s.begin():
             conn = s.connection()
             sid = conn.execute(_PICK).scalar()
             if sid is None:

@@ -28,7 +28,7 @@ P = uuid.uuid4()
 def place(
     code: str, seq: int, free: int, lot: str | None = None, expiry: str | None = None
 ) -> Place:
-    return Place(P, uuid.uuid5(uuid.NAMESPACE_URL, code), lot, expiry, seq, code[0], code, free)
+    return Place.of(P, uuid.uuid5(uuid.NAMESPACE_URL, code), lot, expiry, seq, code[0], code, free)
 
 
 def taken(got: list[tuple[Place, int]] | None) -> list[tuple[str, int]]:

@@ -24,7 +24,7 @@ from app.domain.errors import (
     WaystationError,
 )
 from app.domain.pick_docs import PickKind
-from app.domain.picking import LIVE_LISTS, ListStatus, StopStatus, take_some
+from app.domain.picking import LIVE_LISTS, ListStatus, StopStatus, place_key, take_some
 from app.domain.roles import Permission, allows, parse_roles
 from app.ids import new_id
 from app.services import auth
@@ -475,7 +475,7 @@ def _reallocate(
     by_product = ledger.places(conn, view.warehouse_id, [stop.product_id])
     places = by_product.get(stop.product_id, [])
     free = ledger.free_of(by_product)
-    exclude = frozenset({(stop.product_id, stop.bin_id, stop.lot)})
+    exclude = frozenset({place_key(stop.product_id, stop.bin_id, stop.lot)})
     got = take_some(
         missing, places, free, fefo=stop.needs_lot or stop.needs_expiry, exclude=exclude
     )

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Table, and_, bindparam, case, func, insert, s
 from sqlalchemy.types import Uuid
 
 from app.domain.orders import OrderStatus, can_transition
-from app.domain.picking import ListStatus, Place, PlaceKey, StopStatus
+from app.domain.picking import ListStatus, Place, PlaceKey, StopStatus, place_key_of_hex
 from app.store.fastexec import FastExecutor
 from app.store.models import (
     Allocation,
@@ -110,6 +110,10 @@ class Reader:
         self.sqlite = conn.dialect.name == "sqlite"
         self._ids: dict[Any, uuid.UUID] = {}
 
+    def hex(self, value: Any) -> str:
+        """An id as read, as its 32 hex digits."""
+        return value.hex if isinstance(value, uuid.UUID) else str(value)
+
     def uid(self, value: Any) -> uuid.UUID:
         if isinstance(value, uuid.UUID):
             return value
@@ -153,23 +157,21 @@ def places(
     ids = list(set(product_ids))
     reader = Reader(conn)
     keep = set(zones)
-    on_hand: dict[tuple[Any, Any, Any], list[Any]] = {}
+    out: dict[uuid.UUID, list[Place]] = {}
     for chunk in _chunks(ids):
+        promised = {
+            (pid, lid, lot): int(n or 0) for pid, lid, lot, n in reader.rows(_RESERVED_SQL, chunk)
+        }
         for pid, lid, lot, qty, expiry, seq, zone, code in reader.rows(
             _ON_HAND_SQL, chunk, warehouse_id
         ):
-            if not keep or zone in keep:
-                on_hand[(pid, lid, lot)] = [int(qty or 0), expiry, seq, zone, code]
-        for pid, lid, lot, qty in reader.rows(_RESERVED_SQL, chunk):
-            hit = on_hand.get((pid, lid, lot))
-            if hit is not None:
-                hit[0] -= int(qty or 0)
-    out: dict[uuid.UUID, list[Place]] = {}
-    for (pid, lid, lot), (free, expiry, seq, zone, code) in on_hand.items():
-        if free > 0:
-            product = reader.uid(pid)
+            free = int(qty or 0) - (promised.get((pid, lid, lot), 0) if promised else 0)
+            if free <= 0 or (keep and zone not in keep):
+                continue
+            product, location = reader.uid(pid), reader.uid(lid)
+            key = place_key_of_hex(reader.hex(pid), reader.hex(lid), lot)
             out.setdefault(product, []).append(
-                Place(product, reader.uid(lid), lot, expiry, seq, zone, code, free)
+                Place(product, location, lot, expiry, seq, zone, code, free, key)
             )
     return out
 

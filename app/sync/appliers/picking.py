@@ -37,6 +37,7 @@ from app.domain.picking import (
     Place,
     PlaceKey,
     StopStatus,
+    place_key,
     take,
     take_some,
 )
@@ -202,7 +203,7 @@ def _settle_order(
     out: list[dict[str, Any]] = []
     redone: list[str] = []
     for row in rows:
-        key = (row["product_id"], row["location_id"], row["lot"])
+        key = place_key(row["product_id"], row["location_id"], row["lot"])
         have = max(scratch.get(key, 0), 0)
         if have >= row["qty"]:
             scratch[key] = have - row["qty"]
@@ -439,7 +440,7 @@ def stop_short(ctx: ApplyContext, op: Op) -> None:
     proposals = [_decode(op, ledger.ALLOC, r) for r in op.list_of("reallocated")]
     by_product = ledger.places(conn, pick_list.warehouse_id, [product_id])
     free = ledger.free_of(by_product)
-    free[(product_id, location_id, lot)] = 0  # the picker found it empty: nothing from there
+    free[place_key(product_id, location_id, lot)] = 0  # the picker found it empty
     fefo = product_id in _tracked(ctx, {product_id})
     kept: list[dict[str, Any]] = []
     for row in proposals:
