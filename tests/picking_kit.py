@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
@@ -305,3 +306,26 @@ def overpromised(engine: Engine) -> list[str]:
             if promised > held:
                 out.append(f"{promised} promised of {held} ({product_id} at {location_id}, {lot})")
     return out
+
+
+def signed_in(ctx: object, badge: str) -> Any:
+    """The operator of ``badge``, signed in at the station ``ctx``."""
+    from app.bootstrap import StationContext
+    from app.services import auth
+
+    assert isinstance(ctx, StationContext)
+    with ctx.uow() as uow:
+        return auth.sign_in_badge(uow, badge)
+
+
+def started(ctx: object, number: str) -> Any:
+    """A picker's session on list ``number``, its totes T-0001… in the cart's slots."""
+    from app.bootstrap import StationContext
+    from app.services.picking.session import PickSession
+
+    assert isinstance(ctx, StationContext)
+    session = PickSession(ctx.uow, signed_in(ctx, "OP-1002"))
+    assert session.scan(number).ok
+    for slot in session.view.slots if session.view else ():
+        assert session.scan(f"T-000{slot}").ok
+    return session

@@ -7,6 +7,7 @@ Each function only builds; the main window connects the screen's signals to its 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +95,8 @@ def pick_screen(
 def pick_work_screen(
     ctx: StationContext, operator: CurrentOperator, worker: DbWorker, parent: QWidget
 ) -> PickWorkScreen:
+    from app.services.picking import lists as pick_lists
+    from app.services.picking.views import PickListView
     from app.services.picking.work import PickWork, PickWorkRequest, create_pick_work
     from ui.screens.pick_work import PickWorkScreen
 
@@ -101,7 +104,15 @@ def pick_work_screen(
         with ctx.uow(operator()) as u:
             return create_pick_work(u, req)
 
-    return PickWorkScreen(worker, release, parent=parent)
+    def live() -> list[pick_lists.ListSummary]:
+        with ctx.uow(operator()).reading() as u:
+            return pick_lists.live_lists(u)
+
+    def withdraw(list_id: uuid.UUID, reason: str) -> PickListView:
+        with ctx.uow(operator()) as u:
+            return pick_lists.withdraw(u, list_id, reason)
+
+    return PickWorkScreen(worker, release, live, withdraw, parent=parent)
 
 
 def journal_screen(

@@ -464,3 +464,119 @@ def outbox_op(conn: Any, kind: str) -> Any:
 
     row = conn.execute(select(OutboxOp).where(OutboxOp.kind == kind)).one()
     return Op.from_row(row)
+
+
+def test_a_withdrawal_holds_centrally_unless_a_station_picked_meanwhile(
+    central: Central, scene: Scene, tmp_path: Path
+) -> None:
+    """The supervisor's station (A) withdraws a list the picker's station (P) started on
+    meanwhile: central refuses it with words and A gets the list back as it stands. A list
+    nobody picked from is withdrawn centrally, and a pick of it that arrives late (its
+    station was offline) is kept as movements and raised as a task, the order not picked."""
+    from app.ids import new_id
+    from app.services.picking.lists import withdraw
+    from tests.sync.centralkit import make_op
+
+    a = add_bench(central, "PICK-A", tmp_path)
+    p = add_bench(central, "PICK-P", tmp_path)
+    try:
+        first = release(a, list(scene.order_ids[:2])).lists[0]
+        second = release(a, list(scene.order_ids[2:])).lists[0]
+        a.push()
+        central.hub().drain()
+        a.sync()
+        p.sync()
+        session = PickSession(p.ctx.uow, p.sign_in("OP-1002"))
+        assert session.scan(first.number).ok
+        for slot in session.view.slots if session.view else ():
+            assert session.scan(f"T-000{slot}").ok
+        one_stop(session, scene)
+        p.push()
+        central.hub().drain()
+
+        with a.ctx.uow(a.sign_in("OP-9001")) as uow:  # A has not heard of the pick
+            withdraw(uow, first.id, "made for the wrong wave")
+            withdraw(uow, second.id, "orders held for a recall")
+        a.push()
+        central.hub().drain()
+        a.sync()
+
+        results = [(r.result, r.reason) for r in central.results(a.ctx.station_id)][-2:]
+        assert results == [
+            (
+                "rejected",
+                f"Pick list {first.number} was not withdrawn: 1 of its stops were picked at a "
+                "station meanwhile, so units are in its totes. Let the picker finish it, "
+                "reporting short what must not go.",
+            ),
+            ("applied", ""),
+        ]
+        with central.engine.connect() as conn:
+            lists = dict(conn.execute(select(PickList.number, PickList.status)).all())
+            stops = set(
+                conn.scalars(select(Allocation.status).where(Allocation.pick_list_id == second.id))
+            )
+        assert lists == {first.number: "in_progress", second.number: "cancelled"}
+        assert stops == {"cancelled"}
+        with a.ctx.engine.connect() as conn:  # A shows both lists as central holds them
+            assert dict(conn.execute(select(PickList.number, PickList.status)).all()) == lists
+
+        # A pick of the withdrawn list, from a station that was offline all along.
+        with central.engine.connect() as conn:
+            stop = conn.execute(
+                select(Allocation).where(Allocation.pick_list_id == second.id).limit(1)
+            ).one()
+        at = "2026-12-01T09:00:00+00:00"
+        moves = [
+            {
+                "id": str(new_id()),
+                "product_id": str(stop.product_id),
+                "location_id": where,
+                "qty": qty,
+                "reason": "pick",
+                "ref": "T-0009",
+                "at": at,
+            }
+            for where, qty in ((str(stop.location_id), -stop.qty), (None, stop.qty))
+        ]
+        late = central.add_station("PICK-LATE")
+        central.push(
+            late,
+            [
+                make_op(
+                    late.station_id,
+                    1,
+                    picking.STOP_PICKED,
+                    {
+                        "pick_list_id": str(second.id),
+                        "allocation_id": str(stop.id),
+                        "order_id": str(stop.order_id),
+                        "line_id": str(stop.order_line_id),
+                        "sku": "PK-LATE",
+                        "qty": stop.qty,
+                        "tote": "T-0009",
+                        "movements": moves,
+                    },
+                    "pick_list",
+                    second.id,
+                )
+            ],
+        )
+        central.hub().drain()
+        assert [r.result for r in central.results(late.station_id)] == ["applied"]
+        with central.engine.connect() as conn:
+            task = conn.execute(
+                select(ExceptionTask.details).where(ExceptionTask.kind == "pick_conflict")
+            ).scalar_one()
+            order_status = conn.scalar(select(Order.status).where(Order.id == stop.order_id))
+            kept = set(conn.scalars(select(StockMovement.id).where(StockMovement.ref == "T-0009")))
+        assert (task["why"], task["qty"], task["tote"]) == (
+            "its pick list was withdrawn",
+            stop.qty,
+            "T-0009",
+        )
+        assert order_status == "confirmed"  # not picked by units from a withdrawn list
+        assert kept == {uuid.UUID(m["id"]) for m in moves}
+    finally:
+        a.close()
+        p.close()

@@ -278,9 +278,27 @@ def test_a_supervisor_releases_a_cluster_list_from_the_picker_screen(
     assert form.banner.kind == "good", form.banner.message
     assert form.banner.message.startswith("2 pick lists made for 8 orders")
     assert form.outcome.text().count("PL-") == 2
+    qtbot.waitUntil(lambda: form.lists_model.rowCount() == 2, timeout=5000)
     save_screenshot(window, "pick-work.png")
+    # One of them was a mistake: it is withdrawn, with the reason asked for first.
+    form.lists_table.selectRow(1)
+    withdrawn = form.lists_model.summary(1).number
+    form.withdraw_button.click()
+    qtbot.waitUntil(lambda: form.banner.kind == "bad", timeout=5000)
+    assert form.banner.message == (
+        "Say why the list is withdrawn (for example: made for the wrong wave)."
+    )
+    form.reason.setText("made for the wrong wave")
+    form.withdraw_button.click()
+    qtbot.waitUntil(lambda: form.banner.kind == "good", timeout=5000)
+    assert form.banner.message == (
+        f"Pick list {withdrawn} withdrawn: its orders can go on another list."
+    )
+    qtbot.waitUntil(lambda: form.lists_model.rowCount() == 1, timeout=5000)
+    number = form.lists_model.summary(0).number
+    assert number != withdrawn
+    assert form.reason.text() == ""
     # A pick list's scan takes the supervisor back to picking, and opens it.
-    number = form.outcome.text().split(":")[0]
     pick_scan(qtbot, window, number)
     assert window.stack.currentWidget() is window.pick
     assert window.pick.banner.kind == "good", window.pick.banner.message

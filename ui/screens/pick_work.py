@@ -1,4 +1,5 @@
-"""Releasing pick work (a supervisor): which orders, as what kind of list, within which limits.
+"""Releasing pick work (a supervisor): which orders, as what kind of list, within which limits;
+and the live pick lists, one of which can be withdrawn while nothing was picked for it.
 
 The form builds a :class:`PickWorkRequest`; :func:`create_pick_work` runs on the database
 worker and the lists it made (and the orders it left, with why) come back as words.
@@ -6,6 +7,7 @@ worker and the lists it made (and the orders it left, with why) come back as wor
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSpinBox,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -30,10 +33,13 @@ from app.clock import utcnow
 from app.domain.errors import WaystationError
 from app.domain.pick_docs import PickKind
 from app.domain.picking import Limits
+from app.services.picking.lists import ListSummary
+from app.services.picking.views import PickListView
 from app.services.picking.work import CLUSTER_SLOTS, PickWork, PickWorkRequest
 from ui import messages
 from ui.feedback import Banner
 from ui.models import format_int
+from ui.models.pick_lists import PickListsModel
 from ui.ops import DbOp, DbWorker
 
 _KINDS = (
@@ -56,11 +62,15 @@ class PickWorkScreen(QWidget):
         self,
         worker: DbWorker,
         release: Callable[[PickWorkRequest], PickWork],
+        lists: Callable[[], list[ListSummary]],
+        withdraw: Callable[[uuid.UUID, str], PickListView],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._worker = worker
         self._release = release
+        self._lists = lists
+        self._withdraw = withdraw
         self._build()
 
     def _build(self) -> None:
@@ -77,10 +87,12 @@ class PickWorkScreen(QWidget):
         panel.setObjectName("panel")
         forms = QHBoxLayout(panel)
         forms.setContentsMargins(16, 12, 16, 12)
-        what, which = QFormLayout(), QFormLayout()
-        forms.addLayout(what, 1)
-        forms.addSpacing(24)
-        forms.addLayout(which, 1)
+        # Three columns of four: the live lists below get the height.
+        what, more, which = QFormLayout(), QFormLayout(), QFormLayout()
+        for i, (form, share) in enumerate(((what, 5), (more, 3), (which, 4))):
+            if i:
+                forms.addSpacing(20)
+            forms.addLayout(form, share)
         self.kind = QComboBox(panel)
         self.kind.setMinimumContentsLength(18)
         self.kind.setSizeAdjustPolicy(
@@ -112,7 +124,14 @@ class PickWorkScreen(QWidget):
                     (self.tr("Per list at most"), self.orders),
                     (self.tr("Units per list"), self.units),
                     (self.tr("Weight per list"), self.weight),
+                ),
+            ),
+            (
+                more,
+                (
                     (self.tr("Lists to make"), self.lists),
+                    (self.tr("Wave"), self.wave),
+                    (self.tr("Zones"), self.zone),
                     ("", self.print_lists),
                 ),
             ),
@@ -123,8 +142,6 @@ class PickWorkScreen(QWidget):
                     (self.tr("Carrier leaves within"), self.cutoff),
                     (self.tr("Priority at least"), self.priority),
                     (self.tr("Placed at least"), self.age),
-                    (self.tr("Zones"), self.zone),
-                    (self.tr("Wave"), self.wave),
                 ),
             ),
         ):
@@ -140,15 +157,88 @@ class PickWorkScreen(QWidget):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.outcome)
+        made = QVBoxLayout()
+        made.addWidget(self.release_button, 0, Qt.AlignmentFlag.AlignRight)
+        made.addWidget(scroll, 1)
         bottom = QHBoxLayout()
-        bottom.addWidget(scroll, 1)
-        bottom.addWidget(self.release_button, 0, Qt.AlignmentFlag.AlignTop)
+        bottom.addLayout(made, 2)
+        bottom.addSpacing(16)
+        bottom.addLayout(self._build_lists(), 3)
         page = QVBoxLayout(self)
         page.setContentsMargins(16, 10, 16, 8)
         page.addLayout(top)
         page.addWidget(self.banner)
         page.addWidget(panel)
         page.addLayout(bottom, 1)
+
+    def _build_lists(self) -> QVBoxLayout:
+        """The live pick lists, and withdrawing one (with the reason) before it is picked."""
+        heading = QLabel(self.tr("Pick lists now"), self)
+        heading.setObjectName("sectionTitle")
+        refresh = QPushButton(self.tr("Refresh"), self)
+        refresh.clicked.connect(self.refresh)
+        head = QHBoxLayout()
+        head.addWidget(heading, 1)
+        head.addWidget(refresh)
+        self.lists_model = PickListsModel(self)
+        self.lists_table = QTableView(self)
+        self.lists_table.setModel(self.lists_model)
+        self.lists_table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.lists_table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.lists_table.verticalHeader().hide()
+        self.lists_table.horizontalHeader().setStretchLastSection(True)
+        self.reason = QLineEdit(self)
+        self.reason.setMaxLength(200)
+        self.reason.setPlaceholderText(self.tr("Why it is withdrawn (for example: wrong wave)"))
+        self.withdraw_button = QPushButton(self.tr("Withdraw the chosen list"), self)
+        self.withdraw_button.clicked.connect(self.withdraw)
+        row = QHBoxLayout()
+        row.addWidget(self.reason, 1)
+        row.addWidget(self.withdraw_button)
+        box = QVBoxLayout()
+        box.addLayout(head)
+        box.addWidget(self.lists_table, 1)
+        box.addLayout(row)
+        return box
+
+    def refresh(self) -> None:
+        """Read the live lists again (on the worker)."""
+        DbOp(self._worker, self._lists).success(self._show_lists).failure(self._failed).run()
+
+    def _show_lists(self, rows: list[ListSummary]) -> None:
+        chosen = self.chosen()
+        self.lists_model.set_lists(rows)
+        self.lists_table.resizeColumnsToContents()
+        again = self.lists_model.row_of(chosen.number) if chosen is not None else None
+        if again is not None:
+            self.lists_table.selectRow(again)
+
+    def chosen(self) -> ListSummary | None:
+        rows = self.lists_table.selectionModel().selectedRows()
+        return self.lists_model.summary(rows[0].row()) if rows else None
+
+    def withdraw(self) -> None:
+        chosen = self.chosen()
+        if chosen is None:
+            self.banner.show_message(
+                "bad", self.tr("Choose the pick list to withdraw in the table first.")
+            )
+            return
+        reason = self.reason.text()
+
+        def done(view: PickListView) -> None:
+            self.reason.clear()
+            self.banner.show_message(
+                "good",
+                self.tr("Pick list {number} withdrawn: its orders can go on another list.").format(
+                    number=view.number
+                ),
+            )
+            self.refresh()
+
+        DbOp(self._worker, lambda: self._withdraw(chosen.id, reason)).success(done).failure(
+            self._failed
+        ).run()
 
     def _spin(self, low: int, high: int, value: int, suffix: str, none: str = "") -> QSpinBox:
         spin = QSpinBox(self)
@@ -216,6 +306,7 @@ class PickWorkScreen(QWidget):
                 ),
             )
             self.released.emit(len(work.lists))
+            self.refresh()
         lines: list[str] = []
         for made in work.lists:
             lines.append(
@@ -236,3 +327,4 @@ class PickWorkScreen(QWidget):
 
     def activate(self, *_args: Any) -> None:
         self.release_button.setFocus()
+        self.refresh()

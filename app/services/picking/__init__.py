@@ -25,6 +25,7 @@ HANDED_OVER = "picklist.handed_over"
 STOP_PICKED = "pick.stop_picked"  # units from a bin into a tote slot (a fact)
 STOP_SHORT = "pick.stop_short"  # the bin held fewer (a fact): re-allocated or marked short
 STOP_SKIPPED = "pick.stop_skipped"
+WITHDRAWN = "picklist.withdrawn"  # a supervisor took back a list nothing was picked for yet
 
 KINDS = (
     CREATED,
@@ -36,5 +37,6 @@ KINDS = (
     STOP_PICKED,
     STOP_SHORT,
     STOP_SKIPPED,
+    WITHDRAWN,
 )
 ENTITY = "pick_list"  # every picking operation changes its pick list's aggregate

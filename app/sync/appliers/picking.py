@@ -52,8 +52,10 @@ from app.services.picking import (
     STOP_SHORT,
     STOP_SKIPPED,
     TOTE_SET,
+    WITHDRAWN,
     ledger,
 )
+from app.services.picking.lists import withdraw_rows
 from app.services.stock import PICK
 from app.store.models import PickList, Product, StockMovement, Tote
 from app.sync import feed
@@ -318,6 +320,35 @@ def list_paused(ctx: ApplyContext, op: Op) -> None:
         pick_list.version += 1
 
 
+@applier(WITHDRAWN)
+def list_withdrawn(ctx: ApplyContext, op: Op) -> None:
+    """A supervisor took the list back: refused once a station picked from it meanwhile."""
+    pick_list = _list(ctx, op)
+    if pick_list.status == ListStatus.CANCELLED.value:
+        return
+    if pick_list.status not in LIVE_LISTS:
+        raise InvalidTransitionError(
+            f"Pick list {pick_list.number} was finished centrally before it was withdrawn — "
+            "take its totes to packing."
+        )
+    a = ledger.ALLOC
+    conn = ctx.session.connection()
+    done = conn.scalar(
+        select(func.count()).where(
+            a.c.pick_list_id == pick_list.id, a.c.status == StopStatus.DONE.value
+        )
+    )
+    if done:
+        raise InvalidTransitionError(
+            f"Pick list {pick_list.number} was not withdrawn: {done} of its stops were picked "
+            "at a station meanwhile, so units are in its totes. Let the picker finish it, "
+            "reporting short what must not go."
+        )
+    ctx.session.flush()
+    withdraw_rows(conn, pick_list.id, op.str_of("notes", "withdrawn")[:500])
+    ctx.session.expire(pick_list)
+
+
 @applier(HANDED_OVER)
 def list_handed_over(ctx: ApplyContext, op: Op) -> None:
     pick_list = _list(ctx, op)
@@ -366,6 +397,11 @@ def stop_picked(ctx: ApplyContext, op: Op) -> None:
         return
     ctx.touch("pick_list", list_id)
     ctx.touch("order", order_id)
+    if pick_list.status == ListStatus.CANCELLED.value:
+        # Picked offline from a list a supervisor withdrew meanwhile: the units moved, the
+        # order is not picked by them.
+        _conflict(ctx, op, qty, "its pick list was withdrawn")
+        return
     by = op.str_of("picker", "") or _operator_name(ctx, op)
     alloc = ledger.allocation(conn, op.id_of("allocation_id"))
     left = qty
@@ -437,6 +473,8 @@ def stop_short(ctx: ApplyContext, op: Op) -> None:
         "reason": op.str_of("reason", ""),
     }
     ctx.raise_task("recount", "location", location_id, {**details, "product_id": str(product_id)})
+    if pick_list.status == ListStatus.CANCELLED.value:
+        return  # withdrawn meanwhile: the bin is counted, nothing is re-allocated for it
     proposals = [_decode(op, ledger.ALLOC, r) for r in op.list_of("reallocated")]
     by_product = ledger.places(conn, pick_list.warehouse_id, [product_id])
     free = ledger.free_of(by_product)
