@@ -34,7 +34,16 @@ from app.store.models import (
 )
 from app.sync import checksum
 from app.sync.worker import SyncWorker
-from tests.picking_kit import EARLY_LOT, Scene, add_orders, build, one_stop, overpromised, walk
+from tests.picking_kit import (
+    EARLY_LOT,
+    Scene,
+    add_orders,
+    build,
+    one_stop,
+    overpromised,
+    started,
+    walk,
+)
 from tests.sync.centralkit import Central, central
 from tests.sync.harness.proxy import PgProxy
 from tests.sync.stationkit import Bench, add_bench
@@ -403,10 +412,7 @@ def test_a_stop_picked_at_two_stations_counts_once_and_the_extra_units_are_a_tas
     a = add_bench(central, "PICK-A", tmp_path)
     try:
         made = release(a, list(scene.order_ids)).lists[0]
-        session = PickSession(a.ctx.uow, a.sign_in("OP-1002"))
-        assert session.scan(made.number).ok
-        for n in range(1, 5):
-            assert session.scan(f"T-000{n}").ok
+        session = started(a.ctx, made.number)
         one_stop(session, scene)
         a.push()
         central.hub().drain()
@@ -580,3 +586,57 @@ def test_a_withdrawal_holds_centrally_unless_a_station_picked_meanwhile(
     finally:
         a.close()
         p.close()
+
+
+def test_a_late_short_of_a_stop_picked_elsewhere_reallocates_nothing(
+    central: Central, scene: Scene, tmp_path: Path
+) -> None:
+    """Station A picked the whole list; station B, offline, had reported one of its stops
+    short: central counts the bin, but promises no units again for a stop that wants none."""
+    from tests.sync.centralkit import make_op
+
+    a = add_bench(central, "PICK-A", tmp_path)
+    try:
+        made = release(a, list(scene.order_ids)).lists[0]
+        session = started(a.ctx, made.number)
+        walk(session, scene)
+        a.push()
+        central.hub().drain()
+        with a.ctx.engine.connect() as conn:
+            seven = conn.execute(
+                select(Allocation).where(Allocation.product_id == scene.items["PK-7"].id)
+            ).one()
+        b = central.add_station("PICK-B")
+        short = {
+            "pick_list_id": str(made.id),
+            "allocation_id": str(seven.id),
+            "order_id": str(seven.order_id),
+            "line_id": str(seven.order_line_id),
+            "sku": "PK-7",
+            "at": "2026-12-01T09:00:00+00:00",
+            "short": 3,
+            "product_id": str(seven.product_id),
+            "location_id": str(seven.location_id),
+            "bin": scene.bins["short_a"].code,
+            "lot": None,
+            "reason": "bin empty",
+            "reallocated": [],
+        }
+        central.push(b, [make_op(b.station_id, 1, picking.STOP_SHORT, short, "pick_list", made.id)])
+        central.hub().drain()
+
+        assert [r.result for r in central.results(b.station_id)] == ["applied"]
+        with central.engine.connect() as conn:
+            stops = conn.execute(
+                select(
+                    Allocation.qty, Allocation.picked, Allocation.short, Allocation.status
+                ).where(Allocation.product_id == scene.items["PK-7"].id)
+            ).all()
+            listed = conn.scalar(select(PickList.status).where(PickList.id == made.id))
+            tasks = list(conn.scalars(select(ExceptionTask.kind)))
+        assert stops == [(3, 3, 0, "done")]  # picked whole, and no new stop promised
+        assert listed == "done"
+        assert tasks == ["recount"]  # the bin B found short is counted; nothing is short
+        assert overpromised(central.engine) == []
+    finally:
+        a.close()

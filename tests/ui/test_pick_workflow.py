@@ -161,7 +161,7 @@ def test_a_picker_walks_a_cart_of_four_totes_over_twelve_stops_to_the_pack_bench
             assert "Short: 1 of 3 found" in pick.banner.message
             pick_scan(qtbot, window, view.tote_of(stop.slot) or "")
             assert pick.banner.kind == "good", pick.banner.message
-            assert "the rest comes from" in pick.banner.message
+            assert "2 short at the bin — 2 to come from " in pick.banner.message
             short_seen = True
             stops += 1
             continue

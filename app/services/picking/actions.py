@@ -81,6 +81,7 @@ class StopDone:
     short: int
     moved_to: tuple[str, ...]  # bins the short units were re-allocated to
     finished: bool  # the list has no open stop left
+    moved: int = 0  # of the short units, how many were re-allocated (the rest are short)
 
 
 def _list(uow: UnitOfWork, list_id: uuid.UUID) -> PickListView:
@@ -330,7 +331,9 @@ def finish_stop(
     _still_open(fx, view, stop, picked)
     now = uow.now
     who = uow.actor.operator_name
-    lot = capture.lot or stop.lot
+    # The ledger's lot is the stop's place: a lot read off a product not kept by lot is not a
+    # lot of the stock, and moving it would leave the bin's units where they were.
+    lot = stop.lot
     expiry = capture.expiry or stop.expiry
     rows: list[dict[str, Any]] = []
     if picked:
@@ -415,7 +418,7 @@ def finish_stop(
     codes = tuple(dict.fromkeys(_bin_code(conn, r["location_id"]) for r in moved))
     # A short may have added stops: then the list is read again.
     after = _list(uow, view.id) if missing else _after_pick(view, stop, picked, tote, finished)
-    return StopDone(after, picked, missing, codes, finished)
+    return StopDone(after, picked, missing, codes, finished, sum(int(r["qty"]) for r in moved))
 
 
 def _still_open(fx: FastExecutor, view: PickListView, stop: StopView, in_hand: int) -> None:

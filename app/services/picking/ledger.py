@@ -132,11 +132,16 @@ class Reader:
         return list(self.conn.exec_driver_sql(sql, (*ids, *extra)).fetchall())
 
 
+# On hand per bin and lot, with the earliest expiry among the units still there (a bin can
+# hold units of several expiry dates of a product kept by expiry only; those gone are not
+# ranked by).
 _ON_HAND_SQL = (
-    "SELECT m.product_id, m.location_id, m.lot, sum(m.qty), max(m.expiry), l.pick_seq, "
-    "l.zone, l.code FROM stock_movement m JOIN location l ON l.id = m.location_id "
-    "WHERE m.product_id IN ({ids}) AND l.warehouse_id = %s "
-    "GROUP BY m.product_id, m.location_id, m.lot, l.pick_seq, l.zone, l.code"
+    "SELECT g.product_id, g.location_id, g.lot, sum(g.q), min(CASE WHEN g.q > 0 THEN g.e END), "
+    "l.pick_seq, l.zone, l.code FROM (SELECT product_id, location_id, lot, expiry AS e, "
+    "sum(qty) AS q FROM stock_movement WHERE product_id IN ({ids}) "
+    "GROUP BY product_id, location_id, lot, expiry) g "
+    "JOIN location l ON l.id = g.location_id WHERE l.warehouse_id = %s "
+    "GROUP BY g.product_id, g.location_id, g.lot, l.pick_seq, l.zone, l.code"
 )
 _RESERVED_SQL = (
     "SELECT product_id, location_id, lot, sum(qty - picked - short) FROM allocation "

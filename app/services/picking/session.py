@@ -149,6 +149,7 @@ class PickSession:
 
     def _guarded(self, fn: Callable[[UnitOfWork], PickResult], raw: str = "") -> PickResult:
         start = time.perf_counter()
+        walk = dict(self.__dict__)  # the walk as it is: its values are never changed in place
         try:
             with self._uow() as uow:
                 result = fn(uow)
@@ -159,6 +160,11 @@ class PickSession:
                 with self._uow() as uow:
                     actions.record_rejected_scan(uow, raw, list_id, e, outcome.value)
             result = PickResult(outcome, e.message, self.view, self.step, self.in_hand)
+        except BaseException:
+            # The transaction did not commit (the database refused the write, …): nothing
+            # was recorded, so the walk is as it was before the scan, not moved on.
+            self.__dict__.update(walk)
+            raise
         return replace(result, elapsed_ms=(time.perf_counter() - start) * 1000)
 
     # -- scans ----------------------------------------------------------------------------
@@ -364,6 +370,11 @@ class PickSession:
                     f"{MAX_TYPED_QTY}."
                 )
             units *= qty
+        if stop.needs_serial and units > 1:
+            raise ScanRejectedError(
+                f"Each {stop.sku} has a serial number of its own — scan every unit's label, one "
+                "at a time, with no quantity typed."
+            )
         expiry = scan.expiry.isoformat() if scan.expiry else None
         return self._take_units(
             stop, units, lot=scan.lot, expiry=expiry, serial=scan.serial, raw=scan.raw
@@ -468,12 +479,16 @@ class PickSession:
 
     def _after(self, done: StopDone, words: str) -> PickResult:
         if done.short:
+            left = done.short - done.moved
             if done.moved_to:
-                words += f" {done.short} short at the bin — the rest comes from " + ", ".join(
+                words += f" {done.short} short at the bin — {done.moved} to come from " + ", ".join(
                     done.moved_to
                 )
+                if left:
+                    words += f", {left} marked short for the supervisor"
             else:
-                words += f" {done.short} short — marked for the supervisor; the bin will be counted"
+                words += f" {done.short} short — marked for the supervisor"
+            words += "; the bin will be counted"
         self._open(done.view)
         if self.step is Step.DONE:
             words += ". List finished — take the totes to packing."
@@ -496,6 +511,11 @@ class PickSession:
         def run(uow: UnitOfWork) -> PickResult:
             stop = self._need_stop()
             assert self.view is not None
+            if self.step is Step.BIN:
+                raise ScanRejectedError(
+                    f"Scan the label of bin {stop.bin} first: a bin is reported short where "
+                    "the picker stands."
+                )
             if self.in_hand:
                 self._short_pending = True
                 self.step = Step.TOTE

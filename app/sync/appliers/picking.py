@@ -452,24 +452,28 @@ def stop_short(ctx: ApplyContext, op: Op) -> None:
     _lock_products(ctx, {product_id})
     ctx.touch("order", order_id)
     alloc = ledger.allocation(conn, op.id_of("allocation_id"))
-    if alloc is not None and alloc.pick_list_id == pick_list.id and alloc.status == "open":
-        n = min(short, alloc.qty - alloc.picked - alloc.short)
-        ledger.resolve_stop(
-            conn,
-            alloc.id,
-            picked=0,
-            short=n,
-            tote=None,
-            line_id=None,
-            at=op.created_at,
-            by=_operator_name(ctx, op),
-        )
+    reported = short
+    if alloc is not None and alloc.pick_list_id == pick_list.id:
+        # Only what the stop still wanted is re-allocated: a stop picked (or reported short)
+        # at another station meanwhile wants nothing more.
+        short = min(short, alloc.qty - alloc.picked - alloc.short) if alloc.status == "open" else 0
+        if short:
+            ledger.resolve_stop(
+                conn,
+                alloc.id,
+                picked=0,
+                short=short,
+                tote=None,
+                line_id=None,
+                at=op.created_at,
+                by=_operator_name(ctx, op),
+            )
     details = {
         "pick_list": pick_list.number,
         "bin": op.str_of("bin", ""),
         "sku": op.str_of("sku", ""),
         "lot": lot,
-        "reported_short": short,
+        "reported_short": reported,
         "reason": op.str_of("reason", ""),
     }
     ctx.raise_task("recount", "location", location_id, {**details, "product_id": str(product_id)})
@@ -481,17 +485,22 @@ def stop_short(ctx: ApplyContext, op: Op) -> None:
     free[place_key(product_id, location_id, lot)] = 0  # the picker found it empty
     fefo = product_id in _tracked(ctx, {product_id})
     kept: list[dict[str, Any]] = []
+    covered = 0
     for row in proposals:
         if row["product_id"] != product_id or row["order_line_id"] != line_id:
             raise _malformed(op, "a re-allocation is for another item than the short stop")
+        if covered >= short:
+            break  # the station re-allocated more than the stop still wanted here
         row.update(pick_list_id=pick_list.id, picked=0, short=0, status=StopStatus.OPEN.value)
-        row.update(tote_code=None, picked_at=None, picked_by="")
+        row.update(
+            tote_code=None, picked_at=None, picked_by="", qty=min(row["qty"], short - covered)
+        )
         settled = _settle_order([row], by_product, free, {product_id} if fefo else set())
         if settled is None:
             continue
         accepted, free, _redone = settled
         kept += accepted
-    covered = sum(r["qty"] for r in kept)
+        covered = sum(r["qty"] for r in kept)
     template = proposals[0] if proposals else _row_like(alloc, pick_list.id)
     if covered < short and template:
         more = take_some(short - covered, by_product.get(product_id, []), free, fefo=fefo)
