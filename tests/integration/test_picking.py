@@ -511,3 +511,26 @@ def test_the_pick_list_prints_through_the_queue(
     assert EARLY_LOT in text
     for number in made.orders:
         assert number in text
+
+
+def test_a_batch_tote_waiting_to_be_sorted_goes_on_no_other_list(
+    station: StationContext, scene: Scene, supervisor: OperatorView, picker: OperatorView
+) -> None:
+    """A finished batch's tote names no order; until its orders are packed it is not empty."""
+    first = tuple(o for o, n in scene.orders if n == "SO-9002")
+    made = release(station, supervisor, scene, PickKind.BATCH, first).lists[0]
+    session = PickSession(station.uow, picker)
+    session.scan(made.number)
+    assert session.scan("T-0007").ok
+    walk(session, scene)
+    assert session.step is Step.DONE
+    second = tuple(o for o, n in scene.orders if n == "SO-9004")
+    later = release(station, supervisor, scene, PickKind.BATCH, second).lists[0]
+    session.scan(later.number)
+    refused = session.scan("T-0007")
+    assert not refused.ok
+    assert refused.message == (
+        f"Tote T-0007 still holds units of batch {made.number} (order SO-9002 among them) — "
+        "sort it at the pack bench first; take an empty tote."
+    )
+    assert session.scan("T-0008").ok  # an empty tote

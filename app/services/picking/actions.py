@@ -260,6 +260,12 @@ def set_tote(uow: UnitOfWork, list_id: uuid.UUID, slot: int, code: str) -> PickL
             f"Tote {tote} still holds order {number or '?'} — it goes to packing first; take an "
             "empty tote."
         )
+    unsorted = conn.execute(ledger.batch_units_in(tote).where(ledger.LIST.c.id != list_id)).first()
+    if unsorted is not None:
+        raise ScanRejectedError(
+            f"Tote {tote} still holds units of batch {unsorted[0]} (order {unsorted[2]} among "
+            "them) — sort it at the pack bench first; take an empty tote."
+        )
     other = _list_holding(conn, tote, list_id)
     if other:
         raise ScanRejectedError(

@@ -291,6 +291,33 @@ def bump_list(conn: Connection, list_id: uuid.UUID) -> None:
     FastExecutor(conn).run(_BUMP_LIST, {"b_list": list_id})
 
 
+# ----------------------------------------------------------------------------- batch totes
+
+# Orders whose batch units may still sit in a tote, waiting to be sorted at the pack bench.
+SORTING_ORDERS = (
+    OrderStatus.PICKING.value,
+    OrderStatus.PICKED.value,
+    OrderStatus.PACKING.value,
+)
+
+
+def batch_units_in(tote_code: str) -> Any:
+    """Picked batch stops whose units are in ``tote_code`` and whose orders are not packed:
+    (list number, order id, order number, picked at), newest first."""
+    return (
+        select(LIST.c.number, ALLOC.c.order_id, ORDER.c.number, ALLOC.c.picked_at)
+        .join(LIST, LIST.c.id == ALLOC.c.pick_list_id)
+        .join(ORDER, ORDER.c.id == ALLOC.c.order_id)
+        .where(
+            ALLOC.c.tote_code == tote_code,
+            ALLOC.c.picked > 0,
+            LIST.c.kind == "batch",
+            ORDER.c.status.in_(SORTING_ORDERS),
+        )
+        .order_by(ALLOC.c.picked_at.desc(), ALLOC.c.seq)
+    )
+
+
 # ----------------------------------------------------------------------------- stop outcomes
 
 

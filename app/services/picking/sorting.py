@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from app.domain.orders import OrderStatus
-from app.domain.pick_docs import PickKind
 from app.services import packing
 from app.services.bench import BenchResult, PackBench
 from app.services.picking import ledger
@@ -31,8 +29,6 @@ if TYPE_CHECKING:
     from app.scanning.normalize import Scan
     from app.scanning.rules import StationCodes
     from app.sync.claims import ClaimAnswer
-
-_WAITING = (OrderStatus.PICKING.value, OrderStatus.PICKED.value, OrderStatus.PACKING.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,19 +53,7 @@ def batch_in_tote(uow: UnitOfWork, tote_id: uuid.UUID) -> BatchTote | None:
     tote = s.get(Tote, tote_id)
     if tote is None or tote.order_id is not None:
         return None
-    a, pl, o = ledger.ALLOC, ledger.LIST, ledger.ORDER
-    rows = s.execute(
-        select(pl.c.number, a.c.order_id, o.c.number, a.c.picked_at)
-        .join(pl, pl.c.id == a.c.pick_list_id)
-        .join(o, o.c.id == a.c.order_id)
-        .where(
-            a.c.tote_code == tote.code,
-            a.c.picked > 0,
-            pl.c.kind == PickKind.BATCH.value,
-            o.c.status.in_(_WAITING),
-        )
-        .order_by(a.c.picked_at.desc(), a.c.seq)
-    ).all()
+    rows = s.execute(ledger.batch_units_in(tote.code)).all()
     if not rows:
         return None
     latest = rows[0][0]
