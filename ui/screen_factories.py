@@ -112,7 +112,11 @@ def pick_work_screen(
         with ctx.uow(operator()) as u:
             return pick_lists.withdraw(u, list_id, reason)
 
-    return PickWorkScreen(worker, release, live, withdraw, parent=parent)
+    def free(list_id: uuid.UUID) -> PickListView:
+        with ctx.uow(operator()) as u:
+            return pick_lists.free(u, list_id)
+
+    return PickWorkScreen(worker, release, live, withdraw, free, parent=parent)
 
 
 def journal_screen(

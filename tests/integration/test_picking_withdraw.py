@@ -17,7 +17,7 @@ from app.domain.pick_docs import PickKind
 from app.domain.picking import Limits
 from app.services import picking
 from app.services.picking import ledger
-from app.services.picking.lists import live_lists, withdraw
+from app.services.picking.lists import free, live_lists, withdraw
 from app.services.picking.session import PickSession
 from app.services.picking.work import PickWorkRequest, create_pick_work
 from app.services.views import OperatorView
@@ -159,3 +159,29 @@ def test_withdrawing_needs_a_reason_a_supervisor_and_a_live_list(
     with station.engine.connect() as conn:
         ops = list(conn.scalars(select(OutboxOp.kind).where(OutboxOp.kind == picking.WITHDRAWN)))
     assert ops == [picking.WITHDRAWN]  # refusals record nothing
+
+
+def test_a_list_its_picker_left_is_freed_for_any_picker_to_carry_on(
+    station: StationContext, scene: Scene, supervisor: OperatorView
+) -> None:
+    made = release(station, supervisor, scene.order_ids).lists[0]
+    one_stop(started(station, made.number), scene)  # Kim picks one stop, then goes home
+    other = PickSession(station.uow, signed_in(station, "OP-9001"))
+    held = other.scan(made.number)
+    assert not held.ok
+    assert held.message.startswith(f"Pick list {made.number} is Kim Picker's")
+
+    with station.uow(supervisor) as uow:
+        view = free(uow, made.id)
+    assert (view.status, view.picker_name) == ("open", "")
+    with pytest.raises(InvalidTransitionError) as again, station.uow(supervisor) as uow:
+        free(uow, made.id)
+    assert again.value.message == (
+        f"Pick list {made.number} is free already: any picker can scan it."
+    )
+    carry_on = other.scan(made.number)  # the stop done stays done; the walk goes on
+    assert carry_on.ok, carry_on.message
+    assert other.view is not None and other.view.stops_done == 1
+    picker = signed_in(station, "OP-1002")
+    with pytest.raises(PermissionDeniedError), station.uow(picker) as uow:
+        free(uow, made.id)

@@ -280,11 +280,21 @@ def test_a_supervisor_releases_a_cluster_list_from_the_picker_screen(
     assert form.outcome.text().count("PL-") == 2
     qtbot.waitUntil(lambda: form.lists_model.rowCount() == 2, timeout=5000)
     save_screenshot(window, "pick-work.png")
+    form.free_button.click()  # nothing chosen yet
+    qtbot.waitUntil(lambda: form.banner.kind == "bad", timeout=5000)
+    assert form.banner.message == "Choose the pick list to free in the table first."
+    form.lists_table.selectRow(0)
+    form.free_button.click()  # nobody has it
+    qtbot.waitUntil(lambda: "is free already" in form.banner.message, timeout=5000)
+    assert form.banner.message == (
+        f"Pick list {form.lists_model.summary(0).number} is free already: any picker can scan it."
+    )
     # One of them was a mistake: it is withdrawn, with the reason asked for first.
     form.lists_table.selectRow(1)
     withdrawn = form.lists_model.summary(1).number
     form.withdraw_button.click()
-    qtbot.waitUntil(lambda: form.banner.kind == "bad", timeout=5000)
+    qtbot.waitUntil(lambda: "Say why" in form.banner.message, timeout=5000)
+    assert form.banner.kind == "bad"
     assert form.banner.message == (
         "Say why the list is withdrawn (for example: made for the wrong wave)."
     )

@@ -43,9 +43,9 @@ from ui.models.pick_lists import PickListsModel
 from ui.ops import DbOp, DbWorker
 
 _KINDS = (
-    (PickKind.CLUSTER, "Cluster — a cart of totes, one order per tote"),
-    (PickKind.BATCH, "Batch — orders picked together, sorted at the bench"),
-    (PickKind.SINGLE, "Single order — one list per order"),
+    (PickKind.CLUSTER, "Cluster — one order per tote"),
+    (PickKind.BATCH, "Batch — sorted at the bench"),
+    (PickKind.SINGLE, "Single — one list an order"),
 )
 
 
@@ -64,6 +64,7 @@ class PickWorkScreen(QWidget):
         release: Callable[[PickWorkRequest], PickWork],
         lists: Callable[[], list[ListSummary]],
         withdraw: Callable[[uuid.UUID, str], PickListView],
+        free: Callable[[uuid.UUID], PickListView],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -71,6 +72,7 @@ class PickWorkScreen(QWidget):
         self._release = release
         self._lists = lists
         self._withdraw = withdraw
+        self._free = free
         self._build()
 
     def _build(self) -> None:
@@ -177,8 +179,11 @@ class PickWorkScreen(QWidget):
         heading.setObjectName("sectionTitle")
         refresh = QPushButton(self.tr("Refresh"), self)
         refresh.clicked.connect(self.refresh)
+        self.free_button = QPushButton(self.tr("Free for any picker"), self)
+        self.free_button.clicked.connect(self.free)
         head = QHBoxLayout()
         head.addWidget(heading, 1)
+        head.addWidget(self.free_button)
         head.addWidget(refresh)
         self.lists_model = PickListsModel(self)
         self.lists_table = QTableView(self)
@@ -217,12 +222,33 @@ class PickWorkScreen(QWidget):
         rows = self.lists_table.selectionModel().selectedRows()
         return self.lists_model.summary(rows[0].row()) if rows else None
 
-    def withdraw(self) -> None:
+    def _chosen_or(self, words: str) -> ListSummary | None:
+        """The list chosen in the table; None, and ``words`` on the banner, when there is none."""
         chosen = self.chosen()
         if chosen is None:
+            self.banner.show_message("bad", words)
+        return chosen
+
+    def free(self) -> None:
+        """The chosen list's picker left it: any picker may carry on with it."""
+        chosen = self._chosen_or(self.tr("Choose the pick list to free in the table first."))
+        if chosen is None:
+            return
+
+        def done(view: PickListView) -> None:
             self.banner.show_message(
-                "bad", self.tr("Choose the pick list to withdraw in the table first.")
+                "good",
+                self.tr("Pick list {number} is free: any picker can scan it and carry on.").format(
+                    number=view.number
+                ),
             )
+            self.refresh()
+
+        DbOp(self._worker, lambda: self._free(chosen.id)).success(done).failure(self._failed).run()
+
+    def withdraw(self) -> None:
+        chosen = self._chosen_or(self.tr("Choose the pick list to withdraw in the table first."))
+        if chosen is None:
             return
         reason = self.reason.text()
 

@@ -1,5 +1,6 @@
-"""The pick lists a supervisor oversees: the live ones with their progress, and taking one
-back (withdrawing it) before anything was picked for it.
+"""The pick lists a supervisor oversees: the live ones with their progress; freeing one its
+picker left (gone home, away) for any picker to carry on; and taking one back (withdrawing
+it) before anything was picked for it.
 
 A list made by mistake (the wrong wave, the wrong limits, an order that must wait) holds its
 orders and promises their units until someone picks it. Withdrawing it cancels its stops, so
@@ -72,6 +73,23 @@ def live_lists(uow: UnitOfWork) -> list[ListSummary]:
         .order_by(t.c.created_at, t.c.number)
     )
     return [ListSummary(*row) for row in rows]
+
+
+def free(uow: UnitOfWork, list_id: uuid.UUID) -> PickListView:
+    """A supervisor frees a list its picker left: any picker who scans it carries on where it
+    stands (what is recorded stays; units the picker had in hand were not recorded)."""
+    from app.services.picking import actions
+
+    auth.check(uow, Permission.OVERRIDE)
+    view = read_list(uow.session.connection(), list_id)
+    if view.status not in LIVE_LISTS:
+        state = "finished" if view.status == ListStatus.DONE else "withdrawn"
+        raise InvalidTransitionError(f"Pick list {view.number} is {state} — refresh the list.")
+    if not view.picker_name:
+        raise InvalidTransitionError(
+            f"Pick list {view.number} is free already: any picker can scan it."
+        )
+    return actions.hand_over(uow, list_id, None)
 
 
 def withdraw(uow: UnitOfWork, list_id: uuid.UUID, reason: str) -> PickListView:
