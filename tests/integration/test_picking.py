@@ -21,7 +21,7 @@ from app.config import PrinterConfig
 from app.domain.errors import PermissionDeniedError, ValidationError
 from app.domain.pick_docs import PickKind
 from app.domain.picking import Limits
-from app.services import auth, packages, picking
+from app.services import auth, packages, picking, stock
 from app.services.picking import ledger
 from app.services.picking.session import PickSession, Step
 from app.services.picking.views import read_list
@@ -333,6 +333,16 @@ def test_a_short_with_no_stock_elsewhere_is_marked_for_the_supervisor(
     [stop] = stops_of(station, made.id)
     assert (stop.qty, stop.picked, stop.short, stop.status) == (2, 0, 2, "done")
     assert kinds(station)[-1] == picking.STOP_SHORT
+    # The ledger still says b9 holds PK-ONE, but the picker found it empty: nothing more is
+    # promised from it until someone counts it.
+    later = add_orders(station.engine, scene, (("SO-9202", [("PK-ONE", 1)]),))
+    held = release(station, supervisor, scene, PickKind.SINGLE, (later[0][0],))
+    assert held.lists == ()
+    assert held.skipped == (("SO-9202", "1 × PK-ONE wanted, 0 free to promise"),)
+    with station.uow(supervisor) as uow:  # counted: the units were behind the box after all
+        stock.adjust_stock(uow, scene.items["PK-ONE"].id, scene.bins["b9"].id, 1, "counted 3")
+    again = release(station, supervisor, scene, PickKind.SINGLE, (later[0][0],))
+    assert [x.orders for x in again.lists] == [("SO-9202",)]
 
 
 def test_skip_pause_resume_after_a_restart_and_hand_over(

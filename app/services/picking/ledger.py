@@ -149,6 +149,16 @@ _RESERVED_SQL = (
 )
 
 
+# Bins a picker found short (a stop reported short there) and nobody has counted since: what
+# the ledger says is there is not, so nothing is promised from them until a count.
+_FOUND_SHORT_SQL = (
+    "SELECT a.product_id, a.location_id, a.lot FROM allocation a "
+    "WHERE a.product_id IN ({ids}) AND a.short > 0 AND NOT EXISTS ("
+    "SELECT 1 FROM stock_movement m WHERE m.product_id = a.product_id "
+    "AND m.location_id = a.location_id AND m.reason = 'adjust' AND m.at > a.picked_at)"
+)
+
+
 def places(
     conn: Connection,
     warehouse_id: uuid.UUID,
@@ -158,7 +168,7 @@ def places(
 ) -> dict[uuid.UUID, list[Place]]:
     """Every bin (and lot) of the warehouse holding the products, with what is free there:
     on hand in the ledger minus what open allocations promise. Places with nothing free are
-    left out."""
+    left out, and so are bins found short at a pick and not counted (adjusted) since."""
     ids = list(set(product_ids))
     reader = Reader(conn)
     keep = set(zones)
@@ -167,11 +177,12 @@ def places(
         promised = {
             (pid, lid, lot): int(n or 0) for pid, lid, lot, n in reader.rows(_RESERVED_SQL, chunk)
         }
+        found_short = {tuple(r) for r in reader.rows(_FOUND_SHORT_SQL, chunk)}
         for pid, lid, lot, qty, expiry, seq, zone, code in reader.rows(
             _ON_HAND_SQL, chunk, warehouse_id
         ):
             free = int(qty or 0) - (promised.get((pid, lid, lot), 0) if promised else 0)
-            if free <= 0 or (keep and zone not in keep):
+            if free <= 0 or (keep and zone not in keep) or (pid, lid, lot) in found_short:
                 continue
             product, location = reader.uid(pid), reader.uid(lid)
             key = place_key_of_hex(reader.hex(pid), reader.hex(lid), lot)
