@@ -31,6 +31,7 @@ from app.store.models import (
     OutboxOp,
     PickList,
     StockMovement,
+    Tote,
 )
 from app.sync import checksum
 from app.sync.worker import SyncWorker
@@ -640,3 +641,44 @@ def test_a_late_short_of_a_stop_picked_elsewhere_reallocates_nothing(
         assert overpromised(central.engine) == []
     finally:
         a.close()
+
+
+def test_a_tote_is_bound_centrally_only_to_an_order_on_the_live_list(
+    central: Central, scene: Scene, tmp_path: Path
+) -> None:
+    """A station set a tote for an order central dropped from the list (decided again at its
+    creation): central does not bind the tote to it, or the tote would wait forever for an
+    order nobody picks into it."""
+    from tests.sync.centralkit import make_op
+
+    a = add_bench(central, "PICK-A", tmp_path)
+    try:
+        made = release(a, list(scene.order_ids[:2])).lists[0]
+        a.push()
+        central.hub().drain()
+    finally:
+        a.close()
+    on_list, dropped = scene.order_ids[0], scene.order_ids[3]
+    login = central.add_station("ODD-1")
+
+    def tote_set(seq: int, tote: str, order_id: uuid.UUID) -> Any:
+        payload = {"pick_list_id": str(made.id), "slot": seq, "tote": tote}
+        return make_op(
+            login.station_id,
+            seq,
+            picking.TOTE_SET,
+            {**payload, "order_id": str(order_id), "orders": []},
+            "pick_list",
+            made.id,
+        )
+
+    central.push(login, [tote_set(1, "T-0005", on_list), tote_set(2, "T-0006", dropped)])
+    central.hub().drain()
+    assert [r.result for r in central.results(login.station_id)] == ["applied", "applied"]
+    with central.engine.connect() as conn:
+        bound = dict(
+            conn.execute(
+                select(Tote.code, Tote.order_id).where(Tote.code.in_(["T-0005", "T-0006"]))
+            ).all()
+        )
+    assert bound == {"T-0005": on_list, "T-0006": None}

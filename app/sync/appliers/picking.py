@@ -267,9 +267,28 @@ def tote_set(ctx: ApplyContext, op: Op) -> None:
     pick_list.totes = {**(pick_list.totes or {}), str(slot): code}
     pick_list.version += 1
     order_id = op.opt_id("order_id")
-    if order_id is not None:
+    if order_id is not None and _on_list(ctx, pick_list, order_id):
         ctx.session.execute(update(_TOTE).where(_TOTE.c.id == tote_id).values(order_id=order_id))
         ctx.touch("tote", tote_id)
+
+
+def _on_list(ctx: ApplyContext, pick_list: PickList, order_id: uuid.UUID) -> bool:
+    """The order is on the live list centrally: a tote is not bound to an order central
+    dropped from the list (or to a list withdrawn or finished), which would hold the tote
+    for an order nobody picks into it."""
+    if pick_list.status not in LIVE_LISTS:
+        return False
+    a = ledger.ALLOC
+    found = ctx.session.execute(
+        select(a.c.id)
+        .where(
+            a.c.pick_list_id == pick_list.id,
+            a.c.order_id == order_id,
+            a.c.status != StopStatus.CANCELLED.value,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 @applier(CART_SET)
