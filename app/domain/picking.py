@@ -33,6 +33,11 @@ def place_key_of_hex(product_hex: str, location_hex: str, lot: str | None) -> Pl
     return f"{product_hex}{location_hex}{'' if lot is None else '/' + lot}"
 
 
+def zones_of(zone: str) -> tuple[str, ...]:
+    """A list's zones as stored on it (``A,B``; empty: every zone)."""
+    return tuple(z for z in zone.split(",") if z)
+
+
 class ListStatus(StrEnum):
     OPEN = "open"  # made, nobody picking it
     IN_PROGRESS = "in_progress"

@@ -21,7 +21,7 @@ from app.services.demo import gtin13
 from app.services.picking import ledger
 from app.services.picking.session import PickSession, Step
 from app.services.picking.work import PickWorkRequest, create_pick_work
-from app.store.models import Allocation, Barcode, Product, StockMovement
+from app.store.models import Allocation, Barcode, Location, Product, StockMovement
 from tests import picking_kit
 from tests.picking_kit import Item, Scene, add_orders, build, signed_in
 
@@ -256,3 +256,38 @@ def test_a_short_is_reported_at_the_bin_and_says_what_comes_from_where(
         f"{stop.bin}: 5 short at the bin — 4 to come from {scene.bins['b2'].code}, 1 marked "
         "short for the supervisor; the bin will be counted."
     ) in result.message
+
+
+def test_a_short_on_a_list_for_one_zone_takes_nothing_from_another_zone(
+    station: StationContext, scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with station.engine.connect() as conn:
+        zone = conn.scalar(select(Location.zone).where(Location.id == scene.bins["b1"].id))
+        other = conn.execute(
+            select(Location.id, Location.code, Location.pick_seq)
+            .where(Location.warehouse_id == scene.warehouse_id, Location.zone != zone)
+            .limit(1)
+        ).one()
+    scene.bins["other_zone"] = picking_kit.Bin(*other)
+    add_item(station, scene, "PK-FEW", [("b1", 5, None, 3), ("other_zone", 4, None, 3)])
+    monkeypatch.setitem(picking_kit._HOME, "PK-FEW", "b1")
+    [(order_id, _n)] = add_orders(station.engine, scene, (("SO-ZONE", [("PK-FEW", 5)]),))
+    req = PickWorkRequest(
+        kind=PickKind.SINGLE, limits=Limits(max_orders=1), order_ids=(order_id,), zones=(zone,)
+    )
+    with station.uow(signed_in(station, "OP-9001")) as uow:
+        made = create_pick_work(uow, req).lists[0]
+    session = picking_kit.started(station, made.number)
+    stop = session.stop
+    assert stop is not None and stop.bin == scene.bins["b1"].code
+    assert session.scan(stop.bin).ok
+    result = session.report_short()
+    assert result.ok, result.message
+    assert "5 short — marked for the supervisor; the bin will be counted" in result.message
+    with station.engine.connect() as conn:
+        open_stops = conn.scalar(
+            select(func.count()).where(
+                Allocation.pick_list_id == made.id, Allocation.status == "open"
+            )
+        )
+    assert open_stops == 0  # nothing sent to the other zone

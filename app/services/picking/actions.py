@@ -24,7 +24,14 @@ from app.domain.errors import (
     WaystationError,
 )
 from app.domain.pick_docs import PickKind
-from app.domain.picking import LIVE_LISTS, ListStatus, StopStatus, place_key, take_some
+from app.domain.picking import (
+    LIVE_LISTS,
+    ListStatus,
+    StopStatus,
+    place_key,
+    take_some,
+    zones_of,
+)
 from app.domain.roles import Permission, allows, parse_roles
 from app.ids import new_id
 from app.services import auth
@@ -480,8 +487,11 @@ def _bin_code(conn: Any, location_id: uuid.UUID) -> str:
 def _reallocate(
     conn: Any, view: PickListView, stop: StopView, missing: int
 ) -> list[dict[str, Any]]:
-    """New stops for units a bin did not have, from other stock free to promise."""
-    by_product = ledger.places(conn, view.warehouse_id, [stop.product_id])
+    """New stops for units a bin did not have, from other stock free to promise in the list's
+    zones (a list made for one zone keeps its picker there)."""
+    by_product = ledger.places(
+        conn, view.warehouse_id, [stop.product_id], zones=zones_of(view.zone)
+    )
     places = by_product.get(stop.product_id, [])
     free = ledger.free_of(by_product)
     exclude = frozenset({place_key(stop.product_id, stop.bin_id, stop.lot)})

@@ -40,6 +40,7 @@ from app.domain.picking import (
     place_key,
     take,
     take_some,
+    zones_of,
 )
 from app.ids import new_id
 from app.services.picking import (
@@ -499,7 +500,9 @@ def stop_short(ctx: ApplyContext, op: Op) -> None:
     if pick_list.status == ListStatus.CANCELLED.value:
         return  # withdrawn meanwhile: the bin is counted, nothing is re-allocated for it
     proposals = [_decode(op, ledger.ALLOC, r) for r in op.list_of("reallocated")]
-    by_product = ledger.places(conn, pick_list.warehouse_id, [product_id])
+    by_product = ledger.places(
+        conn, pick_list.warehouse_id, [product_id], zones=zones_of(pick_list.zone or "")
+    )
     free = ledger.free_of(by_product)
     free[place_key(product_id, location_id, lot)] = 0  # the picker found it empty
     fefo = product_id in _tracked(ctx, {product_id})
