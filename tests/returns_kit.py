@@ -111,3 +111,64 @@ def receive_all(d: Desk, number: str, condition: str = "opened") -> str:
     for u in d.desk.units:
         d.desk.grade(u.key, Condition(condition))
     return d.desk.complete().rma_number
+
+
+def make_rma(
+    d: Desk,
+    order_number: str,
+    lines: list[tuple[int, int]],
+    reason: str = "defective",
+    *,
+    shipping_minor: int = 495,
+    requested: str = "refund",
+) -> str:
+    """An RMA for ``(line_no, units)`` of an order, made by the desk's clerk; its number."""
+    from app.domain.returns import Reason, Resolution
+    from app.services.returns import rmas
+
+    o = order(d.ctx, order_number)
+    by_no = {ln.line_no: ln.id for ln in o.lines}
+    with d.ctx.uow(d.clerk) as uow:
+        view = rmas.create_rma(
+            uow,
+            rmas.RmaRequest(
+                o.id,
+                [rmas.RequestLine(by_no[no], n, Reason(reason)) for no, n in lines],
+                Resolution(requested),
+                shipping_paid_minor=shipping_minor,
+            ),
+        )
+    return view.number
+
+
+def receive_every_line(d: Desk, number: str, condition: str = "opened") -> str:
+    """Scan every expected unit of an RMA (no serial numbers), grade them all, complete."""
+    from app.domain.returns import Condition
+
+    opened = d.desk.scan(number)
+    assert opened.ok, opened.message
+    for line, _counted in d.desk.expected():
+        assert line.gtin and not line.track_serial
+        for _ in range(line.qty):
+            counted = d.desk.scan(line.gtin)
+            assert counted.ok, counted.message
+    for u in d.desk.units:
+        d.desk.grade(u.key, Condition(condition))
+    return d.desk.complete().rma_number
+
+
+def paid_for(ctx: StationContext, order_number: str, shipping_minor: int) -> int:
+    """What the customer paid for an order: every unit shipped at its price, and shipping."""
+    o = order(ctx, order_number)
+    goods = sum((ln.qty_ordered - ln.qty_missing) * ln.product.price_minor for ln in o.lines)
+    return goods + shipping_minor
+
+
+def plain_order_number(d: Desk) -> str:
+    """A delivered order inside the window, with no RMA, no serial-tracked item and more than
+    one line."""
+    for number in d.demo.delivered[3:-2]:
+        o = order(d.ctx, number)
+        if len(o.lines) > 1 and not any(ln.product.track_serial for ln in o.lines):
+            return number
+    raise LookupError("no plain delivered order in the demo")

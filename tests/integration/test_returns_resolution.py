@@ -12,12 +12,26 @@ import pytest
 from sqlalchemy import select
 
 from app.bootstrap import StationContext
-from app.domain.errors import PermissionDeniedError, ValidationError
+from app.domain.errors import InvalidTransitionError, PermissionDeniedError, ValidationError
+from app.domain.money import money
 from app.domain.returns import Resolution
 from app.services.counter import store_credit
 from app.services.returns import reports, resolution, rmas
 from app.store.models import AuditEvent, CustomerNotification, Order, ReturnRefund, Rma
-from tests.returns_kit import SUPERVISOR, open_desk, outbox, receive_all, rma_line, sign_in
+from tests.returns_kit import (
+    SUPERVISOR,
+    Desk,
+    make_rma,
+    open_desk,
+    order,
+    outbox,
+    paid_for,
+    plain_order_number,
+    receive_all,
+    receive_every_line,
+    rma_line,
+    sign_in,
+)
 
 
 def _rma_id(ctx: StationContext, number: str) -> uuid.UUID:
@@ -176,3 +190,113 @@ def test_policy_is_set_by_a_supervisor_only(station: StationContext) -> None:
         p = rmas.policy(uow)
     assert (p.window_days, p.restocking_fee_minor) == (14, 250)
     assert outbox(station)[-1].kind == "returns.policy_set"
+
+
+def _refunds_of(ctx: StationContext, order_number: str) -> list[ReturnRefund]:
+    with ctx.sessions() as s:
+        return list(
+            s.scalars(
+                select(ReturnRefund)
+                .join(Rma, Rma.id == ReturnRefund.rma_id)
+                .join(Order, Order.id == Rma.order_id)
+                .where(Order.number == order_number)
+                .order_by(ReturnRefund.created_at)
+            )
+        )
+
+
+def _two_returns_of_one_order(d: Desk) -> tuple[str, str, str]:
+    """(order, RMA A for its first line, RMA B for the rest): every unit back as defective,
+    both with the order's shipping, both received."""
+    number = plain_order_number(d)
+    lines = sorted((ln.line_no, ln.qty_ordered) for ln in order(d.ctx, number).lines)
+    a = make_rma(d, number, lines[:1])
+    b = make_rma(d, number, lines[1:])
+    receive_every_line(d, a, "defective")
+    receive_every_line(d, b, "defective")
+    return number, a, b
+
+
+def test_a_failed_refund_still_counts_so_the_shipping_goes_back_once(
+    station: StationContext,
+) -> None:
+    """A's refund failed and may be paid on a later try: B's refund leaves A's money and
+    shipping out, so when A is paid after all the order has been paid back exactly once."""
+    d = open_desk(station)
+    number, a, b = _two_returns_of_one_order(d)
+    paid = paid_for(station, number, 495)
+    boss = sign_in(station, SUPERVISOR)
+    with station.uow(d.clerk) as uow:
+        first = resolution.resolve(uow, _rma_id(station, a), Resolution.REFUND)
+    assert first.breakdown["shipping_minor"] == 495
+    [refund_a] = _refunds_of(station, number)
+    with station.uow(boss) as uow:
+        resolution.mark_refund(uow, refund_a.id, resolution.FAILED, "card expired")
+
+    with station.uow(d.clerk) as uow:
+        second = resolution.resolve(uow, _rma_id(station, b), Resolution.REFUND)
+    with station.uow(boss) as uow:
+        resolution.mark_refund(uow, refund_a.id, resolution.PAID, "second try")
+
+    assert second.breakdown["shipping_minor"] == 0, "the shipping is A's to pay back"
+    assert first.amount_minor + second.amount_minor == paid
+    rows = _refunds_of(station, number)
+    assert [(r.state, r.amount_minor) for r in rows] == [
+        ("paid", first.amount_minor),
+        ("to_be_paid", paid - first.amount_minor),
+    ]
+    assert sum(r.breakdown["shipping_minor"] for r in rows) == 495
+
+
+@pytest.mark.parametrize("shipping_too", [True, False], ids=["shipping", "amount"])
+def test_a_failed_refund_is_not_marked_paid_when_the_order_was_paid_back_meanwhile(
+    station: StationContext, shipping_too: bool
+) -> None:
+    """B's refund came from another desk while A's refund had failed (it did not know of A):
+    marking A paid now would pay the shipping back twice, or more than the order was paid.
+    Refused with words, A stays failed and nothing is recorded."""
+    d = open_desk(station)
+    number, a, b = _two_returns_of_one_order(d)
+    paid = paid_for(station, number, 495)
+    boss = sign_in(station, SUPERVISOR)
+    with station.uow(d.clerk) as uow:
+        first = resolution.resolve(uow, _rma_id(station, a), Resolution.REFUND)
+    [refund_a] = _refunds_of(station, number)
+    with station.uow(boss) as uow:
+        resolution.mark_refund(uow, refund_a.id, resolution.FAILED, "card expired")
+    shipping = 495 if shipping_too else 0
+    b_amount = paid - first.amount_minor + (shipping or 100)
+    with station.sessions() as s, s.begin():  # as the feed writes the other desk's refund
+        s.add(
+            ReturnRefund(
+                id=uuid.uuid4(),
+                rma_id=_rma_id(station, b),
+                resolution="refund",
+                amount_minor=b_amount,
+                currency="EUR",
+                state="to_be_paid",
+                breakdown={"shipping_minor": shipping, "paid_back_minor": b_amount},
+            )
+        )
+    ops_before = len(outbox(station))
+
+    with (
+        pytest.raises(InvalidTransitionError) as refused,
+        station.uow(boss) as uow,
+    ):
+        resolution.mark_refund(uow, refund_a.id, resolution.PAID, "second try")
+
+    what = (
+        f"the shipping of order {number} (EUR 4.95) is paid back on RMA {b} already"
+        if shipping_too
+        else f"order {number} was paid {money(paid)} and {money(b_amount)} of it is refunded "
+        f"or to be paid on RMA {b}: {money(first.amount_minor)} more would pay back more than "
+        "the customer paid"
+    )
+    assert refused.value.message == (
+        f"Refund {refund_a.id} is not marked paid: {what} — leave it failed and ask a "
+        "supervisor to settle it with the customer."
+    )
+    with station.sessions() as s:
+        assert s.get_one(ReturnRefund, refund_a.id).state == "failed"
+    assert len(outbox(station)) == ops_before, "a refused mark records nothing"

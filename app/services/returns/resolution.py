@@ -4,7 +4,8 @@ exchange (a new order for the same items, confirmed, so it goes to picking and p
 
 The refund follows the policy (app/domain/returns.py: calculate_refund) over the units that
 were on the RMA; units received as unexpected are refunded nothing. The order is never
-refunded more than it was paid, counting every earlier refund of it. Each resolution records
+refunded more than it was paid, counting every earlier refund of it (a failed one too: it may
+be marked paid on a later try), and its shipping is paid back once. Each resolution records
 a customer notification for the sender and is one ``returns.resolved`` operation.
 """
 
@@ -14,6 +15,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.domain import returns as rules
 from app.domain.errors import InvalidTransitionError, NotFoundError, ValidationError
@@ -45,9 +47,8 @@ HELD = "held"  # set centrally: a second resolution of one return (never paid)
 MONEY_BACK = frozenset({rules.Resolution.REFUND.value, rules.Resolution.STORE_CREDIT.value})
 
 
-def order_paid(uow: UnitOfWork, order: Order, rma: Rma) -> int:
+def order_paid(s: Session, order: Order, rma: Rma) -> int:
     """What the order was paid: its shipped units at their prices, and the shipping."""
-    s = uow.session
     shipped = OrderLine.qty_ordered - OrderLine.qty_missing
     goods = s.scalar(
         select(func.coalesce(func.sum(shipped * Product.price_minor), 0))
@@ -62,20 +63,18 @@ def order_paid(uow: UnitOfWork, order: Order, rma: Rma) -> int:
 
 
 def _earlier(uow: UnitOfWork, order_id: uuid.UUID) -> tuple[int, bool]:
-    """(money refunded on the order so far, whether its shipping was refunded)."""
+    """(money refunded on the order so far, whether its shipping was refunded): every refund
+    and store credit of it, whatever its state — a failed refund may still be marked paid on
+    a later try, and a held one may be the one that stands."""
     rows = uow.session.execute(
         select(ReturnRefund.amount_minor, ReturnRefund.breakdown)
         .join(Rma, Rma.id == ReturnRefund.rma_id)
         .where(
             Rma.order_id == order_id,
             ReturnRefund.resolution.in_(sorted(MONEY_BACK)),
-            ReturnRefund.state != FAILED,
         )
     ).all()
-    return (
-        sum(int(a) for a, _b in rows),
-        any(int((b or {}).get("shipping_minor", 0)) > 0 for _a, b in rows),
-    )
+    return sum(int(a) for a, _b in rows), any(_shipping(b) > 0 for _a, b in rows)
 
 
 def quote(uow: UnitOfWork, rma_id: uuid.UUID) -> rules.Refund:
@@ -101,7 +100,7 @@ def _quote(uow: UnitOfWork, rma: Rma) -> rules.Refund:
     return rules.calculate_refund(
         rmas.policy(uow),
         units,
-        order_paid_minor=order_paid(uow, order, rma),
+        order_paid_minor=order_paid(s, order, rma),
         already_refunded_minor=already,
         shipping_paid_minor=rma.shipping_paid_minor,
         shipping_refunded=shipping_done,
@@ -201,9 +200,11 @@ def resolve(
     )
 
 
-def check_mark(row: ReturnRefund, state: str) -> None:
+def check_mark(s: Session, row: ReturnRefund, state: str) -> None:
     """Whether a refund may be marked ``state`` now: the same rule at the station and the
-    hub (where another station's mark, or a hold, may have arrived first)."""
+    hub (where another station's mark, or a hold, may have arrived first). A failed refund
+    is marked paid only while the order's other refunds leave room for it: another desk may
+    have paid the order back meanwhile without knowing of it."""
     if state not in (PAID, FAILED):
         raise ValidationError("A refund is marked paid or failed.")
     if row.resolution != rules.Resolution.REFUND.value:
@@ -221,6 +222,54 @@ def check_mark(row: ReturnRefund, state: str) -> None:
             f"Refund {row.id} is held: its return was resolved twice — a supervisor decides "
             "which refund stands before anything is paid."
         )
+    if row.state == FAILED and state == PAID:
+        over = _paid_back_elsewhere(s, row)
+        if over:
+            raise InvalidTransitionError(
+                f"Refund {row.id} is not marked paid: {over} — leave it failed and ask a "
+                "supervisor to settle it with the customer."
+            )
+
+
+def _paid_back_elsewhere(s: Session, row: ReturnRefund) -> str | None:
+    """Why paying ``row`` now would pay its order back twice (its shipping again, or more
+    than the customer paid, counting the order's other refunds paid or to be paid and its
+    store credit); None when it fits."""
+    rma = s.get_one(Rma, row.rma_id)
+    order = s.get_one(Order, rma.order_id)
+    others = s.execute(
+        select(ReturnRefund.amount_minor, ReturnRefund.breakdown, Rma.number)
+        .join(Rma, Rma.id == ReturnRefund.rma_id)
+        .where(
+            Rma.order_id == order.id,
+            ReturnRefund.id != row.id,
+            ReturnRefund.resolution.in_(sorted(MONEY_BACK)),
+            ReturnRefund.state.in_((TO_BE_PAID, PAID, DONE)),
+        )
+        .order_by(Rma.number)
+    ).all()
+    shipping = _shipping(row.breakdown)
+    shipped_back = [n for _a, b, n in others if _shipping(b) > 0]
+    if shipping > 0 and shipped_back:
+        return (
+            f"the shipping of order {order.number} ({money(shipping, row.currency)}) is paid "
+            f"back on RMA {shipped_back[0]} already"
+        )
+    paid = order_paid(s, order, rma)
+    out = sum(int(a) for a, _b, _n in others)
+    if out + row.amount_minor <= paid:
+        return None
+    on = ", ".join(dict.fromkeys(n for _a, _b, n in others))
+    return (
+        f"order {order.number} was paid {money(paid, row.currency)} and "
+        f"{money(out, row.currency)} of it is refunded or to be paid on RMA {on}: "
+        f"{money(row.amount_minor, row.currency)} more would pay back more than the customer "
+        "paid"
+    )
+
+
+def _shipping(breakdown: dict[str, Any] | None) -> int:
+    return int((breakdown or {}).get("shipping_minor", 0))
 
 
 def mark_refund(uow: UnitOfWork, refund_id: uuid.UUID, state: str, note: str = "") -> None:
@@ -236,7 +285,7 @@ def mark_refund(uow: UnitOfWork, refund_id: uuid.UUID, state: str, note: str = "
             f"Refund {refund_id} is not on this station — list the refunds to be paid and "
             "check the id."
         )
-    check_mark(row, state)
+    check_mark(uow.session, row, state)
     row.state = state
     uow.session.flush()
     uow.record(

@@ -381,7 +381,7 @@ def refund_marked(ctx: ApplyContext, op: Op) -> None:
     if state not in (resolution.PAID, resolution.FAILED):
         raise _malformed(op, f"a refund cannot be marked {state!r}")
     # Another station may have marked it first, or the return was resolved twice (held).
-    resolution.check_mark(row, state)
+    resolution.check_mark(ctx.session, row, state)
     row.state = state
     ctx.session.flush()
     ctx.touch("return_refund", row.id)
