@@ -300,3 +300,34 @@ def test_a_failed_refund_is_not_marked_paid_when_the_order_was_paid_back_meanwhi
     with station.sessions() as s:
         assert s.get_one(ReturnRefund, refund_a.id).state == "failed"
     assert len(outbox(station)) == ops_before, "a refused mark records nothing"
+
+
+def test_two_returns_of_one_order_each_get_their_own_exchange_order(
+    station: StationContext,
+) -> None:
+    """Each exchange order is numbered after its RMA, so the second return of an order is
+    exchanged as well as the first, each order with its own items."""
+    d = open_desk(station)
+    number, a, b = _two_returns_of_one_order(d)
+    with station.uow(d.clerk) as uow:
+        first = resolution.resolve(uow, _rma_id(station, a), Resolution.EXCHANGE)
+    with station.uow(d.clerk) as uow:
+        second = resolution.resolve(uow, _rma_id(station, b), Resolution.EXCHANGE)
+
+    assert first.exchange_order_number == f"{a}-X"
+    assert second.exchange_order_number == f"{b}-X"
+    o = order(station, number)
+    lines = sorted((ln.line_no, ln.product.sku, ln.qty_ordered) for ln in o.lines)
+    for done, wanted in ((first, lines[:1]), (second, lines[1:])):
+        with station.sessions() as s:
+            new = s.scalars(select(Order).where(Order.number == done.exchange_order_number)).one()
+            got = sorted((ln.product.sku, ln.qty_ordered) for ln in new.lines)
+            assert (new.status, got) == ("confirmed", sorted((sku, q) for _n, sku, q in wanted))
+            note = s.scalars(
+                select(CustomerNotification)
+                .join(Rma, Rma.id == CustomerNotification.rma_id)
+                .where(Rma.number == done.rma_number)
+            ).one()
+        assert f"your replacement is on its way as order {done.exchange_order_number}." in (
+            note.body
+        )

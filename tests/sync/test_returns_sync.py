@@ -5,6 +5,7 @@ is received once centrally and the second receipt is a conflict a supervisor see
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -306,5 +307,151 @@ def test_a_refund_marked_paid_at_one_station_is_not_marked_again_at_another(
     b.sync()
     with b.ctx.sessions() as s:
         assert s.get_one(ReturnRefund, refund_id).state == resolution.PAID
+    a.close()
+    b.close()
+
+
+def _exchange(b: Bench, number: str) -> str:
+    """Receive an RMA at a desk and resolve it as an exchange; the exchange order's number."""
+    _receive(b, number)
+    with b.ctx.sessions() as s:
+        rma_id = s.scalars(select(Rma.id).where(Rma.number == number)).one()
+    with b.ctx.uow(b.sign_in(CLERK)) as uow:
+        done = resolution.resolve(uow, rma_id, Resolution.EXCHANGE)
+    assert done.exchange_order_number
+    return done.exchange_order_number
+
+
+def _orders_named(ctx_or_central: Any, *numbers: str) -> dict[str, str]:
+    """Number → status of the orders with those numbers."""
+    engine = ctx_or_central.engine
+    with engine.connect() as conn:
+        query = select(Order.number, Order.status).where(Order.number.in_(numbers))
+        return {r.number: r.status for r in conn.execute(query)}
+
+
+def test_two_desks_offline_exchange_two_returns_of_one_order(
+    central: Central, tmp_path: Path
+) -> None:
+    """Each desk makes an RMA for part of one order while offline and resolves it as an
+    exchange: the exchange orders are numbered after their RMAs, so both land centrally and
+    reach both desks."""
+    demo = _demo(central)
+    a = add_bench(central, "RETURNS-A", tmp_path)
+    b = add_bench(central, "RETURNS-B", tmp_path)
+    hub = central.hub()
+    with a.ctx.sessions() as s:
+        order = next(
+            o
+            for o in s.scalars(select(Order).where(Order.number.in_(demo.delivered[3:-2])))
+            if sum(1 for ln in o.lines if not ln.product.track_serial) > 1
+        )
+        order_id = order.id
+        lines = sorted(
+            (ln.line_no, ln.id, ln.qty_ordered) for ln in order.lines if not ln.product.track_serial
+        )[:2]
+    numbers = []
+    for bench, (_no, line_id, qty) in zip((a, b), lines, strict=True):
+        with bench.ctx.uow(bench.sign_in(CLERK)) as uow:
+            view = rmas.create_rma(
+                uow,
+                rmas.RmaRequest(
+                    order_id,
+                    [rmas.RequestLine(line_id, qty, Reason.DAMAGED)],
+                    Resolution.EXCHANGE,
+                ),
+            )
+        numbers.append(view.number)
+    exchange_a = _exchange(a, numbers[0])
+    exchange_b = _exchange(b, numbers[1])
+    a.push()
+    hub.drain()
+    b.push()
+    hub.drain()
+
+    assert set(_results(central, a)) | set(_results(central, b)) == {(APPLIED, "")}
+    assert (exchange_a, exchange_b) == (f"{numbers[0]}-X", f"{numbers[1]}-X")
+    both = {exchange_a: "confirmed", exchange_b: "confirmed"}
+    assert _orders_named(central, exchange_a, exchange_b) == both
+    a.sync()
+    b.sync()
+    assert _orders_named(a.ctx, exchange_a, exchange_b) == both
+    assert _orders_named(b.ctx, exchange_a, exchange_b) == both
+    a.close()
+    b.close()
+
+
+def test_one_return_exchanged_at_two_desks_offline(central: Central, tmp_path: Path) -> None:
+    """Both desks book the same parcel in and exchange it while offline: each exchange order
+    carries its desk's name, so the second lands beside the first (resolved twice: a task
+    for a supervisor) and both desks take both orders from the feed."""
+    demo = _demo(central)
+    a = add_bench(central, "RETURNS-A", tmp_path)
+    b = add_bench(central, "RETURNS-B", tmp_path)
+    hub = central.hub()
+    number = demo.rmas[0]
+    exchange_a = _exchange(a, number)
+    exchange_b = _exchange(b, number)
+    a.push()
+    hub.drain()
+    b.push()
+    hub.drain()
+
+    assert set(_results(central, a)) | set(_results(central, b)) == {(APPLIED, "")}
+    assert (exchange_a, exchange_b) == (f"{number}-X-RETURNS-A", f"{number}-X-RETURNS-B")
+    both = {exchange_a: "confirmed", exchange_b: "confirmed"}
+    assert _orders_named(central, exchange_a, exchange_b) == both
+    with central.engine.connect() as conn:
+        [task] = conn.execute(
+            select(ExceptionTask).where(ExceptionTask.kind == "double_resolution")
+        ).all()
+    assert f"RMA {number} was resolved twice" in task.details["message"]
+    a.sync()
+    b.sync()
+    assert _orders_named(a.ctx, exchange_a, exchange_b) == both
+    assert _orders_named(b.ctx, exchange_a, exchange_b) == both
+    a.close()
+    b.close()
+
+
+def test_an_exchange_numbered_like_an_order_central_holds_is_kept_under_a_free_number(
+    central: Central, tmp_path: Path
+) -> None:
+    """A resolution queued by a desk that numbered exchanges after their order (before they
+    were numbered after their RMA) may name an order number central holds already: central
+    keeps the exchange under the number with ``-2`` (its notification says so too) instead
+    of refusing the resolution, and the desk takes that number from the feed."""
+    from app.store.models import OutboxOp
+
+    demo = _demo(central)
+    a = add_bench(central, "RETURNS-A", tmp_path)
+    b = add_bench(central, "RETURNS-B", tmp_path)
+    hub = central.hub()
+    exchange_a = _exchange(a, demo.rmas[0])
+    exchange_b = _exchange(b, demo.rmas[1])
+    with b.ctx.sessions() as s, s.begin():
+        op = s.scalars(select(OutboxOp).where(OutboxOp.kind == "returns.resolved")).one()
+        payload = dict(op.payload)
+        payload["exchange_order"] = {**payload["exchange_order"], "number": exchange_a}
+        note = dict(payload["notification"])
+        note["body"] = note["body"].replace(exchange_b, exchange_a)
+        payload["notification"] = note
+        op.payload = payload
+        rma_id = uuid.UUID(payload["rma_id"])
+    a.push()
+    hub.drain()
+    b.push()
+    hub.drain()
+
+    assert set(_results(central, a)) | set(_results(central, b)) == {(APPLIED, "")}
+    kept = f"{exchange_a}-2"
+    assert _orders_named(central, exchange_a, kept) == {exchange_a: "confirmed", kept: "confirmed"}
+    body = _one(central, CustomerNotification, CustomerNotification.rma_id == rma_id).body
+    assert f"your replacement is on its way as order {kept}." in body
+    b.sync()
+    assert _orders_named(b.ctx, exchange_a, kept, exchange_b) == {
+        exchange_a: "confirmed",
+        kept: "confirmed",
+    }
     a.close()
     b.close()

@@ -37,6 +37,7 @@ from app.store.models import (
     ReturnUnit,
     Rma,
     RmaLine,
+    Station,
 )
 from app.store.uow import UnitOfWork
 
@@ -309,10 +310,9 @@ def _exchange_order(uow: UnitOfWork, rma: Rma, order: Order) -> Order:
         raise ValidationError(
             f"Nothing on RMA {rma.number} came back as expected — there is nothing to exchange."
         )
-    n = s.scalar(select(func.count(Rma.id)).where(Rma.order_id == order.id)) or 1
     new = Order(
         id=new_id(),
-        number=f"{order.number}-X{n}"[:40],
+        number=exchange_number(uow, rma),
         channel_id=order.channel_id,
         customer_id=order.customer_id,
         warehouse_id=order.warehouse_id,
@@ -342,6 +342,28 @@ def _exchange_order(uow: UnitOfWork, rma: Rma, order: Order) -> Order:
     s.flush()
     s.refresh(new)
     return new
+
+
+def exchange_number(uow: UnitOfWork, rma: Rma) -> str:
+    """The exchange order's number, after its RMA's: ``<RMA>-X`` at the station that made the
+    RMA, ``<RMA>-X-<station>`` at any other. RMA numbers are unique and a station resolves a
+    return once, so no two exchanges share a number, also when two desks resolved one return
+    while offline. Should a cut to the column's 40 characters meet an order already here, a
+    running number tells them apart."""
+    number = f"{rma.number}-X"
+    if rma.station_id != uow.actor.station_id:
+        station = uow.session.get_one(Station, uow.actor.station_id)
+        number += f"-{station.name.upper()}"
+    return free_order_number(uow.session, number)
+
+
+def free_order_number(s: Session, number: str) -> str:
+    """``number`` (cut to 40 characters) when no order holds it, else it with ``-2``, ``-3``…"""
+    wanted, n = number[:40], 1
+    while s.scalar(select(Order.id).where(Order.number == wanted)) is not None:
+        n += 1
+        wanted = f"{number[: 39 - len(str(n))]}-{n}"
+    return wanted
 
 
 def _order_payload(uow: UnitOfWork, order: Order) -> dict[str, Any]:

@@ -295,10 +295,14 @@ def resolved(ctx: ApplyContext, op: Op) -> None:
         rma.status = rmas.RESOLVED
         rma.resolved_at = row.created_at
     rma.version += 1
+    renamed: tuple[str, str] | None = None
     if op.has("exchange_order"):
-        _exchange_order(ctx, op, _check.record(op, op.payload["exchange_order"]))
+        renamed = _exchange_order(ctx, op, _check.record(op, op.payload["exchange_order"]))
     if op.has("notification"):
         n = _check.record(op, op.payload["notification"])
+        body = str(n.get("body", ""))
+        if renamed is not None:
+            body = body.replace(f"order {renamed[0]}.", f"order {renamed[1]}.")
         s.add(
             CustomerNotification(
                 id=_check.id(op, n.get("id")),
@@ -306,7 +310,7 @@ def resolved(ctx: ApplyContext, op: Op) -> None:
                 rma_id=rma.id,
                 kind=str(n.get("kind", ""))[:30],
                 subject=str(n.get("subject", ""))[:200],
-                body=str(n.get("body", "")),
+                body=body,
                 status="pending",
                 created_at=row.created_at,
             )
@@ -333,15 +337,24 @@ def resolved(ctx: ApplyContext, op: Op) -> None:
         )
 
 
-def _exchange_order(ctx: ApplyContext, op: Op, o: dict[str, Any]) -> None:
+def _exchange_order(ctx: ApplyContext, op: Op, o: dict[str, Any]) -> tuple[str, str] | None:
+    """The exchange order, confirmed. Desks number it after its RMA (and their own name when
+    they did not make the RMA), so two desks never send one number; an order central holds
+    under the number sent already (a resolution queued by a desk that numbered exchanges
+    after their order) keeps the exchange under a free one (``-2``…), which the feed takes
+    back to the desk. Returns (number sent, number kept) when they differ."""
     s = ctx.session
     order_id = _check.id(op, o.get("id"))
     if s.get(Order, order_id) is not None:
         raise _malformed(op, "its exchange order is in the central database already")
+    sent = str(o.get("number", "")).strip()[:40]
+    if not sent:
+        raise _malformed(op, "its exchange order has no number")
+    number = resolution.free_order_number(s, sent)
     s.add(
         Order(
             id=order_id,
-            number=str(o.get("number", ""))[:40],
+            number=number,
             channel_id=_check.id(op, o.get("channel_id")),
             customer_id=_check.id(op, o.get("customer_id")),
             warehouse_id=_check.id(op, o.get("warehouse_id")),
@@ -370,6 +383,7 @@ def _exchange_order(ctx: ApplyContext, op: Op, o: dict[str, Any]) -> None:
         )
     s.flush()
     ctx.touch("order", order_id)
+    return None if number == sent else (sent, number)
 
 
 @applier(resolution.REFUND_MARKED)
