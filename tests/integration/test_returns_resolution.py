@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.bootstrap import StationContext
 from app.domain.errors import InvalidTransitionError, PermissionDeniedError, ValidationError
 from app.domain.money import money
-from app.domain.returns import Resolution
+from app.domain.returns import Condition, Resolution
 from app.services.counter import store_credit
 from app.services.returns import reports, resolution, rmas
 from app.store.models import AuditEvent, CustomerNotification, Order, ReturnRefund, Rma
@@ -27,6 +27,7 @@ from tests.returns_kit import (
     outbox,
     paid_for,
     plain_order_number,
+    product_not_on,
     receive_all,
     receive_every_line,
     rma_line,
@@ -331,3 +332,73 @@ def test_two_returns_of_one_order_each_get_their_own_exchange_order(
         assert f"your replacement is on its way as order {done.exchange_order_number}." in (
             note.body
         )
+
+
+def _nothing_recorded(ctx: StationContext, rma_id: uuid.UUID, ops_before: int) -> None:
+    with ctx.sessions() as s:
+        assert s.get_one(Rma, rma_id).status == "received", "still waiting to be resolved"
+        assert s.scalars(select(ReturnRefund).where(ReturnRefund.rma_id == rma_id)).all() == []
+        notes = s.scalars(
+            select(CustomerNotification).where(CustomerNotification.rma_id == rma_id)
+        ).all()
+        assert notes == [], "the customer is not told of a refund of nothing"
+    assert len(outbox(ctx)) == ops_before
+
+
+def test_a_parcel_of_unexpected_items_refunds_nothing_and_says_so(
+    station: StationContext,
+) -> None:
+    """Nothing that came back was on the order: a refund of EUR 0.00 is not recorded (nor
+    store credit), and the words say why and what to do."""
+    d = open_desk(station)
+    number = plain_order_number(d)
+    stranger = product_not_on(station, number)
+    assert stranger.gtin
+    assert d.desk.scan(d.demo.tracking[number]).ok
+    assert not d.desk.scan(stranger.gtin).ok
+    d.desk.receive_unexpected()
+    d.desk.grade(d.desk.units[0].key, Condition.NEW_SEALED)
+    rma = d.desk.complete().rma_number
+    rma_id = _rma_id(station, rma)
+    ops_before = len(outbox(station))
+
+    for way, words in (
+        (Resolution.REFUND, "no refund is recorded"),
+        (Resolution.STORE_CREDIT, "there is no credit to give"),
+    ):
+        with pytest.raises(ValidationError) as refused, station.uow(d.clerk) as uow:
+            resolution.resolve(uow, rma_id, way)
+        assert refused.value.message == (
+            f"RMA {rma} refunds nothing: nothing on it came back as expected — {words}; tell "
+            "the customer, and leave the items received as unexpected to a supervisor."
+        )
+    _nothing_recorded(station, rma_id, ops_before)
+
+
+def test_a_return_the_restocking_fee_takes_whole_refunds_nothing_and_says_so(
+    station: StationContext,
+) -> None:
+    from app.domain.returns import Policy
+
+    d = open_desk(station)
+    boss = sign_in(station, SUPERVISOR)
+    with station.uow(boss) as uow:
+        rmas.set_policy(uow, Policy(restocking_fee_bp=10_000))
+    number = receive_all(d, d.demo.rmas[0], "new_sealed")  # changed mind: the fee applies
+    rma_id = _rma_id(station, number)
+    with station.uow(d.clerk) as uow:
+        assert resolution.quote(uow, rma_id).total_minor == 0
+    ops_before = len(outbox(station))
+
+    with pytest.raises(ValidationError) as refused, station.uow(d.clerk) as uow:
+        resolution.resolve(uow, rma_id, Resolution.REFUND)
+
+    assert refused.value.message == (
+        f"RMA {number} refunds nothing: the deductions for the items' condition and the "
+        "restocking fee take all of it — no refund is recorded; offer an exchange (F8), or "
+        "tell the customer why nothing is paid back."
+    )
+    _nothing_recorded(station, rma_id, ops_before)
+    with station.uow(d.clerk) as uow:
+        done = resolution.resolve(uow, rma_id, Resolution.EXCHANGE)
+    assert done.exchange_order_number == f"{number}-X-PACK-01"

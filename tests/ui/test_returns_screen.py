@@ -285,3 +285,32 @@ def test_changing_where_a_unit_goes_asks_for_a_supervisor(
     kind, words = banner(desk)
     assert kind == "good" and "scrap (Sam Supervisor)" in words
     assert screen.units.row(0).disposition_by == "Sam Supervisor"
+
+
+def test_a_refund_of_nothing_is_refused_on_the_screen(
+    desk: MainWindow, qtbot: QtBot, ctx: StationContext, demo: ReturnsDemo
+) -> None:
+    """A parcel holding only an item that was never on the order: F6 shows in red why nothing
+    is paid back and what to do, records nothing, and the return can still be resolved."""
+    screen = desk.returns
+    order = plain_order(ctx, demo)
+    scan(qtbot, desk, demo.tracking[order.number])
+    stranger = product_not_on(ctx, order.number)
+    scan(qtbot, desk, ean(ctx, stranger.id))
+    click(qtbot, desk, screen.unexpected_button)
+    click(qtbot, desk, screen.grade_buttons[next(iter(screen.grade_buttons))])
+    click(qtbot, desk, screen.complete_button)
+    with ctx.sessions() as s:
+        rma = s.scalars(select(Rma).where(Rma.order_id == order.id)).one()
+
+    click(qtbot, desk, screen.refund_button)
+
+    assert banner(desk) == (
+        "bad",
+        f"RMA {rma.number} refunds nothing: nothing on it came back as expected — no refund "
+        "is recorded; tell the customer, and leave the items received as unexpected to a "
+        "supervisor.",
+    )
+    assert screen.refund_button.isEnabled(), "the return still waits to be resolved"
+    with ctx.sessions() as s:
+        assert s.scalars(select(ReturnRefund).where(ReturnRefund.rma_id == rma.id)).all() == []

@@ -134,6 +134,8 @@ def resolve(
     order = s.get_one(Order, rma.order_id)
     refund = _quote(uow, rma)
     amount = refund.total_minor
+    if resolution is not rules.Resolution.EXCHANGE and amount <= 0:
+        raise _refunds_nothing(rma, order, refund, resolution)
     if resolution is rules.Resolution.EXCHANGE:
         amount = 0
     elif amount_minor is not None:
@@ -149,8 +151,6 @@ def resolve(
     if resolution is rules.Resolution.REFUND:
         state = TO_BE_PAID
     elif resolution is rules.Resolution.STORE_CREDIT:
-        if amount <= 0:
-            raise ValidationError(f"RMA {rma.number} refunds nothing — there is no credit to give.")
         account, _entry = store_credit.issue(
             uow, amount, currency=rma.currency, reason=f"return {rma.number}"
         )
@@ -199,6 +199,27 @@ def resolve(
         account,
         exchange.number if exchange else None,
     )
+
+
+def _refunds_nothing(
+    rma: Rma, order: Order, refund: rules.Refund, resolution: rules.Resolution
+) -> ValidationError:
+    """The refusal of a refund or store credit of nothing: why it is nothing, what to do."""
+    if refund.merchandise_minor == 0:
+        why = "nothing on it came back as expected"
+        then = "tell the customer, and leave the items received as unexpected to a supervisor"
+    elif refund.capped_minor > 0:
+        why = f"order {order.number} is paid back in full already"
+        then = "tell the customer nothing more is owed on it"
+    else:
+        why = "the deductions for the items' condition and the restocking fee take all of it"
+        then = "offer an exchange (F8), or tell the customer why nothing is paid back"
+    what = (
+        "no refund is recorded"
+        if resolution is rules.Resolution.REFUND
+        else "there is no credit to give"
+    )
+    return ValidationError(f"RMA {rma.number} refunds nothing: {why} — {what}; {then}.")
 
 
 def check_mark(s: Session, row: ReturnRefund, state: str) -> None:
