@@ -12,10 +12,11 @@ from app.domain.errors import NotFoundError, PermissionDeniedError, ValidationEr
 from app.domain.returns import Condition, Disposition, Reason
 from app.services.returns import lookup, rmas
 from app.services.returns.desk import Offer, Outcome
-from app.store.models import Order, PrintJob, ReturnUnit, Rma, ScanEvent
+from app.store.models import Order, PackedUnit, PrintJob, ReturnUnit, Rma, ScanEvent
 from tests.returns_kit import (
     PACKER,
     SUPERVISOR,
+    make_rma,
     movements_by_reason,
     on_hand,
     open_desk,
@@ -443,3 +444,77 @@ def test_customer_service_sees_what_of_an_order_may_still_come_back(
     packer = sign_in(station, PACKER)
     with pytest.raises(PermissionDeniedError), station.uow(packer) as uow:
         rmas.returnable_order(uow, order_number)
+
+
+def test_a_serial_that_came_back_on_another_rma_is_refused(station: StationContext) -> None:
+    """Two RMAs for one unit each of a serial-tracked line: the unit booked in on the first
+    cannot come back again on the second; the other serial sold on the order can."""
+    d = open_desk(station)
+    number, serial, product = serial_order(station, d.demo)
+    assert product.gtin
+    o = order(station, number)
+    [line_no] = [ln.line_no for ln in o.lines if ln.product_id == product.id]
+    with station.sessions() as s:
+        sold = sorted(
+            str(u.serial)
+            for u in s.scalars(select(PackedUnit).where(PackedUnit.order_id == o.id))
+            if u.serial
+        )
+    assert serial == sold[0] and len(sold) == 2
+    first = make_rma(d, number, [(line_no, 1)])
+    assert d.desk.scan(first).ok
+    assert d.desk.scan(serial).outcome is Outcome.COUNTED
+    d.desk.grade(d.desk.units[0].key, Condition.DEFECTIVE)
+    d.desk.complete()
+    second = make_rma(d, number, [(line_no, 1)])
+    assert d.desk.scan(second).ok
+    ops_before = len(outbox(station))
+
+    assert d.desk.scan(product.gtin).outcome is Outcome.WANT_SERIAL
+    again = d.desk.scan(serial)
+
+    assert again.outcome is Outcome.REFUSED
+    assert again.message == (
+        f"Serial {serial} came back on RMA {first} already — set this item aside for a supervisor."
+    )
+    assert again.offers == (Offer.SET_ASIDE,)
+    assert d.desk.units == [], "nothing is counted"
+    assert [o.kind for o in outbox(station)[ops_before:]] == ["scan.rejected"]
+    d.desk.set_aside()
+    other = d.desk.scan(sold[1])
+    assert other.outcome is Outcome.COUNTED, other.message
+    assert [u.serial for u in d.desk.units] == [sold[1]]
+
+
+def test_a_serial_booked_in_on_another_rma_meanwhile_is_refused_at_completion(
+    station: StationContext,
+) -> None:
+    """Two parcels of one order open at two desks of the station: the first booked in, the
+    second holding the same serial cannot be booked in, and books nothing."""
+    from app.services.returns.desk import ReturnDesk
+
+    d = open_desk(station)
+    number, serial, product = serial_order(station, d.demo)
+    o = order(station, number)
+    [line_no] = [ln.line_no for ln in o.lines if ln.product_id == product.id]
+    first = make_rma(d, number, [(line_no, 1)])
+    second = make_rma(d, number, [(line_no, 1)])
+    other = ReturnDesk(lambda: station.uow(d.clerk))
+    for desk, rma in ((d.desk, first), (other, second)):
+        assert desk.scan(rma).ok
+        assert desk.scan(serial).outcome is Outcome.COUNTED
+        desk.grade(desk.units[0].key, Condition.DEFECTIVE)
+    d.desk.complete()
+    ops_before = len(outbox(station))
+
+    with pytest.raises(ValidationError) as refused:
+        other.complete()
+
+    assert refused.value.message == (
+        f"Serial {serial} came back on RMA {first} already — set the item aside for a "
+        "supervisor; nothing was booked."
+    )
+    assert len(outbox(station)) == ops_before
+    with station.sessions() as s:
+        assert s.scalars(select(Rma.status).where(Rma.number == second)).one() == "authorised"
+        assert s.scalar(select(func.count()).where(ReturnUnit.serial == serial)) == 1

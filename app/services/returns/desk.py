@@ -7,8 +7,9 @@ serial-tracked item also wants its serial. Units are graded (condition, optional
 the default disposition for their reason and condition; a supervisor may change it.
 Completing books everything in with one operation (app/services/returns/receiving.py).
 
-A scan the desk refuses (an item not on the return, a serial not sold on the order, more units
-than were sold, an RMA received already, a return past the window) books nothing: it is kept
+A scan the desk refuses (an item not on the return, a serial not sold on the order or that came
+back on another RMA, more units than were sold, an RMA received already, a return past the
+window) books nothing: it is kept
 as a rejected scan event (``scan.rejected``, workflow ``returns``), and the result says what
 happened and offers the next steps (:class:`Offer`).
 
@@ -222,13 +223,15 @@ class ReturnDesk:
                 return DeskResult(Outcome.REFUSED, e.message, (Offer.SUPERVISOR, Offer.SET_ASIDE))
             lines = opening.order_lines(fx, order_id)
         self._late = None
+        serials = opening.serials(fx, order_id)
         self.open = OpenReturn(
             order_id,
             number,
             candidate.rma_id,
             rma_number,
             lines,
-            opening.serials(fx, order_id),
+            serials,
+            opening.returned_serials(fx, order_id) if serials else {},
             late,
         )
         words = (
@@ -370,6 +373,15 @@ class ReturnDesk:
                     f"Serial {serial} was not sold on order {self.open.order_number} — set the "
                     "item aside, or receive it as unexpected.",
                     (Offer.SET_ASIDE, Offer.RECEIVE_UNEXPECTED),
+                )
+            came_back = self.open.returned.get(serial)
+            if came_back is not None:
+                self._refuse_unit(product_id, sku, name, None)
+                return DeskResult(
+                    Outcome.REFUSED,
+                    f"Serial {serial} came back on RMA {came_back} already — set this item "
+                    "aside for a supervisor.",
+                    (Offer.SET_ASIDE,),
                 )
             if any(u.serial == serial for u in self.open.units):
                 self._refuse_unit(product_id, sku, name, None)

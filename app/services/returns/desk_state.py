@@ -92,5 +92,6 @@ class OpenReturn:
     rma_number: str | None
     lines: tuple[RmaLineView, ...]
     serials: dict[str, uuid.UUID]  # serial → product, of the units sold on the order
+    returned: dict[str, str]  # serial → RMA number, of those that came back already
     late_approved_by: str | None = None
     units: list[Unit] = field(default_factory=list)

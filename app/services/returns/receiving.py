@@ -107,6 +107,7 @@ def receive(
     if not units:
         raise ValidationError("Scan at least one item before completing the return.")
     lines = {ln.id: ln for ln in s.scalars(select(RmaLine).where(RmaLine.rma_id == rma.id))}
+    _check_serials(uow, rma, units)
     counted: dict[uuid.UUID, int] = {}
     rows: list[ReturnUnit] = []
     movements: list[StockMovement] = []
@@ -177,6 +178,29 @@ def receive(
     rma.received_op = op_id
     s.flush()
     return ReceiptDone(rma.id, rma.number, len(rows), op_id, tuple(jobs))
+
+
+def _check_serials(uow: UnitOfWork, rma: Rma, units: Sequence[UnitIn]) -> None:
+    """A serial number comes back once: not twice in one parcel, nor on two RMAs."""
+    serials = [u.serial.upper() for u in units if u.serial]
+    if not serials:
+        return
+    twice = next((x for x in serials if serials.count(x) > 1), None)
+    if twice is not None:
+        raise ValidationError(
+            f"Serial {twice} is in this return twice — set one item aside; nothing was booked."
+        )
+    found = uow.session.execute(
+        select(ReturnUnit.serial, Rma.number)
+        .join(Rma, Rma.id == ReturnUnit.rma_id)
+        .where(Rma.order_id == rma.order_id, ReturnUnit.serial.in_(serials))
+        .limit(1)
+    ).first()
+    if found is not None:
+        raise ValidationError(
+            f"Serial {found[0]} came back on RMA {found[1]} already — set the item aside for a "
+            "supervisor; nothing was booked."
+        )
 
 
 def _scan_event(uow: UnitOfWork, rma: Rma, scan: ScanIn) -> ScanEvent:
