@@ -518,3 +518,24 @@ def test_a_serial_booked_in_on_another_rma_meanwhile_is_refused_at_completion(
     with station.sessions() as s:
         assert s.scalars(select(Rma.status).where(Rma.number == second)).one() == "authorised"
         assert s.scalar(select(func.count()).where(ReturnUnit.serial == serial)) == 1
+
+
+def test_a_cancelled_rma_is_refused_as_cancelled(station: StationContext) -> None:
+    from app.services.returns import receiving
+
+    d = open_desk(station)
+    number = d.demo.rmas[0]
+    rma_id, line, product = rma_line(station, number)
+    with station.sessions() as s, s.begin():
+        s.get_one(Rma, rma_id).status = "cancelled"
+    words = (
+        f"RMA {number} was cancelled — nothing was booked. Set the parcel aside for a supervisor."
+    )
+
+    r = d.desk.scan(number)
+
+    assert (r.outcome, r.message, r.offers) == (Outcome.REFUSED, words, (Offer.SET_ASIDE,))
+    units = [receiving.UnitIn(product.id, Condition.OPENED, Disposition.RESTOCK, line.id)]
+    with pytest.raises(receiving.AlreadyReceivedError) as refused, station.uow(d.clerk) as uow:
+        receiving.receive(uow, rma_id, units)
+    assert refused.value.message == words

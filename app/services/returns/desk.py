@@ -8,8 +8,8 @@ the default disposition for their reason and condition; a supervisor may change 
 Completing books everything in with one operation (app/services/returns/receiving.py).
 
 A scan the desk refuses (an item not on the return, a serial not sold on the order or that came
-back on another RMA, more units than were sold, an RMA received already, a return past the
-window) books nothing: it is kept
+back on another RMA, more units than were sold, an RMA received already or cancelled, a return
+past the window) books nothing: it is kept
 as a rejected scan event (``scan.rejected``, workflow ``returns``), and the result says what
 happened and offers the next steps (:class:`Offer`).
 
@@ -203,9 +203,7 @@ class ReturnDesk:
             if rma_status != rmas.AUTHORISED:
                 return DeskResult(
                     Outcome.REFUSED,
-                    f"RMA {rma_number} was received already"
-                    + (f" ({received_at:%d %b %Y %H:%M})" if received_at else "")
-                    + " — nothing was booked. Set the parcel aside for a supervisor.",
+                    receiving.not_open_words(rma_number, rma_status, received_at),
                     (Offer.SET_ASIDE,),
                 )
         else:

@@ -150,7 +150,8 @@ def _candidates(
         if only_rma is None or rma_id == only_rma:
             rmas.setdefault(order_id, (rma_id, number))
     if only_rma is not None and not rmas:
-        # The RMA scanned is no longer open (received already): name it all the same.
+        # The RMA scanned is no longer open (received already, or cancelled): name it all the
+        # same, so the desk says which.
         return [
             Candidate(r[0], r[1], r[2], r[3], r[4], matched_by, only_rma, None)
             for r in orders.values()

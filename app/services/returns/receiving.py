@@ -76,13 +76,20 @@ class ScanIn:
 
 
 class AlreadyReceivedError(ScanRejectedError):
-    """The RMA was booked in before: a second parcel for it is set aside for a supervisor."""
+    """The RMA was booked in before (or cancelled): a parcel for it is set aside for a
+    supervisor."""
 
 
-def already_received_words(rma: Rma) -> str:
-    when = rma.received_at.strftime("%d %b %Y %H:%M") if rma.received_at else "earlier"
+def not_open_words(number: str, status: str, received_at: datetime | None) -> str:
+    """Why a parcel's RMA cannot be booked in: it was cancelled, or received already."""
+    if status == rmas.CANCELLED:
+        return (
+            f"RMA {number} was cancelled — nothing was booked. Set the parcel aside for a "
+            "supervisor."
+        )
+    when = received_at.strftime("%d %b %Y %H:%M") if received_at else "earlier"
     return (
-        f"RMA {rma.number} was received already ({when}) — nothing was booked. Set the parcel "
+        f"RMA {number} was received already ({when}) — nothing was booked. Set the parcel "
         "aside for a supervisor."
     )
 
@@ -103,7 +110,7 @@ def receive(
     if rma is None:
         raise NotFoundError("That return is not on this station — scan the RMA again.")
     if rma.status != rmas.AUTHORISED:
-        raise AlreadyReceivedError(already_received_words(rma))
+        raise AlreadyReceivedError(not_open_words(rma.number, rma.status, rma.received_at))
     if not units:
         raise ValidationError("Scan at least one item before completing the return.")
     lines = {ln.id: ln for ln in s.scalars(select(RmaLine).where(RmaLine.rma_id == rma.id))}
