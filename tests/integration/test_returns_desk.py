@@ -22,7 +22,9 @@ from tests.returns_kit import (
     open_desk,
     order,
     outbox,
+    plain_order_number,
     product_not_on,
+    receive_every_line,
     rma_line,
     serial_order,
     sign_in,
@@ -518,6 +520,57 @@ def test_a_serial_booked_in_on_another_rma_meanwhile_is_refused_at_completion(
     with station.sessions() as s:
         assert s.scalars(select(Rma.status).where(Rma.number == second)).one() == "authorised"
         assert s.scalar(select(func.count()).where(ReturnUnit.serial == serial)) == 1
+
+
+def _received_at(ctx: StationContext, rma: str) -> str:
+    with ctx.sessions() as s:
+        at = s.scalars(select(Rma.received_at).where(Rma.number == rma)).one()
+    assert at is not None
+    return f"{at:%d %b %Y %H:%M}"
+
+
+def test_a_parcel_of_an_order_that_came_back_already_names_its_rma(
+    station: StationContext,
+) -> None:
+    """The order's RMA was booked in and nothing more of it can come back: its label or
+    packing slip is refused naming that RMA, not opened as an unannounced return."""
+    d = open_desk(station)
+    number = plain_order_number(d)
+    lines = sorted((ln.line_no, ln.qty_ordered) for ln in order(station, number).lines)
+    rma = receive_every_line(d, make_rma(d, number, lines))
+    ops_before = len(outbox(station))
+
+    for code in (d.demo.tracking[number], number):
+        r = d.desk.scan(code)
+        assert r.outcome is Outcome.REFUSED
+        assert r.message == (
+            f"Order {number} came back already on RMA {rma} (received "
+            f"{_received_at(station, rma)}) — nothing more of it can come back. Set the parcel "
+            "aside for a supervisor."
+        )
+        assert r.offers == (Offer.SET_ASIDE,)
+        assert d.desk.open is None
+    kinds = [o.kind for o in outbox(station)[ops_before:]]
+    assert kinds == ["scan.rejected", "scan.rejected"], "nothing is booked"
+
+
+def test_a_parcel_of_an_order_that_came_back_in_part_opens_what_is_left(
+    station: StationContext,
+) -> None:
+    d = open_desk(station)
+    number = plain_order_number(d)
+    lines = sorted((ln.line_no, ln.qty_ordered) for ln in order(station, number).lines)
+    rma = receive_every_line(d, make_rma(d, number, lines[:1]))
+    left = sum(q for _n, q in lines[1:])
+
+    r = d.desk.scan(d.demo.tracking[number])
+
+    assert r.outcome is Outcome.OPENED
+    assert r.message == (
+        f"Order {number} came back in part on RMA {rma} (received {_received_at(station, rma)}): "
+        f"an unannounced return of the {left} unit(s) left — scan each item."
+    )
+    assert sum(line.qty for line, _n in d.desk.expected()) == left
 
 
 def test_a_cancelled_rma_is_refused_as_cancelled(station: StationContext) -> None:

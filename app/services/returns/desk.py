@@ -8,10 +8,10 @@ the default disposition for their reason and condition; a supervisor may change 
 Completing books everything in with one operation (app/services/returns/receiving.py).
 
 A scan the desk refuses (an item not on the return, a serial not sold on the order or that came
-back on another RMA, more units than were sold, an RMA received already or cancelled, a return
-past the window) books nothing: it is kept
-as a rejected scan event (``scan.rejected``, workflow ``returns``), and the result says what
-happened and offers the next steps (:class:`Offer`).
+back on another RMA, more units than were sold, an RMA received already or cancelled, an order
+that came back whole, a return past the window) books nothing: it is kept as a rejected scan
+event (``scan.rejected``, workflow ``returns``), and the result says what happened and offers
+the next steps (:class:`Offer`).
 
 Until completion the units and the accepted scans live in this object only, so an accepted
 scan costs one or two indexed look-ups and no write; completing writes the scans as scan events
@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy import Table, bindparam, select
 
@@ -195,6 +196,7 @@ class ReturnDesk:
         order_id, number, status, packed_at, placed_at = order
         rma_number: str | None = None
         late: str | None = None
+        back: list[tuple[str, datetime]] = []
         if candidate.rma_id is not None:
             found = opening.rma(fx, candidate.rma_id)
             if found is None:
@@ -214,12 +216,20 @@ class ReturnDesk:
                     "warehouse — set the parcel aside for a supervisor.",
                     (Offer.SET_ASIDE,),
                 )
+            lines = opening.order_lines(fx, order_id)
+            back = opening.came_back(fx, order_id)
+            if back and not lines:
+                return DeskResult(
+                    Outcome.REFUSED,
+                    f"Order {number} came back already on {_rmas(back)} — nothing more of it "
+                    "can come back. Set the parcel aside for a supervisor.",
+                    (Offer.SET_ASIDE,),
+                )
             try:
                 late = rmas.check_window_for(uow, number, packed_at or placed_at, approver_badge)
             except rmas.LateReturnError as e:
                 self._late = candidate
                 return DeskResult(Outcome.REFUSED, e.message, (Offer.SUPERVISOR, Offer.SET_ASIDE))
-            lines = opening.order_lines(fx, order_id)
         self._late = None
         serials = opening.serials(fx, order_id)
         self.open = OpenReturn(
@@ -232,11 +242,16 @@ class ReturnDesk:
             opening.returned_serials(fx, order_id) if serials else {},
             late,
         )
-        words = (
-            f"RMA {rma_number} for order {number}: {sum(ln.qty for ln in lines)} unit(s) expected"
-            if rma_number
-            else f"Order {number} has no RMA: an unannounced return"
-        )
+        units = sum(ln.qty for ln in lines)
+        if rma_number:
+            words = f"RMA {rma_number} for order {number}: {units} unit(s) expected"
+        elif back:
+            words = (
+                f"Order {number} came back in part on {_rmas(back)}: an unannounced return of "
+                f"the {units} unit(s) left"
+            )
+        else:
+            words = f"Order {number} has no RMA: an unannounced return"
         if late:
             words += f" (late, approved by {late})"
         return DeskResult(Outcome.OPENED, words + " — scan each item.")
@@ -570,3 +585,9 @@ class ReturnDesk:
             serial=u.serial,
             photos=u.photos,
         )
+
+
+def _rmas(back: list[tuple[str, datetime]]) -> str:
+    """The returns an order came back on, for the desk's words: "RMA A, B (received …)"."""
+    names = ", ".join(n for n, _at in back)
+    return f"RMA {names} (received {back[0][1]:%d %b %Y %H:%M})"

@@ -76,6 +76,11 @@ _SERIALS = (
     .join(_L, _L.c.id == _U.c.order_line_id)
     .where(_U.c.order_id == _ID, _U.c.serial.is_not(None), _U.c.undone.is_(False))
 )
+_CAME_BACK = (
+    select(_R.c.number, _R.c.received_at)
+    .where(_R.c.order_id == _ID, _R.c.received_at.is_not(None), _R.c.status != "cancelled")
+    .order_by(_R.c.received_at.desc())
+)
 _RETURNED = (
     select(_RU.c.serial, _R.c.number)
     .join(_R, _R.c.id == _RU.c.rma_id)
@@ -146,3 +151,8 @@ def returned_serials(fx: FastExecutor, order_id: uuid.UUID) -> dict[str, str]:
     for s, number in fx.rows(_RETURNED, {"id": order_id}):
         out.setdefault(str(s).upper(), number)
     return out
+
+
+def came_back(fx: FastExecutor, order_id: uuid.UUID) -> list[tuple[str, datetime]]:
+    """(RMA number, received at) of the order's returns booked in already, newest first."""
+    return [(str(n), at) for n, at in fx.rows(_CAME_BACK, {"id": order_id})]
