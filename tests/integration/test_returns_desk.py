@@ -592,3 +592,38 @@ def test_a_cancelled_rma_is_refused_as_cancelled(station: StationContext) -> Non
     with pytest.raises(receiving.AlreadyReceivedError) as refused, station.uow(d.clerk) as uow:
         receiving.receive(uow, rma_id, units)
     assert refused.value.message == words
+
+
+def test_another_parcels_code_while_a_return_is_open_says_to_finish_this_one_first(
+    station: StationContext,
+) -> None:
+    d = open_desk(station)
+    mine, other = d.demo.rmas[0], d.demo.rmas[1]
+    with station.sessions() as s:
+        other_order = s.scalars(
+            select(Order.number).join(Rma, Rma.order_id == Order.id).where(Rma.number == other)
+        ).one()
+    elsewhere = d.demo.delivered[3]
+    assert d.desk.scan(mine).ok
+    ops_before = len(outbox(station))
+
+    by_rma = d.desk.scan(other)
+    by_label = d.desk.scan(d.demo.tracking[elsewhere])
+
+    assert (by_rma.outcome, by_rma.message) == (
+        Outcome.REFUSED,
+        f"{other} is the RMA of another return (order {other_order}) — complete the open "
+        "return (F10) or cancel it (Esc) first, then scan it again.",
+    )
+    assert (by_label.outcome, by_label.message) == (
+        Outcome.REFUSED,
+        f"{d.demo.tracking[elsewhere]} is order {elsewhere}'s, another parcel — complete the "
+        "open return (F10) or cancel it (Esc) first, then scan it again.",
+    )
+    assert d.desk.state().rma_number == mine, "the open return stays open"
+    assert [o.kind for o in outbox(station)[ops_before:]] == ["scan.rejected"] * 2
+    own = d.desk.scan(d.demo.tracking[d.demo.delivered[0]])
+    assert (own.outcome, own.message) == (
+        Outcome.OPENED,
+        "This return is open already — scan its items.",
+    )

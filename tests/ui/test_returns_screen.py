@@ -314,3 +314,28 @@ def test_a_refund_of_nothing_is_refused_on_the_screen(
     assert screen.refund_button.isEnabled(), "the return still waits to be resolved"
     with ctx.sessions() as s:
         assert s.scalars(select(ReturnRefund).where(ReturnRefund.rma_id == rma.id)).all() == []
+
+
+def test_another_rma_scanned_while_a_return_is_open(
+    desk: MainWindow, qtbot: QtBot, ctx: StationContext, demo: ReturnsDemo
+) -> None:
+    screen = desk.returns
+    scan(qtbot, desk, demo.rmas[0])
+    expected = screen.expected.rowCount()
+    with ctx.sessions() as s:
+        other_order = s.scalars(
+            select(Order.number)
+            .join(Rma, Rma.order_id == Order.id)
+            .where(Rma.number == demo.rmas[1])
+        ).one()
+
+    scan(qtbot, desk, demo.rmas[1])
+
+    assert banner(desk) == (
+        "bad",
+        f"{demo.rmas[1]} is the RMA of another return (order {other_order}) — complete the "
+        "open return (F10) or cancel it (Esc) first, then scan it again.",
+    )
+    assert screen.expected.rowCount() == expected, "the open return is still on the desk"
+    assert screen.complete_button.isEnabled() and screen.cancel_button.isEnabled()
+    assert not screen.aside_button.isVisible()

@@ -9,9 +9,9 @@ Completing books everything in with one operation (app/services/returns/receivin
 
 A scan the desk refuses (an item not on the return, a serial not sold on the order or that came
 back on another RMA, more units than were sold, an RMA received already or cancelled, an order
-that came back whole, a return past the window) books nothing: it is kept as a rejected scan
-event (``scan.rejected``, workflow ``returns``), and the result says what happened and offers
-the next steps (:class:`Offer`).
+that came back whole, another parcel's code while a return is open, a return past the window)
+books nothing: it is kept as a rejected scan event (``scan.rejected``, workflow ``returns``),
+and the result says what happened and offers the next steps (:class:`Offer`).
 
 Until completion the units and the accepted scans live in this object only, so an accepted
 scan costs one or two indexed look-ups and no write; completing writes the scans as scan events
@@ -292,6 +292,9 @@ class ReturnDesk:
             same = self._names_this_return(code)
             if same:
                 return DeskResult(Outcome.OPENED, same)
+            other = self._names_another_parcel(code)
+            if other is not None:
+                return other
             return DeskResult(
                 Outcome.REFUSED,
                 f"{code} is no item of this station — scan the item's barcode, or set it aside.",
@@ -314,6 +317,30 @@ class ReturnDesk:
         if upper == self.open.order_number or upper == self.open.rma_number:
             return "This return is open already — scan its items."
         return None
+
+    def _names_another_parcel(self, code: str) -> DeskResult | None:
+        """A parcel's code scanned while a return is open: another return's RMA, another
+        order's number or shipping label (refused: finish the open return first), or this
+        order's own label (it is open already). None for anything else."""
+        assert self.open is not None
+        with self._uow().reading() as uow:
+            found = lookup.find_candidates(uow, code)
+        found = [c for c in found if c.matched_by in ("rma", "order", "tracking")]
+        if not found:
+            return None
+        if any(c.order_id == self.open.order_id and c.matched_by != "rma" for c in found):
+            return DeskResult(Outcome.OPENED, "This return is open already — scan its items.")
+        c = found[0]
+        what = (
+            f"the RMA of another return (order {c.order_number})"
+            if c.matched_by == "rma"
+            else f"order {c.order_number}'s, another parcel"
+        )
+        return DeskResult(
+            Outcome.REFUSED,
+            f"{code} is {what} — complete the open return (F10) or cancel it (Esc) first, "
+            "then scan it again.",
+        )
 
     def _serial(self, code: str) -> DeskResult:
         assert self._want_serial is not None
