@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 
 from app.bootstrap import StationContext
 from app.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
-from app.domain.returns import Condition, Disposition, Reason
-from app.services.returns import lookup, rmas
+from app.domain.returns import Condition, Disposition, Reason, Resolution
+from app.services.returns import lookup, resolution, rmas
 from app.services.returns.desk import Offer, Outcome
+from app.services.returns.views import ToResolve
 from app.store.models import Order, PackedUnit, PrintJob, ReturnUnit, Rma, ScanEvent
 from tests.returns_kit import (
     PACKER,
@@ -68,12 +69,25 @@ def test_the_rma_barcode_opens_the_return_and_completing_books_it_in_once(
         )
         assert labels == line.qty
 
+    # Scanned again before it is resolved: it waits for its resolution here; nothing booked.
     again = d.desk.scan(number)
-    assert again.outcome is Outcome.REFUSED
-    assert "received already" in again.message and "Set the parcel aside" in again.message
-    assert again.offers == (Offer.SET_ASIDE,)
+    assert again.outcome is Outcome.WAITING, again.message
+    assert again.message.startswith(f"RMA {number} was booked in (")
+    assert again.message.endswith(
+        "and waits for its resolution — refund (F6), store credit (F7) or exchange (F8)."
+    )
+    assert again.to_resolve == ToResolve(rma_id, number)
+    assert d.desk.open is None
     kinds = [o.kind for o in outbox(station)[ops_before:]]
-    assert kinds == ["returns.received", "scan.rejected"], "a second receipt books nothing"
+    assert kinds == ["returns.received"], "a second scan books nothing"
+    # Once resolved, the parcel's RMA is refused: it came back and was settled.
+    with station.uow(d.clerk) as uow:
+        resolution.resolve(uow, rma_id, Resolution.STORE_CREDIT)
+    settled = d.desk.scan(number)
+    assert settled.outcome is Outcome.REFUSED
+    assert "was received and resolved already" in settled.message
+    assert "Set the parcel aside" in settled.message
+    assert settled.offers == (Offer.SET_ASIDE,)
 
 
 def test_every_desk_scan_is_kept_as_a_scan_event(station: StationContext) -> None:

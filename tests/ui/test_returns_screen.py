@@ -339,3 +339,42 @@ def test_another_rma_scanned_while_a_return_is_open(
     assert screen.expected.rowCount() == expected, "the open return is still on the desk"
     assert screen.complete_button.isEnabled() and screen.cancel_button.isEnabled()
     assert not screen.aside_button.isVisible()
+
+
+def book_in(qtbot: QtBot, desk: MainWindow, ctx: StationContext, number: str) -> None:
+    """Receive RMA ``number`` whole, graded new, and complete it (not resolved)."""
+    screen = desk.returns
+    scan(qtbot, desk, number)
+    line, _scanned = screen.expected.row(0)
+    for _ in range(line.qty):
+        scan(qtbot, desk, ean(ctx, line.product_id))
+    for _ in range(line.qty):
+        click(qtbot, desk, screen.grade_buttons[next(iter(screen.grade_buttons))])
+    click(qtbot, desk, screen.complete_button)
+
+
+def test_a_return_booked_in_earlier_is_resolved_when_its_rma_is_scanned_again(
+    desk: MainWindow, qtbot: QtBot, ctx: StationContext, demo: ReturnsDemo
+) -> None:
+    """The clerk booked two parcels in one after the other; the first waits: scanning its RMA
+    again brings it back for its resolution."""
+    screen = desk.returns
+    first, second = demo.rmas[0], demo.rmas[1]
+    book_in(qtbot, desk, ctx, first)
+    book_in(qtbot, desk, ctx, second)
+    assert screen.received is not None and screen.received.rma_number == second
+    scan(qtbot, desk, first)
+    kind, words = banner(desk)
+    assert kind == "good", words
+    assert words.startswith(f"RMA {first} was booked in (")
+    assert words.endswith(
+        "waits for its resolution — refund (F6), store credit (F7) or exchange (F8)."
+    )
+    assert screen.credit_button.isEnabled()
+    click(qtbot, desk, screen.credit_button)
+    assert banner(desk)[0] == "good", banner(desk)[1]
+    with ctx.sessions() as s:
+        statuses = dict(
+            s.execute(select(Rma.number, Rma.status).where(Rma.number.in_([first, second]))).all()
+        )
+    assert statuses == {first: "resolved", second: "received"}

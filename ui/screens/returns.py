@@ -33,7 +33,7 @@ from app.domain.returns import Condition, Disposition, Resolution
 from app.services.returns.desk import ReturnDesk
 from app.services.returns.desk_state import DeskResult, DeskState, Offer, Outcome
 from app.services.returns.reports import ReturnsReport
-from app.services.returns.views import ReceiptDone, ResolutionDone
+from app.services.returns.views import ReceiptDone, ResolutionDone, ToResolve
 from app.services.views import OperatorView
 from ui import messages
 from ui.feedback import LiveText, Sounds
@@ -88,7 +88,9 @@ class ReturnsScreen(StationScreen):
         self._desk: ReturnDesk | None = None
         self._state: DeskState | None = None
         self._pending_disposition: tuple[int, Disposition] | None = None
-        self.received: ReceiptDone | None = None  # the last return booked in, to resolve
+        # The return to resolve: the last one booked in, or one booked in earlier and scanned
+        # again.
+        self.received: ToResolve | None = None
         self._photo_source: Callable[[], Any] | None = None  # the camera's newest picture
         self.photo_folder = Path(".")
         self.resolved: list[ResolutionDone] = []
@@ -251,6 +253,8 @@ class ReturnsScreen(StationScreen):
         ).run()
 
     def _shown(self, result: DeskResult, state: DeskState, started: float | None) -> None:
+        if result.to_resolve is not None:
+            self.received = result.to_resolve
         self._show_state(state)
         self.candidates.set_rows(list(result.candidates))
         self.candidates_table.setVisible(bool(result.candidates))
@@ -377,7 +381,7 @@ class ReturnsScreen(StationScreen):
             return
 
         def done(receipt: ReceiptDone) -> None:
-            self.received = receipt
+            self.received = ToResolve(receipt.rma_id, receipt.rma_number)
             self._show_state(None)
             self._feedback(
                 "good",

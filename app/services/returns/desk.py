@@ -44,7 +44,7 @@ from app.services.returns.desk_state import (
     Unit,
     UnitView,
 )
-from app.services.returns.views import Candidate, ReceiptDone, RmaLineView
+from app.services.returns.views import Candidate, ReceiptDone, RmaLineView, ToResolve
 from app.store.fastexec import FastExecutor
 from app.store.models import Barcode, Product
 from app.store.uow import UnitOfWork
@@ -202,6 +202,14 @@ class ReturnDesk:
             if found is None:
                 return DeskResult(Outcome.REFUSED, "That return is not on this station.")
             rma_number, rma_status, received_at, lines = found
+            if rma_status == rmas.RECEIVED:
+                when = received_at.strftime("%d %b %Y %H:%M") if received_at else "earlier"
+                return DeskResult(
+                    Outcome.WAITING,
+                    f"RMA {rma_number} was booked in ({when}) and waits for its resolution — "
+                    "refund (F6), store credit (F7) or exchange (F8).",
+                    to_resolve=ToResolve(candidate.rma_id, rma_number),
+                )
             if rma_status != rmas.AUTHORISED:
                 return DeskResult(
                     Outcome.REFUSED,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from app.domain import returns as rules
-from app.services.returns.views import Candidate, RmaLineView
+from app.services.returns.views import Candidate, RmaLineView, ToResolve
 
 
 class Outcome(StrEnum):
@@ -18,6 +18,7 @@ class Outcome(StrEnum):
     CHOOSE = "choose"  # several orders fit: pick one
     REFUSED = "refused"  # nothing recorded; see offers
     DONE = "done"  # the return is booked in
+    WAITING = "waiting"  # a return booked in earlier waits for its resolution here
 
 
 class Offer(StrEnum):
@@ -52,6 +53,9 @@ class DeskResult:
     offers: tuple[Offer, ...] = ()
     candidates: tuple[Candidate, ...] = ()
     elapsed_ms: float = 0.0
+    # A return booked in earlier and not resolved yet, scanned again: it waits for its
+    # resolution (refund, store credit, exchange) at this desk.
+    to_resolve: ToResolve | None = None
 
     @property
     def ok(self) -> bool:

@@ -88,9 +88,10 @@ def not_open_words(number: str, status: str, received_at: datetime | None) -> st
             "supervisor."
         )
     when = received_at.strftime("%d %b %Y %H:%M") if received_at else "earlier"
+    resolved = " and resolved" if status == rmas.RESOLVED else ""
     return (
-        f"RMA {number} was received already ({when}) — nothing was booked. Set the parcel "
-        "aside for a supervisor."
+        f"RMA {number} was received{resolved} already ({when}) — nothing was booked. Set the "
+        "parcel aside for a supervisor."
     )
 
 

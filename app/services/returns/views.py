@@ -81,6 +81,14 @@ class ReceiptDone:
 
 
 @dataclass(frozen=True, slots=True)
+class ToResolve:
+    """A return booked in and not resolved yet: what the desk resolves next."""
+
+    rma_id: uuid.UUID
+    rma_number: str
+
+
+@dataclass(frozen=True, slots=True)
 class ResolutionDone:
     rma_number: str
     resolution: str
