@@ -641,3 +641,53 @@ def test_another_parcels_code_while_a_return_is_open_says_to_finish_this_one_fir
         Outcome.OPENED,
         "This return is open already — scan its items.",
     )
+
+
+def test_a_parcel_short_of_units_leaves_them_free_to_come_back_later(
+    station: StationContext,
+) -> None:
+    """The RMA wants every unit of a line of two or more; the parcel brings one. Completing
+    says what did not come; the RMA scanned again waits for its resolution and says how the
+    rest is booked in; the order's label opens the units left; a new RMA may take them."""
+    d = open_desk(station)
+    number, line = next(
+        (n, ln)
+        for n in d.demo.delivered[3:-2]
+        for ln in order(station, n).lines
+        if ln.qty_ordered >= 2 and not ln.product.track_serial
+    )
+    rma = make_rma(d, number, [(line.line_no, line.qty_ordered)])
+    product = station_product(station, line.product_id)
+    assert d.desk.scan(rma).outcome is Outcome.OPENED
+    assert d.desk.scan(product).outcome is Outcome.COUNTED
+    for u in d.desk.units:
+        d.desk.grade(u.key, Condition.OPENED)
+    done = d.desk.complete()
+    missing = line.qty_ordered - 1
+    assert (done.units, done.missing) == (1, missing)
+
+    again = d.desk.scan(rma)
+    assert again.outcome is Outcome.WAITING
+    assert again.message.endswith(
+        f"{missing} unit(s) of it did not come then: to book them in, scan order {number}'s "
+        "number or label."
+    )
+    with station.uow(d.clerk) as uow:
+        o = uow.session.get_one(Order, line.order_id)
+        assert rmas.returnable(uow, o)[line.id] == missing
+    rest = d.desk.scan(number)
+    assert rest.outcome is Outcome.OPENED, rest.message
+    left = sum(ln.qty_ordered - ln.qty_missing for ln in order(station, number).lines) - 1
+    assert f"an unannounced return of the {left} unit(s) left" in rest.message
+    [(expected, _n)] = [(x, n) for x, n in d.desk.expected() if x.order_line_id == line.id]
+    assert expected.qty == missing  # the units that did not come can come now
+    assert d.desk.scan(product).outcome is Outcome.COUNTED
+
+
+def station_product(ctx: StationContext, product_id: object) -> str:
+    from app.store.models import Product
+
+    with ctx.sessions() as s:
+        gtin = s.get_one(Product, product_id).gtin
+    assert gtin
+    return gtin

@@ -383,13 +383,16 @@ class ReturnsScreen(StationScreen):
         def done(receipt: ReceiptDone) -> None:
             self.received = ToResolve(receipt.rma_id, receipt.rma_number)
             self._show_state(None)
-            self._feedback(
-                "good",
-                self.tr(
-                    "{rma}: {n} unit(s) booked in — resolve it (F6 refund, F7 store credit, "
-                    "F8 exchange)."
-                ).format(rma=receipt.rma_number, n=receipt.units),
-            )
+            words = self.tr(
+                "{rma}: {n} unit(s) booked in — resolve it (F6 refund, F7 store credit, "
+                "F8 exchange)."
+            ).format(rma=receipt.rma_number, n=receipt.units)
+            if receipt.missing:
+                words += " " + self.tr(
+                    "{m} unit(s) the RMA expected did not come: they can come back later "
+                    "(scan the order's number or label then)."
+                ).format(m=receipt.missing)
+            self._feedback("warn" if receipt.missing else "good", words)
             if receipt.print_jobs:
                 self.print_queued.emit()
             self.return_received.emit(receipt.rma_number)

@@ -204,10 +204,17 @@ class ReturnDesk:
             rma_number, rma_status, received_at, lines = found
             if rma_status == rmas.RECEIVED:
                 when = received_at.strftime("%d %b %Y %H:%M") if received_at else "earlier"
+                missing = sum(max(0, line.qty - line.received) for line in lines)
+                rest = (
+                    f" {missing} unit(s) of it did not come then: to book them in, scan order "
+                    f"{number}'s number or label."
+                    if missing
+                    else ""
+                )
                 return DeskResult(
                     Outcome.WAITING,
                     f"RMA {rma_number} was booked in ({when}) and waits for its resolution — "
-                    "refund (F6), store credit (F7) or exchange (F8).",
+                    f"refund (F6), store credit (F7) or exchange (F8).{rest}",
                     to_resolve=ToResolve(candidate.rma_id, rma_number),
                 )
             if rma_status != rmas.AUTHORISED:

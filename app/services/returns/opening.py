@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, Table, bindparam, func, select
+from sqlalchemy import BindParameter, Table, bindparam, case, func, select
 
 from app.domain import returns as rules
 from app.services.returns.views import RmaLineView
@@ -46,8 +46,12 @@ _ORDER_LINES = (
     .where(_L.c.order_id == _ID)
     .order_by(_L.c.line_no)
 )
+# An open RMA holds all its units; one booked in, those that came (the rest may come back).
 _ON_RMAS = (
-    select(_RL.c.order_line_id, func.sum(_RL.c.qty))
+    select(
+        _RL.c.order_line_id,
+        func.sum(case((_R.c.status == "authorised", _RL.c.qty), else_=_RL.c.qty_received)),
+    )
     .join(_R, _R.c.id == _RL.c.rma_id)
     .where(_R.c.order_id == _ID, _R.c.status != "cancelled")
     .group_by(_RL.c.order_line_id)

@@ -185,7 +185,8 @@ def receive(
     )
     rma.received_op = op_id
     s.flush()
-    return ReceiptDone(rma.id, rma.number, len(rows), op_id, tuple(jobs))
+    missing = sum(max(0, ln.qty - ln.qty_received) for ln in lines.values())
+    return ReceiptDone(rma.id, rma.number, len(rows), op_id, tuple(jobs), missing)
 
 
 def _check_serials(uow: UnitOfWork, rma: Rma, units: Sequence[UnitIn]) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, case, func, select
 
 from app.domain import returns as rules
 from app.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
@@ -182,10 +182,15 @@ def _next_number(uow: UnitOfWork) -> str:
 
 
 def returnable(uow: UnitOfWork, order: Order) -> dict[uuid.UUID, int]:
-    """Units of each order line that may still go on an RMA: shipped less those on RMAs."""
-    taken = dict(
+    """Units of each order line that may still go on an RMA: shipped less those on RMAs (an
+    open RMA holds all its units; one booked in, those that came: the rest may come back on
+    another)."""
+    taken: dict[uuid.UUID, int] = dict(
         uow.session.execute(
-            select(RmaLine.order_line_id, func.sum(RmaLine.qty))
+            select(
+                RmaLine.order_line_id,
+                func.sum(case((Rma.status == AUTHORISED, RmaLine.qty), else_=RmaLine.qty_received)),
+            )
             .join(Rma, Rma.id == RmaLine.rma_id)
             .where(Rma.order_id == order.id, Rma.status != CANCELLED)
             .group_by(RmaLine.order_line_id)

@@ -78,6 +78,7 @@ class ReceiptDone:
     units: int
     op_id: uuid.UUID
     print_jobs: tuple[uuid.UUID, ...]
+    missing: int = 0  # units the RMA expected that did not come (they may come back later)
 
 
 @dataclass(frozen=True, slots=True)
