@@ -179,7 +179,8 @@ _TODO = {
         "kept as unexpected — check them before anything more is refunded."
     ),
     "double_resolution": (
-        "The second refund is held and is not paid: decide which resolution stands and tell "
+        "The second resolution is held (a refund not paid, a store credit taken off its "
+        "account again, an exchange order on hold): decide which resolution stands and tell "
         "customer service what the customer gets."
     ),
 }

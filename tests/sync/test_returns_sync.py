@@ -217,6 +217,57 @@ def test_store_credit_from_a_return_is_in_the_central_ledger(
     a.close()
 
 
+def test_a_return_credited_at_two_desks_offline_keeps_one_credit_spendable(
+    central: Central, tmp_path: Path
+) -> None:
+    """Both desks book one parcel in and give store credit for it while offline: the first
+    credit stands; the second is taken off its account again centrally (held) until a
+    supervisor decides, and every station's till sees that balance."""
+    demo = _demo(central)
+    number = demo.rmas[2]
+    credits = []
+    benches = [add_bench(central, name, tmp_path) for name in ("RETURNS-A", "RETURNS-B")]
+    for b in benches:
+        _receive(b, number)
+        with b.ctx.sessions() as s:
+            rma_id = s.scalars(select(Rma.id).where(Rma.number == number)).one()
+        with b.ctx.uow(b.sign_in(CLERK)) as uow:
+            credits.append(resolution.resolve(uow, rma_id, Resolution.STORE_CREDIT))
+    hub = central.hub()
+    for b in benches:
+        b.push()
+        hub.drain()
+
+    def balances(engine: Any) -> list[int]:
+        with engine.connect() as conn:
+            return [
+                int(
+                    conn.scalar(
+                        select(func.coalesce(func.sum(StoreCreditEntry.amount_minor), 0)).where(
+                            StoreCreditEntry.account == c.store_credit_account
+                        )
+                    )
+                )
+                for c in credits
+            ]
+
+    first, second = credits
+    assert first.amount_minor > 0 and second.amount_minor > 0
+    assert balances(central.engine) == [first.amount_minor, 0]
+    with central.engine.connect() as conn:
+        task = conn.execute(
+            select(ExceptionTask.details).where(ExceptionTask.kind == "double_resolution")
+        ).scalar_one()
+    assert task["message"] == (
+        f"RMA {number} was resolved twice — the second store credit is held (taken off its "
+        "account again); decide which one stands."
+    )
+    benches[1].sync()
+    assert balances(benches[1].ctx.engine) == [first.amount_minor, 0]
+    for b in benches:
+        b.close()
+
+
 def test_a_malformed_receipt_is_rejected_with_words(central: Central, tmp_path: Path) -> None:
     from tests.sync.centralkit import make_op
 
@@ -399,13 +450,21 @@ def test_one_return_exchanged_at_two_desks_offline(central: Central, tmp_path: P
 
     assert set(_results(central, a)) | set(_results(central, b)) == {(APPLIED, "")}
     assert (exchange_a, exchange_b) == (f"{number}-X-RETURNS-A", f"{number}-X-RETURNS-B")
-    both = {exchange_a: "confirmed", exchange_b: "confirmed"}
+    # The second exchange waits on hold (it is not picked) until a supervisor decides.
+    both = {exchange_a: "confirmed", exchange_b: "on_hold"}
     assert _orders_named(central, exchange_a, exchange_b) == both
     with central.engine.connect() as conn:
         [task] = conn.execute(
             select(ExceptionTask).where(ExceptionTask.kind == "double_resolution")
         ).all()
-    assert f"RMA {number} was resolved twice" in task.details["message"]
+        hold = conn.scalar(select(Order.hold_reason).where(Order.number == exchange_b))
+    assert task.details["message"] == (
+        f"RMA {number} was resolved twice — the second exchange order is on hold (not picked); "
+        "decide which one stands."
+    )
+    assert hold == (
+        f"RMA {number} was resolved twice — a supervisor decides which resolution stands"
+    )
     a.sync()
     b.sync()
     assert _orders_named(a.ctx, exchange_a, exchange_b) == both

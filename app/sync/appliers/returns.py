@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from app.domain import returns as rules
 from app.domain.orders import OrderStatus
+from app.ids import new_id
 from app.services.returns import receiving, resolution, rmas
 from app.store.models import (
     CustomerNotification,
@@ -31,6 +32,7 @@ from app.store.models import (
     RmaLine,
     ScanEvent,
     Station,
+    StoreCreditEntry,
 )
 from app.sync.appliers import ApplyContext, applier
 from app.sync.appliers.payload import Checks
@@ -40,6 +42,12 @@ from app.sync.ops import MalformedOpError, Op
 DOUBLE_RECEIPT = "double_receipt"
 DOUBLE_RESOLUTION = "double_resolution"
 HELD = resolution.HELD
+# What is held of a second resolution of one return, in the supervisor's task.
+_HELD_WORDS = {
+    rules.Resolution.REFUND.value: "refund is held (not paid)",
+    rules.Resolution.STORE_CREDIT.value: "store credit is held (taken off its account again)",
+    rules.Resolution.EXCHANGE.value: "exchange order is on hold (not picked)",
+}
 
 
 @applier(rmas.CREATED)
@@ -296,8 +304,12 @@ def resolved(ctx: ApplyContext, op: Op) -> None:
         rma.resolved_at = row.created_at
     rma.version += 1
     renamed: tuple[str, str] | None = None
+    held_why = f"RMA {rma.number} was resolved twice — a supervisor decides which resolution stands"
     if op.has("exchange_order"):
-        renamed = _exchange_order(ctx, op, _check.record(op, op.payload["exchange_order"]))
+        exchange = _check.record(op, op.payload["exchange_order"])
+        renamed = _exchange_order(ctx, op, exchange, hold=None if first else held_why)
+    if not first and res == rules.Resolution.STORE_CREDIT.value and row.store_credit_account:
+        _hold_credit(ctx, row, held_why)
     if op.has("notification"):
         n = _check.record(op, op.payload["notification"])
         body = str(n.get("body", ""))
@@ -329,15 +341,39 @@ def resolved(ctx: ApplyContext, op: Op) -> None:
                 "station": _station_name(ctx, ctx.station_id),
                 "amount_minor": row.amount_minor,
                 "message": (
-                    f"RMA {rma.number} was resolved twice — the second refund is held; "
-                    "decide which one stands."
+                    f"RMA {rma.number} was resolved twice — the second "
+                    f"{_HELD_WORDS.get(res, 'resolution is held')}; decide which one stands."
                 ),
             },
             warehouse_id=rma.warehouse_id,
         )
 
 
-def _exchange_order(ctx: ApplyContext, op: Op, o: dict[str, Any]) -> tuple[str, str] | None:
+def _hold_credit(ctx: ApplyContext, row: ReturnRefund, why: str) -> None:
+    """A second resolution's store credit is held: an entry takes it off its account again
+    (the first resolution's stands until a supervisor decides)."""
+    from app.sync.appliers.counter import CREDIT
+
+    assert row.store_credit_account is not None
+    entry = StoreCreditEntry(
+        id=new_id(),
+        account=row.store_credit_account,
+        kind="store_credit",
+        amount_minor=-row.amount_minor,
+        currency=row.currency,
+        sale_id=None,
+        reason=f"held: {why}"[:200],
+        at=row.created_at,
+        station_id=ctx.station_id,
+    )
+    ctx.session.add(entry)
+    ctx.session.flush()
+    ctx.touch(CREDIT, entry.id)
+
+
+def _exchange_order(
+    ctx: ApplyContext, op: Op, o: dict[str, Any], *, hold: str | None = None
+) -> tuple[str, str] | None:
     """The exchange order, confirmed. Desks number it after its RMA (and their own name when
     they did not make the RMA), so two desks never send one number; an order central holds
     under the number sent already (a resolution queued by a desk that numbered exchanges
@@ -358,10 +394,11 @@ def _exchange_order(ctx: ApplyContext, op: Op, o: dict[str, Any]) -> tuple[str, 
             channel_id=_check.id(op, o.get("channel_id")),
             customer_id=_check.id(op, o.get("customer_id")),
             warehouse_id=_check.id(op, o.get("warehouse_id")),
-            status=OrderStatus.CONFIRMED.value,
+            # A second resolution's exchange waits on hold: it is not picked meanwhile.
+            status=(OrderStatus.CONFIRMED if hold is None else OrderStatus.ON_HOLD).value,
             placed_at=_check.when(op, o.get("placed_at")),
             ship_to=o.get("ship_to") if isinstance(o.get("ship_to"), dict) else {},
-            hold_reason="",
+            hold_reason=(hold or "")[:200],
             version=1,
             priority=_check.whole(op, o.get("priority", 0), at_least=0),
         )
