@@ -691,3 +691,21 @@ def station_product(ctx: StationContext, product_id: object) -> str:
         gtin = s.get_one(Product, product_id).gtin
     assert gtin
     return gtin
+
+
+def test_a_unit_on_an_rma_keeps_the_reason_customer_service_recorded(
+    station: StationContext,
+) -> None:
+    d = open_desk(station)
+    number = d.demo.rmas[0]
+    _rma_id, line, product = rma_line(station, number)
+    assert d.desk.scan(number).outcome is Outcome.OPENED
+    assert product.gtin and d.desk.scan(product.gtin).outcome is Outcome.COUNTED
+    [unit] = d.desk.units
+    refused = d.desk.set_reason(unit.key, Reason.CHANGED_MIND)
+    assert refused.outcome is Outcome.REFUSED
+    assert refused.message == (
+        f"{product.sku} came back on RMA {number}, whose reason stands — customer service "
+        "changes it on the RMA."
+    )
+    assert d.desk.units[0].reason == Reason(line.reason)

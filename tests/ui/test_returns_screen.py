@@ -16,8 +16,9 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from app.bootstrap import StationContext
+from app.domain.returns import Condition
 from app.services.returns.demo import ReturnsDemo, create_returns_demo
-from app.store.models import Order, Product, ReturnRefund, Rma
+from app.store.models import Order, Product, ReturnRefund, ReturnUnit, Rma, RmaLine
 from tests.returns_kit import product_not_on, serial_order
 from tests.ui.conftest import show_station
 from tests.ui.counter_station import scanner_keys, wait_idle
@@ -378,3 +379,41 @@ def test_a_return_booked_in_earlier_is_resolved_when_its_rma_is_scanned_again(
             s.execute(select(Rma.number, Rma.status).where(Rma.number.in_([first, second]))).all()
         )
     assert statuses == {first: "resolved", second: "received"}
+
+
+def test_an_unannounced_parcel_says_why_it_came_back(
+    desk: MainWindow, qtbot: QtBot, ctx: StationContext, demo: ReturnsDemo
+) -> None:
+    """A parcel with no RMA, its item damaged in transit: the clerk says why it came back, so
+    it is kept for the carrier's claim (not scrapped) and the return carries that reason."""
+    screen = desk.returns
+    order = plain_order(ctx, demo)
+    assert not screen.reason_button.isEnabled(), "nothing on the desk yet"
+    scan(qtbot, desk, demo.tracking[order.number])
+    line = order.lines[0]
+    scan(qtbot, desk, ean(ctx, line.product_id))
+    click(qtbot, desk, screen.grade_buttons[Condition.DAMAGED])
+    assert banner(desk)[1].endswith("damaged → scrap.")
+    assert screen.reason_button.isEnabled()
+    [damaged] = [a for a in screen.reason_button.menu().actions() if a.data() == "damaged"]
+    damaged.trigger()
+    wait_idle(qtbot, desk)
+    kind, words = banner(desk)
+    assert kind == "good" and words.endswith(": came back as arrived damaged → quarantine.")
+    click(qtbot, desk, screen.complete_button)
+    with ctx.sessions() as s:
+        rma = s.scalars(select(Rma).where(Rma.order_id == order.id)).one()
+        reasons = set(s.scalars(select(RmaLine.reason).where(RmaLine.rma_id == rma.id)))
+        where = set(s.scalars(select(ReturnUnit.disposition).where(ReturnUnit.rma_id == rma.id)))
+    assert (reasons, where) == ({"damaged"}, {"quarantine"})
+
+
+def test_a_return_on_an_rma_keeps_the_rmas_reason(
+    desk: MainWindow, qtbot: QtBot, ctx: StationContext, demo: ReturnsDemo
+) -> None:
+    screen = desk.returns
+    scan(qtbot, desk, demo.rmas[0])
+    line, _n = screen.expected.row(0)
+    scan(qtbot, desk, ean(ctx, line.product_id))
+    assert screen.grade_buttons[Condition.OPENED].isEnabled()
+    assert not screen.reason_button.isEnabled()

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.returns import Condition, Disposition, Resolution
+from app.domain.returns import Condition, Disposition, Reason, Resolution
 from app.services.returns.desk import ReturnDesk
 from app.services.returns.desk_state import DeskResult, DeskState, Offer, Outcome
 from app.services.returns.reports import ReturnsReport
@@ -131,6 +131,8 @@ class ReturnsScreen(StationScreen):
         for b in (self.aside_button, self.unexpected_button, self.choose_button):
             self.offers.addWidget(b)
         self.offers.addStretch(1)
+        self.grades = GradeBar(self)
+        self.offers.addWidget(self.grades.reason_button)  # for the unit being graded
         offers.ensurePolished()
         offers.setFixedHeight(self.aside_button.sizeHint().height())
 
@@ -143,9 +145,10 @@ class ReturnsScreen(StationScreen):
         tables.addWidget(self.units_table, 1)
         tables.addWidget(self.candidates_table, 1)
 
-        self.grades = GradeBar(self)
         self.grades.grade_requested.connect(self.grade)
         self.grades.disposition_requested.connect(self.change_disposition)
+        self.grades.reason_requested.connect(self.set_reason)
+        self.reason_button = self.grades.reason_button
         self.grades.photo_requested.connect(self.take_photo)
         self.grade_buttons = self.grades.grade_buttons
         self.disposition_button = self.grades.disposition_button
@@ -286,7 +289,10 @@ class ReturnsScreen(StationScreen):
         self.candidates_table.setVisible(False)
         for b in (self.aside_button, self.unexpected_button, self.choose_button):
             b.setVisible(False)
-        self.grades.set_enabled(bool(state and state.units))
+        self.grades.set_enabled(
+            bool(state and state.units),
+            reasons=state is not None and state.rma_number is None,
+        )
         self.complete_button.setEnabled(is_open)
         # Always there, to be pressed once a return is booked in: showing and hiding them laid
         # the page out again on the next parcel.
@@ -332,6 +338,13 @@ class ReturnsScreen(StationScreen):
         if desk is None or key is None:
             return
         self._run(lambda: desk.grade(key, condition))
+
+    def set_reason(self, reason: Reason) -> None:
+        """Why an unannounced return's unit came back (the chosen one, else as grading)."""
+        desk, key = self._desk, self._target()
+        if desk is None or key is None:
+            return
+        self._run(lambda: desk.set_reason(key, reason))
 
     def change_disposition(self, disposition: Disposition) -> None:
         desk, key = self._desk, self._target()

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.returns import Condition, Disposition, Resolution
+from app.domain.returns import Condition, Disposition, Reason, Resolution
 from app.services.returns.views import ResolutionDone
 from ui.models.basket import format_money
 from ui.screens.station_screen import focusless_button
@@ -90,16 +90,19 @@ class _ColumnFit:
 
 
 class GradeBar(QWidget):
-    """One button per condition (Ctrl+1…6 on the screen), the disposition menu and the photo.
+    """One button per condition (Ctrl+1…6 on the screen), the disposition menu, the reason
+    menu (an unannounced return's) and the photo.
 
     Signals:
     grade_requested(object): a condition was touched (a :class:`Condition`).
     disposition_requested(object): a disposition was chosen (a :class:`Disposition`).
+    reason_requested(object): why the unit came back was chosen (a :class:`Reason`).
     photo_requested(): the photo button was touched.
     """
 
     grade_requested = Signal(object)
     disposition_requested = Signal(object)
+    reason_requested = Signal(object)
     photo_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -125,13 +128,22 @@ class GradeBar(QWidget):
         )
         self.disposition_button.setMenu(menu)
         row.addWidget(self.disposition_button)
+        # Why an unannounced return came back (a return on an RMA has the RMA's reason).
+        self.reason_button = focusless_button(self, self.tr("Why back…"), lambda: None)
+        reasons = QMenu(self.reason_button)
+        for r in Reason:
+            action = reasons.addAction(r.label)
+            action.setData(r.value)
+        reasons.triggered.connect(lambda action: self.reason_requested.emit(Reason(action.data())))
+        self.reason_button.setMenu(reasons)  # the screen places it (the row is full)
         self.photo_button = focusless_button(self, self.tr("Photo"), self.photo_requested)
         self.photo_button.setVisible(False)
         row.addWidget(self.photo_button)
 
-    def set_enabled(self, enabled: bool) -> None:
+    def set_enabled(self, enabled: bool, *, reasons: bool = False) -> None:
         for b in (*self.grade_buttons.values(), self.disposition_button, self.photo_button):
             b.setEnabled(enabled)
+        self.reason_button.setEnabled(enabled and reasons)
 
 
 def resolution_words(r: ResolutionDone) -> str:

@@ -522,12 +522,24 @@ class ReturnDesk:
         unit.photos = (*unit.photos, path)
         return DeskResult(Outcome.COUNTED, f"{unit.sku}: photo {len(unit.photos)} kept.")
 
-    def set_reason(self, key: int, reason: rules.Reason) -> None:
-        """An unannounced return's reason, as the customer's note or the clerk says."""
+    def set_reason(self, key: int, reason: rules.Reason) -> DeskResult:
+        """An unannounced return's reason, as the customer's note or the clerk says: it sets
+        what the unit is refunded and where it goes by default. A unit on an RMA keeps the
+        reason customer service recorded."""
         unit = self.unit(key)
+        if self.open is not None and self.open.rma_number is not None:
+            return DeskResult(
+                Outcome.REFUSED,
+                f"{unit.sku} came back on RMA {self.open.rma_number}, whose reason stands — "
+                "customer service changes it on the RMA.",
+            )
         unit.reason = reason
         if unit.condition is not None and unit.disposition_by is None and not unit.unexpected:
             unit.disposition = rules.default_disposition(reason, unit.condition)
+        goes = f" → {unit.disposition.label.lower()}" if unit.disposition is not None else ""
+        return DeskResult(
+            Outcome.COUNTED, f"{unit.sku}: came back as {reason.label.lower()}{goes}."
+        )
 
     def set_disposition(
         self, key: int, disposition: rules.Disposition, approver_badge: str | None = None
