@@ -709,3 +709,43 @@ def test_a_unit_on_an_rma_keeps_the_reason_customer_service_recorded(
         "changes it on the RMA."
     )
     assert d.desk.units[0].reason == Reason(line.reason)
+
+
+def test_a_unit_of_a_product_with_no_home_bin_goes_back_to_the_bin_scanned(
+    station: StationContext,
+) -> None:
+    from app.store.models import Location, Product
+
+    d = open_desk(station)
+    number = d.demo.rmas[0]
+    _rma_id, line, product = rma_line(station, number)
+    assert product.gtin
+    with station.engine.begin() as conn:  # a product nobody gave a home bin
+        conn.execute(
+            Product.__table__.update().where(Product.id == product.id).values(home_location_id=None)
+        )
+        shelf = conn.execute(select(Location.id, Location.code).limit(1).offset(5)).one()
+    before = on_hand(station, product.id, shelf.id)
+    assert d.desk.scan(number).outcome is Outcome.OPENED
+    early = d.desk.scan(shelf.code)
+    assert early.outcome is Outcome.REFUSED
+    assert early.message == (
+        f"{shelf.code} is a bin — scan it for an item graded to go back to stock, after grading it."
+    )
+    for _ in range(line.qty):
+        assert d.desk.scan(product.gtin).outcome is Outcome.COUNTED
+    for u in d.desk.units:
+        assert "restock" in d.desk.grade(u.key, Condition.NEW_SEALED).message
+    with pytest.raises(ValidationError) as no_bin:
+        d.desk.complete()
+    assert no_bin.value.message == (
+        f"{product.sku} has no home bin — scan the label of the bin it goes back to, or change "
+        "where it goes (quarantine)."
+    )
+    for _ in range(line.qty):
+        placed = d.desk.scan(shelf.code)
+        assert placed.outcome is Outcome.COUNTED
+        assert placed.message == f"{product.sku} goes back to bin {shelf.code}."
+    assert {u.bin_code for u in d.desk.state().units} == {shelf.code}
+    d.desk.complete()
+    assert on_hand(station, product.id, shelf.id) == before + line.qty

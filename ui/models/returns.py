@@ -134,6 +134,8 @@ class UnitsModel(_Table):
         if u.disposition is None:
             return ""
         text = _tr(_words(u.disposition).capitalize())
+        if u.bin_code:
+            text += f" {u.bin_code}"
         return text + (f" ({u.disposition_by})" if u.disposition_by else "")
 
     def extra(self, u: UnitView, column: int, role: int) -> Any:

@@ -46,11 +46,13 @@ from app.services.returns.desk_state import (
 )
 from app.services.returns.views import Candidate, ReceiptDone, RmaLineView, ToResolve
 from app.store.fastexec import FastExecutor
-from app.store.models import Barcode, Product
+from app.store.models import Barcode, Location, Product
 from app.store.uow import UnitOfWork
 
 _BC: Table = Barcode.__table__  # type: ignore[assignment]
 _PRODUCT: Table = Product.__table__  # type: ignore[assignment]
+_LOCATION: Table = Location.__table__  # type: ignore[assignment]
+_BIN = select(_LOCATION.c.id, _LOCATION.c.code).where(_LOCATION.c.code == bindparam("code"))
 _BY_GTIN = select(_BC.c.entity_id).where(
     _BC.c.code.in_([bindparam("k1"), bindparam("k2")]), _BC.c.kind == "product"
 )
@@ -93,6 +95,7 @@ class ReturnDesk:
                     u.unexpected,
                     u.disposition_by,
                     u.photos,
+                    u.bin_code,
                 )
                 for u in self.open.units
             ),
@@ -307,6 +310,9 @@ class ReturnDesk:
             same = self._names_this_return(code)
             if same:
                 return DeskResult(Outcome.OPENED, same)
+            bin_ = self._bin_for_restock(code)
+            if bin_ is not None:
+                return bin_
             other = self._names_another_parcel(code)
             if other is not None:
                 return other
@@ -325,6 +331,26 @@ class ReturnDesk:
             self._want_serial = (product_id, line)
             return DeskResult(Outcome.WANT_SERIAL, f"{sku} {name}: now scan its serial number.")
         return self._count(product_id, serial.upper() if serial else None, (sku, name))
+
+    def _bin_for_restock(self, code: str) -> DeskResult | None:
+        """A bin's label: where the last unit going back to stock goes (a product with no home
+        bin needs one; another may go elsewhere). None when ``code`` names no bin."""
+        assert self.open is not None
+        with self._uow().reading() as uow:
+            row = FastExecutor(uow.session.connection()).first(_BIN, {"code": code.upper()})
+        if row is None:
+            return None
+        bin_id, bin_code = row
+        restock = [u for u in self.open.units if u.disposition is rules.Disposition.RESTOCK]
+        if not restock:
+            return DeskResult(
+                Outcome.REFUSED,
+                f"{bin_code} is a bin — scan it for an item graded to go back to stock, after "
+                "grading it.",
+            )
+        unit = next((u for u in reversed(restock) if u.bin_id is None), restock[-1])
+        unit.bin_id, unit.bin_code = bin_id, bin_code
+        return DeskResult(Outcome.COUNTED, f"{unit.sku} goes back to bin {bin_code}.")
 
     def _names_this_return(self, code: str) -> str | None:
         assert self.open is not None
@@ -637,6 +663,7 @@ class ReturnDesk:
             disposition=u.disposition,
             rma_line_id=rma_line_id,
             serial=u.serial,
+            location_id=u.bin_id,
             photos=u.photos,
         )
 

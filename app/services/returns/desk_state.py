@@ -40,6 +40,8 @@ class Unit:
     disposition: rules.Disposition | None = None
     disposition_by: str | None = None  # a supervisor changed the default
     photos: tuple[str, ...] = ()
+    bin_id: uuid.UUID | None = None  # restock: the bin scanned for it (None: its home bin)
+    bin_code: str | None = None
 
     @property
     def unexpected(self) -> bool:
@@ -74,6 +76,7 @@ class UnitView:
     unexpected: bool
     disposition_by: str | None
     photos: tuple[str, ...] = ()
+    bin_code: str | None = None  # restock: the bin scanned for it
 
 
 @dataclass(frozen=True, slots=True)

@@ -276,7 +276,8 @@ def _bin(uow: UnitOfWork, product: Product, u: UnitIn) -> uuid.UUID | None:
     location = u.location_id or product.home_location_id
     if location is None:
         raise ValidationError(
-            f"{product.sku} has no home bin — choose the bin it goes back to, or quarantine it."
+            f"{product.sku} has no home bin — scan the label of the bin it goes back to, or "
+            "change where it goes (quarantine)."
         )
     if uow.session.get(Location, location) is None:
         raise NotFoundError("That bin is not on this station — scan the bin again.")
