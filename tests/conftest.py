@@ -7,6 +7,7 @@ otherwise a session fixture starts one with scripts/services/postgres.sh.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -37,7 +38,11 @@ def postgres_server() -> Iterator[str]:
     services = Path(tempfile.mkdtemp(prefix="waystation-pg-"))
     os.chmod(services, 0o755)
     script = ROOT / "scripts/services/postgres.sh"
-    env = {**os.environ, "WAYSTATION_PG_PORT": "55433"}
+    # A free port of its own: two test runs on one machine must not share (or stop) a server.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "WAYSTATION_PG_PORT": str(port)}
     out = subprocess.run(
         ["bash", str(script), "start", str(services)],
         env=env,
