@@ -73,6 +73,13 @@ def _one(c: Central, model: Any, *where: Any) -> Any:
         return conn.execute(select(model).where(*where)).one()
 
 
+def in_turn(hub: Any, *benches: Bench) -> None:
+    """Each desk comes back online and pushes in turn; the hub applies each before the next."""
+    for b in benches:
+        b.push()
+        hub.drain()
+
+
 def _results(c: Central, b: Bench) -> list[tuple[str, str]]:
     with c.engine.connect() as conn:
         return [
@@ -100,10 +107,7 @@ def test_a_return_booked_in_at_two_desks_offline_is_received_once_and_raises_a_t
     _receive(a, number)
     _receive(b, number)
     hub = central.hub()
-    a.push()
-    hub.drain()
-    b.push()
-    hub.drain()
+    in_turn(hub, a, b)
 
     assert set(_results(central, a)) == {(APPLIED, "")}
     assert set(_results(central, b)) == {(APPLIED, "")}, "a receipt is a fact: never rejected"
@@ -233,10 +237,7 @@ def test_a_return_credited_at_two_desks_offline_keeps_one_credit_spendable(
             rma_id = s.scalars(select(Rma.id).where(Rma.number == number)).one()
         with b.ctx.uow(b.sign_in(CLERK)) as uow:
             credits.append(resolution.resolve(uow, rma_id, Resolution.STORE_CREDIT))
-    hub = central.hub()
-    for b in benches:
-        b.push()
-        hub.drain()
+    in_turn(central.hub(), *benches)
 
     def balances(engine: Any) -> list[int]:
         with engine.connect() as conn:
@@ -345,10 +346,7 @@ def test_a_refund_marked_paid_at_one_station_is_not_marked_again_at_another(
         resolution.mark_refund(uow, refund_id, resolution.PAID)
     with b.ctx.uow(b.sign_in("OP-9001")) as uow:  # B has not heard of the payment yet
         resolution.mark_refund(uow, refund_id, resolution.FAILED, "card expired")
-    a.push()
-    hub.drain()
-    b.push()
-    hub.drain()
+    in_turn(hub, a, b)
 
     assert set(_results(central, a)) == {(APPLIED, "")}
     refused = [why for result, why in _results(central, b) if result != APPLIED]
@@ -415,10 +413,7 @@ def test_two_desks_offline_exchange_two_returns_of_one_order(
         numbers.append(view.number)
     exchange_a = _exchange(a, numbers[0])
     exchange_b = _exchange(b, numbers[1])
-    a.push()
-    hub.drain()
-    b.push()
-    hub.drain()
+    in_turn(hub, a, b)
 
     assert set(_results(central, a)) | set(_results(central, b)) == {(APPLIED, "")}
     assert (exchange_a, exchange_b) == (f"{numbers[0]}-X", f"{numbers[1]}-X")
@@ -443,10 +438,7 @@ def test_one_return_exchanged_at_two_desks_offline(central: Central, tmp_path: P
     number = demo.rmas[0]
     exchange_a = _exchange(a, number)
     exchange_b = _exchange(b, number)
-    a.push()
-    hub.drain()
-    b.push()
-    hub.drain()
+    in_turn(hub, a, b)
 
     assert set(_results(central, a)) | set(_results(central, b)) == {(APPLIED, "")}
     assert (exchange_a, exchange_b) == (f"{number}-X-RETURNS-A", f"{number}-X-RETURNS-B")
@@ -497,10 +489,7 @@ def test_an_exchange_numbered_like_an_order_central_holds_is_kept_under_a_free_n
         payload["notification"] = note
         op.payload = payload
         rma_id = uuid.UUID(payload["rma_id"])
-    a.push()
-    hub.drain()
-    b.push()
-    hub.drain()
+    in_turn(hub, a, b)
 
     assert set(_results(central, a)) | set(_results(central, b)) == {(APPLIED, "")}
     kept = f"{exchange_a}-2"

@@ -26,6 +26,7 @@ from tests.ui.conftest import worker_held
 from tests.ui.test_pick_workflow import PICKER, pick_scan, scanner_types
 from ui.main_window import MainWindow
 from ui.models.pick_stops import STATE
+from ui.screens.pick import PickScreen
 
 # WORKAROUND: the offscreen platform warns on every top-level show; it means nothing here.
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
@@ -59,6 +60,12 @@ def at_first_tote(qtbot: QtBot, station: MainWindow, ctx: StationContext, scene:
     return stop
 
 
+def tote_for(pick: PickScreen, stop: StopView) -> str:
+    """The tote of the stop's slot, as the list on screen has it."""
+    assert pick.view is not None
+    return pick.view.tote_of(stop.slot) or ""
+
+
 def state_cell(window: MainWindow, stop: StopView) -> str:
     model = window.pick.model
     return str(model.data(model.index(model.row_of(stop.id), STATE)))
@@ -78,9 +85,7 @@ def test_a_tote_scan_shows_the_next_stop_before_its_commit_and_the_commit_confir
     qtbot: QtBot, station: MainWindow, ctx: StationContext, at_first_tote: StopView
 ) -> None:
     window, pick, stop = station, station.pick, at_first_tote
-    view = pick.view
-    assert view is not None
-    tote = view.tote_of(stop.slot) or ""
+    tote = tote_for(pick, stop)
     before = len(pick.feedback_ms)
     with worker_held(window) as release:
         scanner_types(tote)
@@ -106,9 +111,7 @@ def test_a_stop_recorded_meanwhile_elsewhere_is_corrected_on_screen_and_says_so(
     qtbot: QtBot, station: MainWindow, ctx: StationContext, at_first_tote: StopView
 ) -> None:
     window, pick, stop = station, station.pick, at_first_tote
-    view = pick.view
-    assert view is not None
-    tote = view.tote_of(stop.slot) or ""
+    tote = tote_for(pick, stop)
     with ctx.sessions.begin() as s:  # another station's pick of the same stop, synced here
         s.execute(
             update(Allocation)
@@ -136,8 +139,7 @@ def test_a_write_the_database_refuses_puts_the_stop_back(
     qtbot: QtBot, station: MainWindow, ctx: StationContext, at_first_tote: StopView
 ) -> None:
     window, pick, stop = station, station.pick, at_first_tote
-    view = pick.view
-    assert view is not None
+    tote = tote_for(pick, stop)
     with ctx.engine.begin() as conn:  # the database says no to the next ledger row
         conn.execute(
             text(
@@ -148,7 +150,7 @@ def test_a_write_the_database_refuses_puts_the_stop_back(
     ledger_rows = movements(ctx)
     before = len(pick.feedback_ms)
     with worker_held(window) as release:
-        scanner_types(view.tote_of(stop.slot) or "")
+        scanner_types(tote)
         qtbot.waitUntil(lambda: pick.step is Step.BIN)  # shown as recorded
         release.set()
         qtbot.waitUntil(lambda: pick.banner.kind == "bad", timeout=5000)
@@ -163,6 +165,6 @@ def test_a_write_the_database_refuses_puts_the_stop_back(
     assert len(pick.feedback_ms) == before
     with ctx.engine.begin() as conn:
         conn.execute(text("DROP TRIGGER refuse_move"))
-    pick_scan(qtbot, window, view.tote_of(stop.slot) or "")  # scanned again, it is recorded
+    pick_scan(qtbot, window, tote)  # scanned again, it is recorded
     assert pick.banner.kind == "good", pick.banner.message
     assert picked_in_db(ctx, stop) == stop.remaining

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QCoreApplication, QDateTime, QLocale
+from PySide6.QtCore import QCoreApplication, QDate, QDateTime, QLocale
+
+
+def _local(value: datetime) -> QDateTime:
+    return QDateTime.fromMSecsSinceEpoch(int(value.timestamp() * 1000)).toLocalTime()
 
 
 def format_datetime(value: datetime) -> str:
     """A UTC time shown in the station's local time, in the station locale's short format."""
-    local = QDateTime.fromMSecsSinceEpoch(int(value.timestamp() * 1000)).toLocalTime()
+    return QLocale().toString(_local(value), QLocale.FormatType.ShortFormat)
+
+
+def format_time_today(value: datetime) -> str:
+    """As :func:`format_datetime`, but the time alone when it is today."""
+    local = _local(value)
+    if local.date() == QDate.currentDate():
+        return QLocale().toString(local.time(), QLocale.FormatType.ShortFormat)
     return QLocale().toString(local, QLocale.FormatType.ShortFormat)
 
 

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
-from PySide6.QtCore import QCoreApplication, QDate, QDateTime, QLocale
+from PySide6.QtCore import QCoreApplication
 
 from app.services.picking.lists import ListSummary
-from ui.models import format_datetime, format_int
+from ui.models import format_int, format_time_today
 from ui.models.search_results import RowsModel
 
 _STATUS = {"open": "Waiting", "in_progress": "Picking", "paused": "Paused"}
 _KIND = {"cluster": "Cluster", "batch": "Batch", "single": "Single order"}
-
-
-def _made(at: datetime) -> str:
-    """The time a list was made today; the date and time for an older one."""
-    local = QDateTime.fromMSecsSinceEpoch(int(at.timestamp() * 1000)).toLocalTime()
-    if local.date() == QDate.currentDate():
-        return QLocale().toString(local.time(), QLocale.FormatType.ShortFormat)
-    return format_datetime(at)
 
 
 class PickListsModel(RowsModel):
@@ -46,7 +37,7 @@ class PickListsModel(RowsModel):
         if col == 2:
             return row.wave
         if col == 3:
-            return _made(row.created_at)
+            return format_time_today(row.created_at)
         if col == 4:
             state = tr(self.context, _STATUS.get(row.status, row.status))
             return f"{state} — {row.picker_name}" if row.picker_name else state

@@ -14,7 +14,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, case, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.types import Uuid
 
 from app.domain.orders import OrderStatus, can_transition
@@ -312,7 +323,7 @@ SORTING_ORDERS = (
 )
 
 
-def batch_units_in(tote_code: str) -> Any:
+def batch_units_in(tote_code: str) -> Select[Any]:
     """Picked batch stops whose units are in ``tote_code`` and whose orders are not packed:
     (list number, order id, order number, picked at), newest first."""
     return (

@@ -23,7 +23,7 @@ from app.domain.errors import InvalidTransitionError, ValidationError
 from app.domain.picking import LIVE_LISTS, ListStatus, StopStatus
 from app.domain.roles import Permission
 from app.services import auth
-from app.services.picking import ENTITY, WITHDRAWN, ledger
+from app.services.picking import ENTITY, WITHDRAWN, actions, ledger
 from app.services.picking.views import PickListView, read_list
 from app.store.uow import UnitOfWork
 
@@ -78,13 +78,8 @@ def live_lists(uow: UnitOfWork) -> list[ListSummary]:
 def free(uow: UnitOfWork, list_id: uuid.UUID) -> PickListView:
     """A supervisor frees a list its picker left: any picker who scans it carries on where it
     stands (what is recorded stays; units the picker had in hand were not recorded)."""
-    from app.services.picking import actions
-
     auth.check(uow, Permission.OVERRIDE)
-    view = read_list(uow.session.connection(), list_id)
-    if view.status not in LIVE_LISTS:
-        state = "finished" if view.status == ListStatus.DONE else "withdrawn"
-        raise InvalidTransitionError(f"Pick list {view.number} is {state} — refresh the list.")
+    view = _live(read_list(uow.session.connection(), list_id))
     if not view.picker_name:
         raise InvalidTransitionError(
             f"Pick list {view.number} is free already: any picker can scan it."
@@ -103,10 +98,7 @@ def withdraw(uow: UnitOfWork, list_id: uuid.UUID, reason: str) -> PickListView:
     if len(reason) > MAX_REASON:
         raise ValidationError(f"Keep the reason under {MAX_REASON} characters.")
     conn = uow.session.connection()
-    view = read_list(conn, list_id)
-    if view.status not in LIVE_LISTS:
-        state = "finished" if view.status == ListStatus.DONE else "withdrawn already"
-        raise InvalidTransitionError(f"Pick list {view.number} is {state} — refresh the list.")
+    view = _live(read_list(conn, list_id))
     if view.stops_done:
         who = view.picker_name or "its picker"
         raise InvalidTransitionError(
@@ -124,6 +116,14 @@ def withdraw(uow: UnitOfWork, list_id: uuid.UUID, reason: str) -> PickListView:
         details={"number": view.number, "reason": reason, "stops": len(view.stops)},
     )
     return read_list(conn, list_id)
+
+
+def _live(view: PickListView) -> PickListView:
+    """The list, while it is open, started or paused; refused with words otherwise."""
+    if view.status not in LIVE_LISTS:
+        state = "finished" if view.status == ListStatus.DONE else "withdrawn already"
+        raise InvalidTransitionError(f"Pick list {view.number} is {state} — refresh the list.")
+    return view
 
 
 def withdraw_rows(conn: Connection, list_id: uuid.UUID, notes: str) -> None:

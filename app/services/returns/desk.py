@@ -206,7 +206,7 @@ class ReturnDesk:
                 return DeskResult(Outcome.REFUSED, "That return is not on this station.")
             rma_number, rma_status, received_at, lines = found
             if rma_status == rmas.RECEIVED:
-                when = received_at.strftime("%d %b %Y %H:%M") if received_at else "earlier"
+                when = receiving.when_received(received_at)
                 missing = sum(max(0, line.qty - line.received) for line in lines)
                 rest = (
                     f" {missing} unit(s) of it did not come then: to book them in, scan order "
@@ -303,6 +303,8 @@ class ReturnDesk:
             fx = FastExecutor(uow.session.connection())
             product_id = fx.scalar(_BY_GTIN, {"k1": gtin, "k2": code.upper()})
             words = fx.first(_PRODUCT_WORDS, {"id": product_id}) if product_id else None
+            # Not an item: perhaps a bin's label (read in the same transaction).
+            shelf = fx.first(_BIN, {"code": code.upper()}) if words is None else None
         if product_id is None or words is None:
             serial_of = self.open.serials.get(code.upper())
             if serial_of is not None:
@@ -310,9 +312,8 @@ class ReturnDesk:
             same = self._names_this_return(code)
             if same:
                 return DeskResult(Outcome.OPENED, same)
-            bin_ = self._bin_for_restock(code)
-            if bin_ is not None:
-                return bin_
+            if shelf is not None:
+                return self._bin_for_restock(shelf[0], shelf[1])
             other = self._names_another_parcel(code)
             if other is not None:
                 return other
@@ -332,15 +333,10 @@ class ReturnDesk:
             return DeskResult(Outcome.WANT_SERIAL, f"{sku} {name}: now scan its serial number.")
         return self._count(product_id, serial.upper() if serial else None, (sku, name))
 
-    def _bin_for_restock(self, code: str) -> DeskResult | None:
+    def _bin_for_restock(self, bin_id: uuid.UUID, bin_code: str) -> DeskResult:
         """A bin's label: where the last unit going back to stock goes (a product with no home
-        bin needs one; another may go elsewhere). None when ``code`` names no bin."""
+        bin needs one; another may go elsewhere)."""
         assert self.open is not None
-        with self._uow().reading() as uow:
-            row = FastExecutor(uow.session.connection()).first(_BIN, {"code": code.upper()})
-        if row is None:
-            return None
-        bin_id, bin_code = row
         restock = [u for u in self.open.units if u.disposition is rules.Disposition.RESTOCK]
         if not restock:
             return DeskResult(
@@ -671,4 +667,4 @@ class ReturnDesk:
 def _rmas(back: list[tuple[str, datetime]]) -> str:
     """The returns an order came back on, for the desk's words: "RMA A, B (received …)"."""
     names = ", ".join(n for n, _at in back)
-    return f"RMA {names} (received {back[0][1]:%d %b %Y %H:%M})"
+    return f"RMA {names} (received {receiving.when_received(back[0][1])})"

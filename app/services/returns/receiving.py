@@ -80,6 +80,11 @@ class AlreadyReceivedError(ScanRejectedError):
     supervisor."""
 
 
+def when_received(at: datetime | None) -> str:
+    """When a return was booked in, as the desk's words say it."""
+    return f"{at:%d %b %Y %H:%M}" if at is not None else "earlier"
+
+
 def not_open_words(number: str, status: str, received_at: datetime | None) -> str:
     """Why a parcel's RMA cannot be booked in: it was cancelled, or received already."""
     if status == rmas.CANCELLED:
@@ -87,7 +92,7 @@ def not_open_words(number: str, status: str, received_at: datetime | None) -> st
             f"RMA {number} was cancelled — nothing was booked. Set the parcel aside for a "
             "supervisor."
         )
-    when = received_at.strftime("%d %b %Y %H:%M") if received_at else "earlier"
+    when = when_received(received_at)
     resolved = " and resolved" if status == rmas.RESOLVED else ""
     return (
         f"RMA {number} was received{resolved} already ({when}) — nothing was booked. Set the "
