@@ -203,12 +203,18 @@ def kill_repeatedly(
     """Keep ``procs`` running and ``kill -9`` one of them (drawn at random) ``kills`` times,
     each at a random moment after it is ``ready`` (connected, say), drawn from a window that
     spreads the kills over the whole job: from the pace so far (``progress``, 0..1, per second
-    of running) the window is sized so the remaining kills share the remaining work, each run
-    doing its share on average. ``before_kill`` sees the victim just before the signal."""
+    of the drawn waits) the window is sized so the remaining kills share the remaining work,
+    each run doing its share on average. Work a run does before it is seen ready (between two
+    looks, every 5 ms) is its own: the window is sized for what is left of the share after it,
+    and is as short as it goes when that takes the whole share (on a fast machine the station
+    pushed a batch before the check saw it connected, and with the window sized as if it had
+    not, half the kills came after the job was done). ``before_kill`` sees the victim just
+    before the signal."""
     group = [procs] if isinstance(procs, Proc) else list(procs)
     window = first_window_s
     done: list[Kill] = []
-    ran_s = 0.0
+    waited_s = in_waits = before_ready = 0.0
+    last = progress()
     for i in range(kills):
         victim = rng.choice(group)
         started = time.monotonic()
@@ -219,10 +225,11 @@ def kill_repeatedly(
             f"{victim.name} to be ready (kill {i + 1})",
             lambda v=victim: ready(v),  # type: ignore[misc]
             ready_timeout_s,
-            interval=0.02,
+            interval=0.005,
             alive=group,
         )
         ready_s = time.monotonic() - started
+        at_ready = progress()
         after = rng.uniform(0, window)
         time.sleep(after)
         at_kill = progress()
@@ -231,11 +238,15 @@ def kill_repeatedly(
         victim.kill9()
         now = progress()
         done.append(Kill(victim.name, ready_s, after, at_kill, now))
-        ran_s += after
-        if now > 0 and ran_s > 0:
-            pace = now / ran_s  # of the work per second of running
-            window = 2 * (1 - now) / max(kills - i - 1, 1) / pace
+        before_ready += at_ready - last
+        in_waits += now - at_ready
+        waited_s += after
+        last = now
+        if in_waits > 0 and waited_s > 0:
+            pace = in_waits / waited_s  # of the work per second of the drawn waits
+            share = (1 - now) / max(kills - i - 1, 1) - before_ready / (i + 1)
+            window = 2 * max(share, 0.0) / pace
         else:
             window *= 1.5
-        window = min(max(window, 0.02), 5.0)
+        window = min(max(window, 0.005), 5.0)
     return done
