@@ -160,7 +160,7 @@ def receive_every_line(d: Desk, number: str, condition: str = "opened") -> str:
 def paid_for(ctx: StationContext, order_number: str, shipping_minor: int) -> int:
     """What the customer paid for an order: every unit shipped at its price, and shipping."""
     o = order(ctx, order_number)
-    goods = sum((ln.qty_ordered - ln.qty_missing) * ln.product.price_minor for ln in o.lines)
+    goods = sum((ln.qty_ordered - ln.qty_missing) * ln.paid_per_unit for ln in o.lines)
     return goods + shipping_minor
 
 

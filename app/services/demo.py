@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -302,11 +303,13 @@ def create_demo_data(
         homes = [bins[i % n_bins][0] for i in range(products)]
         now = datetime.now(UTC)
 
+        prices = array("l")  # each product's price, for the order lines that sell it
+
         def product_rows() -> Iterator[dict[str, Any]]:
             for i, pid in enumerate(product_ids):
                 noun, variants = rng.choice(_NOUN)
                 name = f"{rng.choice(_ADJ)} {noun}, {rng.choice(variants)}"
-                yield {
+                row: dict[str, Any] = {
                     "id": pid,
                     "sku": f"NW-{i + 1:07d}",
                     "name": name,
@@ -322,6 +325,8 @@ def create_demo_data(
                     "track_expiry": False,
                     "home_location_id": homes[i],
                 }
+                prices.append(row["price_minor"])
+                yield row
 
         put(Product, product_rows(), "products", products)
 
@@ -432,6 +437,7 @@ def create_demo_data(
                         "qty_packed": 0,
                         "qty_missing": 0,
                         "location_id": homes[p],
+                        "unit_price_minor": prices[p],
                     }
                 )
             if len(order_rows) >= BATCH:

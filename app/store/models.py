@@ -171,10 +171,18 @@ class OrderLine(Base):
     qty_packed: Mapped[int] = mapped_column(Integer, default=0)
     qty_missing: Mapped[int] = mapped_column(Integer, default=0)
     location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("location.id"))
+    # Paid per unit, in the order's currency. None only on a line the sender gave no price
+    # for: the catalogue price stands in (``paid_per_unit``).
+    unit_price_minor: Mapped[int | None] = mapped_column(BigInteger)
 
     order: Mapped["Order"] = relationship(back_populates="lines")
     product: Mapped[Product] = relationship(lazy="joined")
     location: Mapped[Location | None] = relationship(lazy="joined")
+
+    @property
+    def paid_per_unit(self) -> int:
+        """What one unit was paid: the line's price, or the catalogue's when it has none."""
+        return self.product.price_minor if self.unit_price_minor is None else self.unit_price_minor
 
 
 class Package(Base):

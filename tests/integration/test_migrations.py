@@ -69,3 +69,28 @@ def test_demo_data_loads_into_postgres(postgres_url: str) -> None:
         assert conn.scalar(select(func.count()).select_from(Product)) == 200
         assert conn.scalar(select(func.count()).select_from(Order)) == 20
     engine.dispose()
+
+
+def test_order_lines_from_before_prices_were_kept_take_the_catalogue_price(tmp_path: Path) -> None:
+    """A station upgraded past 0010 keeps refunding what its old orders were sold for: each
+    line already there takes its product's price at the upgrade."""
+    from sqlalchemy import select, text
+
+    from app.services.demo import create_demo_data
+    from app.store.models import OrderLine, Product
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine)
+    create_demo_data(engine, products=50, orders=10, seed=5)
+    downgrade(engine, "0009")
+    with engine.begin() as conn:  # the catalogue moves on before the upgrade
+        conn.execute(text("UPDATE product SET price_minor = price_minor + 100"))
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(OrderLine.unit_price_minor, Product.price_minor).join(
+                Product, Product.id == OrderLine.product_id
+            )
+        ).all()
+    assert rows and all(paid == price for paid, price in rows)
+    engine.dispose()

@@ -17,7 +17,14 @@ from app.domain.money import money
 from app.domain.returns import Condition, Resolution
 from app.services.counter import store_credit
 from app.services.returns import reports, resolution, rmas
-from app.store.models import AuditEvent, CustomerNotification, Order, ReturnRefund, Rma
+from app.store.models import (
+    AuditEvent,
+    CustomerNotification,
+    Order,
+    ReturnRefund,
+    Rma,
+    RmaLine,
+)
 from tests.returns_kit import (
     SUPERVISOR,
     Desk,
@@ -113,9 +120,14 @@ def test_an_exchange_is_a_new_order_ready_for_picking(station: StationContext) -
         new = s.scalars(select(Order).where(Order.number == done.exchange_order_number)).one()
         assert new.status == "confirmed"
         assert [(ln.product_id, ln.qty_ordered) for ln in new.lines] == [(product.id, line.qty)]
+        # The replacement was paid for by the unit it replaces: returned, it pays that back.
+        assert [ln.unit_price_minor for ln in new.lines] == [line.unit_price_minor]
     op = outbox(station)[-1]
     assert op.kind == "returns.resolved"
     assert op.payload["exchange_order"]["number"] == done.exchange_order_number
+    assert [ln["unit_price_minor"] for ln in op.payload["exchange_order"]["lines"]] == [
+        line.unit_price_minor
+    ]
 
 
 def test_a_partial_refund_and_never_more_than_was_paid(station: StationContext) -> None:
@@ -137,6 +149,41 @@ def test_a_partial_refund_and_never_more_than_was_paid(station: StationContext) 
         station.uow(d.clerk) as uow,
     ):
         resolution.resolve(uow, rma_id, Resolution.REFUND)
+
+
+def test_a_refund_pays_back_the_price_paid_not_todays_price(station: StationContext) -> None:
+    """The catalogue's price moves after the sale: a raise must not pay back more than the
+    customer paid, a cut must not pay back less."""
+    from sqlalchemy import update
+
+    from app.store.models import Product
+
+    d = open_desk(station)
+    number = plain_order_number(d)
+    o = order(station, number)
+    first, second = o.lines[0], o.lines[1]
+    assert first.unit_price_minor is not None and second.unit_price_minor is not None
+    with station.sessions.begin() as s:
+        s.execute(
+            update(Product)
+            .where(Product.id == first.product_id)
+            .values(price_minor=first.unit_price_minor * 3)
+        )
+        s.execute(update(Product).where(Product.id == second.product_id).values(price_minor=1))
+    rma = make_rma(d, number, [(first.line_no, 1), (second.line_no, 1)], "defective")
+    with station.sessions() as s:
+        prices = {
+            ln.order_line_id: ln.unit_price_minor
+            for ln in s.scalars(select(RmaLine).join(Rma).where(Rma.number == rma))
+        }
+    assert prices == {first.id: first.unit_price_minor, second.id: second.unit_price_minor}
+
+    receive_every_line(d, rma, "defective")
+    with station.uow(d.clerk) as uow:
+        done = resolution.resolve(uow, _rma_id(station, rma), Resolution.REFUND)
+    paid = first.unit_price_minor + second.unit_price_minor
+    assert done.amount_minor == paid + 495  # defective: free, and the shipping goes back
+    assert done.amount_minor <= paid_for(station, number, 495)
 
 
 def test_an_rma_not_yet_received_cannot_be_resolved(station: StationContext) -> None:

@@ -22,6 +22,7 @@ from app.store.models import (
     ExceptionTask,
     OpResult,
     Order,
+    OrderLine,
     ReturnRefund,
     ReturnUnit,
     Rma,
@@ -158,7 +159,7 @@ def test_an_rma_made_at_one_desk_is_received_and_resolved_at_another(
             for ln in o.lines
             if not ln.product.track_serial
         )
-        line_id, qty = line.id, line.qty_ordered
+        line_id, qty, price = line.id, line.qty_ordered, line.unit_price_minor
     with a.ctx.uow(a.sign_in(CLERK)) as uow:
         view = rmas.create_rma(
             uow,
@@ -183,6 +184,11 @@ def test_an_rma_made_at_one_desk_is_received_and_resolved_at_another(
     assert central_rma.status == "resolved" and central_rma.received_station == b.ctx.station_id
     new = _one(central, Order, Order.number == done.exchange_order_number)
     assert new.status == "confirmed", "the exchange goes to picking and packing"
+    with central.engine.connect() as conn:  # paid for by the unit it replaces
+        prices = conn.scalars(
+            select(OrderLine.unit_price_minor).where(OrderLine.order_id == new.id)
+        )
+        assert list(prices) == [price] and price
     refund = _one(central, ReturnRefund, ReturnRefund.rma_id == view.id)
     assert (refund.resolution, refund.amount_minor, refund.state) == ("exchange", 0, "done")
     note = _one(central, CustomerNotification, CustomerNotification.rma_id == view.id)

@@ -169,7 +169,7 @@ def create_returns_demo(engine: Engine, *, orders: int = 12, seed: int = 11) -> 
                     product_id=ln.product_id,
                     qty=ln.qty_ordered,
                     reason=reason.value,
-                    unit_price_minor=ln.product.price_minor,
+                    unit_price_minor=ln.paid_per_unit,
                     qty_received=0,
                 )
             )

@@ -26,7 +26,7 @@ from app.ids import new_id
 from app.services import auth
 from app.services.counter import store_credit
 from app.services.returns import rmas
-from app.services.returns.views import ResolutionDone
+from app.services.returns.views import RefundQuote, ResolutionDone
 from app.store.models import (
     Customer,
     CustomerNotification,
@@ -49,10 +49,12 @@ MONEY_BACK = frozenset({rules.Resolution.REFUND.value, rules.Resolution.STORE_CR
 
 
 def order_paid(s: Session, order: Order, rma: Rma) -> int:
-    """What the order was paid: its shipped units at their prices, and the shipping."""
+    """What the order was paid: its shipped units at the prices they were sold for, and the
+    shipping."""
     shipped = OrderLine.qty_ordered - OrderLine.qty_missing
+    paid = func.coalesce(OrderLine.unit_price_minor, Product.price_minor)
     goods = s.scalar(
-        select(func.coalesce(func.sum(shipped * Product.price_minor), 0))
+        select(func.coalesce(func.sum(shipped * paid), 0))
         .select_from(OrderLine)
         .join(Product, Product.id == OrderLine.product_id)
         .where(OrderLine.order_id == order.id)
@@ -82,6 +84,14 @@ def quote(uow: UnitOfWork, rma_id: uuid.UUID) -> rules.Refund:
     """The refund the policy gives this received return now."""
     rma = _received(uow, rma_id)
     return _quote(uow, rma)
+
+
+def refund_quote(uow: UnitOfWork, rma_id: uuid.UUID) -> RefundQuote:
+    """What the desk may pay back for this received return: the most, for a partial refund."""
+    auth.check(uow, Permission.RECEIVE_RETURN)
+    rma = _received(uow, rma_id)
+    refund = _quote(uow, rma)
+    return RefundQuote(rma.number, rma.currency, refund.total_minor, refund.as_dict())
 
 
 def _quote(uow: UnitOfWork, rma: Rma) -> rules.Refund:
@@ -320,13 +330,16 @@ def mark_refund(uow: UnitOfWork, refund_id: uuid.UUID, state: str, note: str = "
 
 def _exchange_order(uow: UnitOfWork, rma: Rma, order: Order) -> Order:
     s = uow.session
-    wanted: dict[uuid.UUID, int] = {}
-    for product_id in s.scalars(
-        select(ReturnUnit.product_id).where(
-            ReturnUnit.rma_id == rma.id, ReturnUnit.unexpected.is_(False)
-        )
+    # Each product coming back, with how many and what one was paid: the replacement is paid
+    # for by the unit it replaces, so a return of it later pays back that price.
+    wanted: dict[uuid.UUID, tuple[int, int]] = {}
+    for product_id, price in s.execute(
+        select(ReturnUnit.product_id, RmaLine.unit_price_minor)
+        .join(RmaLine, RmaLine.id == ReturnUnit.rma_line_id)
+        .where(ReturnUnit.rma_id == rma.id, ReturnUnit.unexpected.is_(False))
     ):
-        wanted[product_id] = wanted.get(product_id, 0) + 1
+        qty, _price = wanted.get(product_id, (0, price))
+        wanted[product_id] = (qty + 1, price)
     if not wanted:
         raise ValidationError(
             f"Nothing on RMA {rma.number} came back as expected — there is nothing to exchange."
@@ -346,7 +359,7 @@ def _exchange_order(uow: UnitOfWork, rma: Rma, order: Order) -> Order:
     )
     s.add(new)
     s.flush()
-    for line_no, (product_id, qty) in enumerate(sorted(wanted.items()), start=1):
+    for line_no, (product_id, (qty, price)) in enumerate(sorted(wanted.items()), start=1):
         product = s.get_one(Product, product_id)
         s.add(
             OrderLine(
@@ -358,6 +371,7 @@ def _exchange_order(uow: UnitOfWork, rma: Rma, order: Order) -> Order:
                 qty_packed=0,
                 qty_missing=0,
                 location_id=product.home_location_id,
+                unit_price_minor=price,
             )
         )
     s.flush()
@@ -404,6 +418,7 @@ def _order_payload(uow: UnitOfWork, order: Order) -> dict[str, Any]:
                 "product_id": str(ln.product_id),
                 "qty_ordered": ln.qty_ordered,
                 "location_id": None if ln.location_id is None else str(ln.location_id),
+                "unit_price_minor": ln.unit_price_minor,
             }
             for ln in order.lines
         ],

@@ -320,7 +320,7 @@ def create_rma(
                 product_id=ol.product_id,
                 qty=rl.qty,
                 reason=rl.reason.value,
-                unit_price_minor=ol.product.price_minor,
+                unit_price_minor=ol.paid_per_unit,
                 qty_received=0,
             )
         )

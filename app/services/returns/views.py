@@ -90,6 +90,16 @@ class ToResolve:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundQuote:
+    """The most a received return may pay back now, and how the policy came to it."""
+
+    rma_number: str
+    currency: str
+    most_minor: int
+    breakdown: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
 class ResolutionDone:
     rma_number: str
     resolution: str

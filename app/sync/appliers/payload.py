@@ -35,6 +35,10 @@ class Checks:
             raise self._malformed(op, f"{value!r} is not a whole number of {at_least} or more")
         return value
 
+    def opt_whole(self, op: Op, value: object) -> int | None:
+        """A whole number of zero or more, or nothing."""
+        return None if value is None else self.whole(op, value, at_least=0)
+
     def id(self, op: Op, value: object) -> uuid.UUID:
         try:
             return uuid.UUID(str(value))

@@ -416,6 +416,7 @@ def _exchange_order(
                 qty_packed=0,
                 qty_missing=0,
                 location_id=_check.opt_id(op, ln.get("location_id")),
+                unit_price_minor=_check.opt_whole(op, ln.get("unit_price_minor")),
             )
         )
     s.flush()
