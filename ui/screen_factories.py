@@ -177,16 +177,20 @@ def returns_screen(
     def desk_for(operator: OperatorView) -> ReturnDesk:
         return ReturnDesk(lambda: ctx.uow(operator))
 
-    def resolve(operator: OperatorView, rma_id: Any, how: Any) -> Any:
+    def resolve(operator: OperatorView, rma_id: Any, how: Any, amount: int | None) -> Any:
         with ctx.uow(operator) as u:
-            return resolution.resolve(u, rma_id, how)
+            return resolution.resolve(u, rma_id, how, amount_minor=amount)
+
+    def quote(operator: OperatorView, rma_id: Any) -> Any:
+        with ctx.uow(operator) as u:
+            return resolution.refund_quote(u, rma_id)
 
     def report(operator: OperatorView) -> reports.ReturnsReport:
         with ctx.uow(operator) as u:
             return reports.report(u)
 
     return ReturnsScreen(
-        worker, sounds, desk_for, resolve, report, colors(ctx.config.theme), parent=parent
+        worker, sounds, desk_for, resolve, quote, report, colors(ctx.config.theme), parent=parent
     )
 
 

@@ -23,6 +23,7 @@ from tests.returns_kit import product_not_on, serial_order
 from tests.ui.conftest import show_station
 from tests.ui.counter_station import scanner_keys, wait_idle
 from ui.main_window import MainWindow
+from ui.models.basket import format_money
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CLERK, SUPERVISOR = "OP-1003", "OP-9001"
@@ -58,6 +59,7 @@ def click(qtbot: QtBot, window: MainWindow, button: QPushButton) -> None:
 
 
 def shot(window: MainWindow, name: str) -> None:
+    assert window.width() <= 1366, f"{name}: the desk grew to {window.width()} px wide"
     SHOTS.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(SHOTS / f"returns-{name}.png"))
 
@@ -417,3 +419,59 @@ def test_a_return_on_an_rma_keeps_the_rmas_reason(
     scan(qtbot, desk, ean(ctx, line.product_id))
     assert screen.grade_buttons[Condition.OPENED].isEnabled()
     assert not screen.reason_button.isEnabled()
+
+
+def test_part_of_a_refund_typed_by_the_clerk(
+    desk: MainWindow, qtbot: QtBot, ctx: StationContext, demo: ReturnsDemo
+) -> None:
+    """Shift+F6 shows what the policy gives; an amount that is no amount, or more than that,
+    keeps the dialog open with words and records nothing; a lower one is the refund."""
+    screen = desk.returns
+    number = demo.rmas[1]  # defective: free, shipping paid back
+    scan(qtbot, desk, number)
+    [(line, _scanned)] = [screen.expected.row(0)]
+    for _ in range(line.qty):
+        scan(qtbot, desk, ean(ctx, line.product_id))
+    for _ in range(line.qty):
+        click(qtbot, desk, screen.grade_buttons[Condition.DEFECTIVE])
+    click(qtbot, desk, screen.complete_button)
+
+    qtbot.keyClick(desk, Qt.Key.Key_F6, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: screen.part_refund_dialog is not None, timeout=5000)
+    dialog = screen.part_refund_dialog
+    assert dialog is not None and dialog.isVisible()
+    most = dialog.quote.most_minor
+    assert most == line.unit_price_minor * line.qty + 495
+    assert f"the policy pays back at most {format_money(most)} (" in dialog.explain.text()
+    qtbot.wait(50)
+    dialog.grab().save(str(SHOTS / "returns-part-refund.png"))
+
+    def typed(text: str) -> str:
+        dialog.amount.setText(text)
+        qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+        return dialog.problem.text()
+
+    assert typed("twelve") == "twelve is not an amount — type it like 12.90."
+    over = most + 1
+    assert typed(f"{over // 100}.{over % 100:02d}") == (
+        f"{format_money(over)} is not a refund {number} may pay — type an amount above zero "
+        f"and no more than {format_money(most)}."
+    )
+    assert typed("0").startswith(f"{format_money(0)} is not a refund")
+    assert dialog.isVisible()
+    with ctx.sessions() as s:
+        assert s.scalars(select(ReturnRefund)).all() == []
+
+    typed("10,50")
+    qtbot.waitUntil(lambda: bool(screen.resolved), timeout=5000)
+    wait_idle(qtbot, desk)
+    assert not dialog.isVisible()
+    assert banner(desk) == (
+        "good",
+        f"{number}: refund of {format_money(1050)} recorded to be paid.",
+    )
+    with ctx.sessions() as s:
+        refund = s.scalars(select(ReturnRefund)).one()
+        assert (refund.amount_minor, refund.state) == (1050, "to_be_paid")
+        assert refund.breakdown["total_minor"] == most
+    assert not screen.part_refund_button.isEnabled(), "resolved: nothing left to refund"

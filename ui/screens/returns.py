@@ -6,7 +6,8 @@ worker and hands back its result and a frozen copy of what is on the desk. A ref
 its words in red with the next steps as buttons (set aside, receive as unexpected); a late
 return asks for a supervisor's badge, which the next scan is. Grading is one button (or
 Ctrl+1…6) per condition for the unit chosen (the first one not graded). After completion
-the return is resolved with F6 (refund), F7 (store credit) or F8 (exchange). New RMA (F4) opens
+the return is resolved with F6 (refund), Shift+F6 (part of the refund: the clerk types how
+much), F7 (store credit) or F8 (exchange). New RMA (F4) opens
 the screen that makes an RMA for a customer (ui/screens/new_rma.py).
 """
 
@@ -33,7 +34,7 @@ from app.domain.returns import Condition, Disposition, Reason, Resolution
 from app.services.returns.desk import ReturnDesk
 from app.services.returns.desk_state import DeskResult, DeskState, Offer, Outcome
 from app.services.returns.reports import ReturnsReport
-from app.services.returns.views import ReceiptDone, ResolutionDone, ToResolve
+from app.services.returns.views import ReceiptDone, RefundQuote, ResolutionDone, ToResolve
 from app.services.views import OperatorView
 from ui import messages
 from ui.feedback import LiveText, Sounds
@@ -42,6 +43,7 @@ from ui.ops import DbOp, DbWorker
 from ui.screens.returns_parts import (
     CONDITION_KEYS,
     GradeBar,
+    PartRefundDialog,
     desk_table,
     resolution_words,
 )
@@ -49,7 +51,9 @@ from ui.screens.returns_report import ReportDialog
 from ui.screens.station_screen import StationScreen
 from ui.theme import Colors
 
-Resolver = Callable[[OperatorView, uuid.UUID, Resolution], ResolutionDone]
+# (operator, RMA, resolution, amount to pay back or None for all the policy gives)
+Resolver = Callable[[OperatorView, uuid.UUID, Resolution, int | None], ResolutionDone]
+Quoter = Callable[[OperatorView, uuid.UUID], RefundQuote]
 Reporter = Callable[[OperatorView], ReturnsReport]
 
 
@@ -75,6 +79,7 @@ class ReturnsScreen(StationScreen):
         sounds: Sounds,
         desk_factory: Callable[[OperatorView], ReturnDesk],
         resolver: Resolver,
+        quoter: Quoter,
         reporter: Reporter,
         colors: Colors,
         parent: QWidget | None = None,
@@ -83,6 +88,7 @@ class ReturnsScreen(StationScreen):
         self._worker = worker
         self._factory = desk_factory
         self._resolver = resolver
+        self._quoter = quoter
         self._reporter = reporter
         self._operator: OperatorView | None = None
         self._desk: ReturnDesk | None = None
@@ -95,6 +101,7 @@ class ReturnsScreen(StationScreen):
         self.photo_folder = Path(".")
         self.resolved: list[ResolutionDone] = []
         self.report_dialog: QDialog | None = None
+        self.part_refund_dialog: PartRefundDialog | None = None
         self.expected = ExpectedModel(colors, self)
         self.units = UnitsModel(self)
         self.candidates = CandidatesModel(self)
@@ -159,6 +166,8 @@ class ReturnsScreen(StationScreen):
         self.refund_button = self._button(
             self.tr("Refund (F6)"), lambda: self.resolve(Resolution.REFUND)
         )
+        self.part_refund_button = self._button(self.tr("Part (⇧F6)"), self.ask_part_refund)
+        self.part_refund_button.setToolTip(self.tr("Refund part of what the policy gives"))
         self.credit_button = self._button(
             self.tr("Store credit (F7)"), lambda: self.resolve(Resolution.STORE_CREDIT)
         )
@@ -167,13 +176,16 @@ class ReturnsScreen(StationScreen):
         )
         bottom = QHBoxLayout()
         bottom.addWidget(self.code, 1)
+        self.code.setMinimumWidth(250)
         for b in (
             self.complete_button,
             self.cancel_button,
             self.refund_button,
+            self.part_refund_button,
             self.credit_button,
             self.exchange_button,
         ):
+            b.setProperty("compact", True)
             bottom.addWidget(b)
 
         page = QVBoxLayout(self)
@@ -196,6 +208,7 @@ class ReturnsScreen(StationScreen):
         ]
         keys += [
             ("F6", lambda: self.resolve(Resolution.REFUND)),
+            ("Shift+F6", self.ask_part_refund),
             ("F7", lambda: self.resolve(Resolution.STORE_CREDIT)),
             ("F8", lambda: self.resolve(Resolution.EXCHANGE)),
             ("F10", self.complete),
@@ -297,7 +310,12 @@ class ReturnsScreen(StationScreen):
         # Always there, to be pressed once a return is booked in: showing and hiding them laid
         # the page out again on the next parcel.
         done = self.received is not None and not is_open
-        for b in (self.refund_button, self.credit_button, self.exchange_button):
+        for b in (
+            self.refund_button,
+            self.part_refund_button,
+            self.credit_button,
+            self.exchange_button,
+        ):
             b.setEnabled(done)
         if state is None or state.order_number is None:
             self.instruction.setText(
@@ -413,7 +431,9 @@ class ReturnsScreen(StationScreen):
 
         DbOp(self._worker, desk.complete).success(done).failure(self._failed).run()
 
-    def resolve(self, resolution: Resolution) -> None:
+    def resolve(self, resolution: Resolution, amount_minor: int | None = None) -> None:
+        """Resolve the return booked in; ``amount_minor``: a refund of that much, not all the
+        policy gives."""
         receipt, operator = self.received, self._operator
         if receipt is None or operator is None or not self.refund_button.isEnabled():
             return
@@ -426,9 +446,30 @@ class ReturnsScreen(StationScreen):
             self._feedback("good", resolution_words(r))
             self.action_done.emit()
 
-        DbOp(self._worker, lambda: resolver(operator, receipt.rma_id, resolution)).success(
-            done
-        ).failure(self._failed).run()
+        DbOp(
+            self._worker, lambda: resolver(operator, receipt.rma_id, resolution, amount_minor)
+        ).success(done).failure(self._failed).run()
+
+    def ask_part_refund(self) -> None:
+        """Shift+F6: what the policy gives, and the clerk types how much of it goes back."""
+        receipt, operator = self.received, self._operator
+        if receipt is None or operator is None or not self.refund_button.isEnabled():
+            return
+        quoter = self._quoter
+
+        def quoted(quote: RefundQuote) -> None:
+            if self.received != receipt:
+                return  # another parcel came meanwhile
+            dialog = PartRefundDialog(quote, self)
+            dialog.accepted.connect(lambda: self.resolve(Resolution.REFUND, dialog.amount_minor))
+            dialog.finished.connect(lambda _r: self.code.setFocus())
+            self.part_refund_dialog = dialog
+            dialog.open()
+            self.action_done.emit()
+
+        DbOp(self._worker, lambda: quoter(operator, receipt.rma_id)).success(quoted).failure(
+            self._failed
+        ).run()
 
     def set_photo_source(self, source: Callable[[], Any], folder: Path) -> None:
         """The station camera: ``source()`` gives its newest picture (or None)."""

@@ -1,21 +1,28 @@
 """Parts of the returns desk screen (ui/screens/returns.py): its tables, the grading bar under
-them and the words a resolution comes back with."""
+them, the partial refund dialog and the words a resolution comes back with."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractItemModel, QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
+    QLineEdit,
     QMenu,
     QPushButton,
     QTableView,
+    QVBoxLayout,
     QWidget,
 )
 
+from app.domain.errors import WaystationError
+from app.domain.money import parse_money
 from app.domain.returns import Condition, Disposition, Reason, Resolution
-from app.services.returns.views import ResolutionDone
+from app.services.returns.views import RefundQuote, ResolutionDone
 from ui.models.basket import format_money
 from ui.screens.station_screen import focusless_button
 
@@ -139,11 +146,94 @@ class GradeBar(QWidget):
         self.photo_button = focusless_button(self, self.tr("Photo"), self.photo_requested)
         self.photo_button.setVisible(False)
         row.addWidget(self.photo_button)
+        for b in (*self.grade_buttons.values(), self.disposition_button, self.photo_button):
+            b.setProperty("compact", True)
 
     def set_enabled(self, enabled: bool, *, reasons: bool = False) -> None:
         for b in (*self.grade_buttons.values(), self.disposition_button, self.photo_button):
             b.setEnabled(enabled)
         self.reason_button.setEnabled(enabled and reasons)
+
+
+class PartRefundDialog(QDialog):
+    """How much of what the policy gives is paid back: less than all of it (a customer kept a
+    part, goodwill agreed on the phone). The amount is checked here as it is typed out, and
+    the dialog stays open with words until it is one the return may pay."""
+
+    def __init__(self, quote: RefundQuote, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.quote = quote
+        self.amount_minor = 0
+        self.setWindowTitle(self.tr("Part refund {rma}").format(rma=quote.rma_number))
+        most = format_money(quote.most_minor, quote.currency)
+        b = quote.breakdown
+        parts = [
+            self.tr("Items {amount}").format(
+                amount=format_money(b.get("merchandise_minor", 0), quote.currency)
+            )
+        ]
+        for key, words in (
+            ("deductions_minor", self.tr("kept back for condition")),
+            ("restocking_fee_minor", self.tr("restocking fee")),
+            ("capped_minor", self.tr("over what was paid")),
+        ):
+            if b.get(key):
+                parts.append(f"− {format_money(b[key], quote.currency)} {words}")
+        if b.get("shipping_minor"):
+            parts.append(
+                self.tr("+ {amount} shipping").format(
+                    amount=format_money(b["shipping_minor"], quote.currency)
+                )
+            )
+        self.explain = QLabel(
+            self.tr(
+                "{rma}: the policy pays back at most {most} ({parts}). Refund how much?"
+            ).format(rma=quote.rma_number, most=most, parts=" ".join(parts)),
+            self,
+        )
+        self.explain.setObjectName("orderMeta")
+        self.explain.setWordWrap(True)
+        self.amount = QLineEdit(self)
+        self.amount.setPlaceholderText(self.tr("e.g. 12.50"))
+        self.problem = QLabel("", self)
+        self.problem.setObjectName("problem")
+        self.problem.setWordWrap(True)
+        box = QDialogButtonBox(self)
+        ok = box.addButton(self.tr("Refund this"), QDialogButtonBox.ButtonRole.AcceptRole)
+        ok.setObjectName("primary")
+        ok.setDefault(True)
+        box.addButton(self.tr("Cancel"), QDialogButtonBox.ButtonRole.RejectRole)
+        box.accepted.connect(self.accept)
+        box.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.explain)
+        layout.addWidget(self.amount)
+        layout.addWidget(self.problem)
+        layout.addWidget(box)
+        self.setMinimumWidth(560)
+        self.amount.setFocus()
+
+    def accept(self) -> None:
+        q = self.quote
+        try:
+            amount = parse_money(self.amount.text(), q.currency)
+        except WaystationError as e:
+            self.problem.setText(e.message)
+            return
+        if not 0 < amount <= q.most_minor:
+            self.problem.setText(
+                self.tr(
+                    "{amount} is not a refund {rma} may pay — type an amount above zero and "
+                    "no more than {most}."
+                ).format(
+                    amount=format_money(amount, q.currency),
+                    rma=q.rma_number,
+                    most=format_money(q.most_minor, q.currency),
+                )
+            )
+            return
+        self.amount_minor = amount
+        super().accept()
 
 
 def resolution_words(r: ResolutionDone) -> str:
