@@ -345,6 +345,41 @@ def test_a_short_with_no_stock_elsewhere_is_marked_for_the_supervisor(
     assert [x.orders for x in again.lists] == [("SO-9202",)]
 
 
+def test_an_order_none_of_whose_units_could_be_picked_waits_for_the_supervisor(
+    station: StationContext, scene: Scene, supervisor: OperatorView, picker: OperatorView
+) -> None:
+    """Every unit short and none picked: the order is not "picked" (nothing would come to the
+    pack bench) but on hold, saying why; released, it goes back to be picked."""
+    from app.services import packing
+    from app.store.models import Order
+
+    [(order_id, _number)] = add_orders(station.engine, scene, (("SO-9211", [("PK-ONE", 2)]),))
+    made = release(station, supervisor, scene, PickKind.SINGLE, (order_id,)).lists[0]
+    session = PickSession(station.uow, picker)
+    session.scan(made.number)
+    session.scan("T-0001")
+    assert session.scan(scene.bins["b9"].code).ok
+    assert session.report_short().ok
+
+    with station.sessions() as s:
+        order = s.get_one(Order, order_id)
+        assert (order.status, order.status_before_hold) == ("on_hold", "confirmed")
+        assert order.hold_reason == (
+            "nothing could be picked: every unit was short at its bin — count the bins, then "
+            "release it to be picked again or cancel it"
+        )
+    with station.uow(supervisor) as uow:  # counted: both units were there after all
+        stock.adjust_stock(uow, scene.items["PK-ONE"].id, scene.bins["b9"].id, 2, "counted")
+    held = release(station, supervisor, scene, PickKind.SINGLE, (order_id,))
+    assert held.lists == (), "an order on hold goes on no list"
+
+    with station.uow(supervisor) as uow:
+        view = packing.release_hold(uow, order_id, "OP-9001", ship_short=False)
+    assert view.status == "confirmed"
+    again = release(station, supervisor, scene, PickKind.SINGLE, (order_id,))
+    assert [x.orders for x in again.lists] == [("SO-9211",)]
+
+
 def test_skip_pause_resume_after_a_restart_and_hand_over(
     station: StationContext,
     scene: Scene,

@@ -23,12 +23,13 @@ from sqlalchemy import (
     case,
     func,
     insert,
+    or_,
     select,
     update,
 )
 from sqlalchemy.types import Uuid
 
-from app.domain.orders import OrderStatus, can_transition
+from app.domain.orders import NOTHING_PICKED, OrderStatus, can_transition
 from app.domain.picking import ListStatus, Place, PlaceKey, StopStatus, place_key_of_hex
 from app.store.fastexec import FastExecutor
 from app.store.models import (
@@ -84,7 +85,21 @@ _PICKED_OF_ORDER = select(func.coalesce(func.sum(ALLOC.c.picked), 0)).where(
     ALLOC.c.order_id == bindparam("order_id", type_=Uuid()),
     ALLOC.c.status != StopStatus.CANCELLED.value,
 )
+_DONE_OF_ORDER = select(func.count()).where(
+    ALLOC.c.order_id == bindparam("order_id", type_=Uuid()),
+    ALLOC.c.status == StopStatus.DONE.value,
+)
 _ORDER_STATUS = select(ORDER.c.status).where(ORDER.c.id == bindparam("order_id", type_=Uuid()))
+_HOLD_ORDER = (
+    update(ORDER)
+    .where(ORDER.c.id == bindparam("b_order"))
+    .values(
+        status=OrderStatus.ON_HOLD.value,
+        status_before_hold=OrderStatus.CONFIRMED.value,
+        hold_reason=NOTHING_PICKED,
+        version=ORDER.c.version + 1,
+    )
+)
 _SET_ORDER_STATUS = (
     update(ORDER)
     .where(ORDER.c.id == bindparam("b_order"))
@@ -207,6 +222,12 @@ def free_of(by_product: dict[uuid.UUID, list[Place]]) -> dict[PlaceKey, int]:
     return {p.key: p.available for ps in by_product.values() for p in ps}
 
 
+# A stop that holds its order on its list: open, or with units picked. One withdrawn, or
+# reported short whole (nothing picked), holds nothing: the order may go on a new list (once a
+# supervisor releases an order none of whose units could be picked).
+HOLDS_ORDER = or_(ALLOC.c.status == StopStatus.OPEN.value, ALLOC.c.picked > 0)
+
+
 def taken_orders(conn: Connection, order_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Orders already on a pick list that still holds them: order id → that list's number."""
     out: dict[uuid.UUID, str] = {}
@@ -214,7 +235,7 @@ def taken_orders(conn: Connection, order_ids: Sequence[uuid.UUID]) -> dict[uuid.
         rows = conn.execute(
             select(ALLOC.c.order_id, LIST.c.number)
             .join(LIST, LIST.c.id == ALLOC.c.pick_list_id)
-            .where(ALLOC.c.order_id.in_(chunk), ALLOC.c.status != StopStatus.CANCELLED.value)
+            .where(ALLOC.c.order_id.in_(chunk), HOLDS_ORDER)
         )
         for oid, number in rows:
             out.setdefault(oid, number)
@@ -381,8 +402,10 @@ def settle(
     conn: Connection, list_id: uuid.UUID, order_ids: Iterable[uuid.UUID], at: datetime
 ) -> tuple[dict[uuid.UUID, str], bool]:
     """Move orders and the list on after stops resolved: an order with a unit picked is
-    being picked; one with no open stop left is picked. The list is done when no stop is open.
-    Returns the orders' statuses now and whether the list finished."""
+    being picked; one with no open stop left is picked, or, when every unit of it was short
+    and none picked, on hold for a supervisor (nothing would come to the pack bench). The list
+    is done when no stop is open. Returns the orders' statuses now and whether the list
+    finished."""
     fx = FastExecutor(conn)
     statuses: dict[uuid.UUID, str] = {}
     for oid in dict.fromkeys(order_ids):
@@ -392,16 +415,19 @@ def settle(
         now = OrderStatus(status)
         target = now
         open_stops = int(fx.scalar(_OPEN_OF_ORDER, {"order_id": oid}) or 0)
+        picked = int(fx.scalar(_PICKED_OF_ORDER, {"order_id": oid}) or 0)
         if open_stops == 0 and now in (OrderStatus.CONFIRMED, OrderStatus.PICKING):
-            target = OrderStatus.PICKED
-        elif now is OrderStatus.CONFIRMED and int(
-            fx.scalar(_PICKED_OF_ORDER, {"order_id": oid}) or 0
-        ):
+            done = int(fx.scalar(_DONE_OF_ORDER, {"order_id": oid}) or 0)
+            target = OrderStatus.PICKED if picked or not done else OrderStatus.ON_HOLD
+        elif now is OrderStatus.CONFIRMED and picked:
             target = OrderStatus.PICKING
         if target is OrderStatus.PICKED and now is OrderStatus.CONFIRMED:
             # confirmed → picked is not a step of its own: through picking.
             now = OrderStatus.PICKING
-        if target is not OrderStatus(status) and can_transition(now, target):
+        if target is OrderStatus.ON_HOLD:
+            fx.run(_HOLD_ORDER, {"b_order": oid})
+            statuses[oid] = target.value
+        elif target is not OrderStatus(status) and can_transition(now, target):
             fx.run(_SET_ORDER_STATUS, {"b_order": oid, "b_status": target.value})
             statuses[oid] = target.value
         else:

@@ -31,7 +31,6 @@ from app.domain.picking import (
     OrderRank,
     Place,
     PlaceKey,
-    StopStatus,
     group,
     list_number,
     path_key,
@@ -211,7 +210,7 @@ def _candidates(
         .where(
             o.c.status == OrderStatus.CONFIRMED.value,
             o.c.warehouse_id == warehouse_id,
-            ~exists().where(and_(a.c.order_id == o.c.id, a.c.status != StopStatus.CANCELLED.value)),
+            ~exists().where(and_(a.c.order_id == o.c.id, ledger.HOLDS_ORDER)),
         )
         .order_by(
             o.c.priority.desc(),
