@@ -1,6 +1,7 @@
-"""What the returns desk prints: the quarantine tag for a unit held apart (a PDF label, 4×2
-inch by default) with the RMA number as Code 128 laid out on the printer's dot grid, so
-scanning the tag finds the return. Product labels and the RMA's return slip are the existing
+"""What the returns desk prints: the tag for a unit that does not go back to a bin (a PDF
+label, 4×2 inch by default) headed with where it goes (QUARANTINE, REFURBISH, SCRAP, RETURN TO
+VENDOR), with the RMA number as Code 128 laid out on the printer's dot grid, so scanning the
+tag finds the return. Product labels and the RMA's return slip are the existing
 documents (:mod:`printing.labels`, :mod:`printing.return_slip`).
 """
 
@@ -22,22 +23,27 @@ def render_quarantine_tag(tag: QuarantineTag, *, size: str = "4x2in", dpi: int =
 
 def _render(tag: QuarantineTag, size: str, dpi: int) -> bytes:
     w, h = SIZES.get(size, SIZES["4x2in"])
+    order = f"Order {tag.order_number}" + (f"  ·  serial {tag.serial}" if tag.serial else "")
     lines = [
         f"{tag.sku}  {tag.name}",
-        f"Order {tag.order_number}" + (f"  ·  serial {tag.serial}" if tag.serial else ""),
+        order,
         f"{tag.condition.label}"
         + (f"  ·  {tag.reason.label}" if tag.reason else "  ·  not on the return"),
         f"{txt.format_date(tag.received_at)}  {tag.received_by}",
     ]
     fonts = txt.fonts_for([*lines, tag.rma_number])
-    c, buf = new_canvas((w, h), f"Quarantine {tag.rma_number}", "Waystation")
+    c, buf = new_canvas((w, h), f"{tag.disposition.label} {tag.rma_number}", "Waystation")
     margin = 0.12 * INCH
     grid = DotGrid(dpi, h)
     y = h - margin - 16
     c.setFont(fonts.bold, 18)
-    c.drawString(margin, y, "QUARANTINE")
-    c.setFont(fonts.bold, 11)
-    c.drawRightString(w - margin, y + 2, tag.rma_number)
+    c.drawString(margin, y, tag.heading)
+    room = w - 2 * margin - c.stringWidth(tag.heading, fonts.bold, 18) - 8
+    if c.stringWidth(tag.rma_number, fonts.bold, 11) <= room:
+        c.setFont(fonts.bold, 11)
+        c.drawRightString(w - margin, y + 2, tag.rma_number)
+    else:  # a long heading (RETURN TO VENDOR): the number goes with the order, whole
+        lines[1] = f"{tag.rma_number}  ·  {order}"
     c.setFont(fonts.regular, 8.5)
     for line in lines:
         y -= 11

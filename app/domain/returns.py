@@ -243,7 +243,9 @@ def calculate_refund(
 
 @dataclass(frozen=True, slots=True)
 class QuarantineTag:
-    """The tag on a unit held apart: what it is, where it came from, why it is held."""
+    """The tag on a unit that does not go back to a bin (quarantine, refurbish, scrap, return
+    to vendor): what it is, where it came from, why it came back and where it goes, so nobody
+    puts it on a shelf and each pile can be counted."""
 
     rma_number: str  # printed as Code 128: scanning it finds the return
     order_number: str
@@ -254,3 +256,9 @@ class QuarantineTag:
     reason: Reason | None  # None: received as unexpected
     received_at: datetime
     received_by: str
+    disposition: Disposition = Disposition.QUARANTINE
+
+    @property
+    def heading(self) -> str:
+        """The tag's big word: where the unit goes."""
+        return self.disposition.label.upper()

@@ -399,6 +399,20 @@ def test_stock_after_each_disposition(
     assert on_hand(station, product.id, product.home_location_id) == before_bin + in_bin
     apart = sum(expected.values()) - in_bin
     assert on_hand(station, product.id, None) == before_apart + apart
+    # What the unit needs next is printed: a new label to go back on the shelf, else a tag
+    # that says where it goes, so nobody shelves it.
+    with station.sessions() as s:
+        jobs = s.execute(
+            select(PrintJob.document, PrintJob.ref_id).where(PrintJob.title.startswith(number))
+        ).all()
+    restocked = disposition is Disposition.RESTOCK
+    assert [doc for doc, _ref in jobs] == ["product_label" if restocked else "quarantine_tag"]
+    if not restocked:
+        from app.services.returns import documents
+
+        with station.uow(d.clerk) as uow:
+            tag = documents.quarantine_tag(uow, jobs[0][1])
+        assert tag.heading == disposition.label.upper()
 
 
 def test_completing_needs_every_unit_graded_and_a_packer_cannot_receive(

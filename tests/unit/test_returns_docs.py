@@ -1,5 +1,6 @@
-"""The quarantine tag the returns desk prints for a unit held apart: its RMA number scans back
-from the printed barcode at thermal resolutions, and it says in words what the unit is."""
+"""The tag the returns desk prints for a unit that does not go back to a bin: its RMA number
+scans back from the printed barcode at thermal resolutions, and it says in words what the unit
+is and where it goes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.domain.returns import Condition, QuarantineTag, Reason
+from app.domain.returns import Condition, Disposition, QuarantineTag, Reason
 from printing.returns_docs import render_quarantine_tag
 from tests.pdf_reading import Pdf, decoded
 
@@ -43,5 +44,26 @@ def test_a_unit_not_on_the_return_says_so() -> None:
     pdf = Pdf(render_quarantine_tag(replace(TAG, reason=None, serial=None)))
     try:
         assert "not on the return" in pdf.all_text()
+    finally:
+        pdf.close()
+
+
+@pytest.mark.parametrize(
+    ("disposition", "heading"),
+    [
+        (Disposition.REFURBISH, "REFURBISH"),
+        (Disposition.SCRAP, "SCRAP"),
+        (Disposition.RETURN_TO_VENDOR, "RETURN TO VENDOR"),
+    ],
+)
+def test_a_tag_says_where_the_unit_goes(disposition: Disposition, heading: str) -> None:
+    from dataclasses import replace
+
+    pdf = Pdf(render_quarantine_tag(replace(TAG, disposition=disposition)))
+    try:
+        text = pdf.all_text()
+        assert heading in text and "QUARANTINE" not in text
+        assert "RMA-DESK-1-00042" in text, "the number is printed whole, in words too"
+        assert decoded(pdf.image(0, 203))["Code128"] == ["RMA-DESK-1-00042"]
     finally:
         pdf.close()

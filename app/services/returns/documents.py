@@ -64,6 +64,7 @@ def quarantine_tag(uow: UnitOfWork, unit_id: uuid.UUID) -> rules.QuarantineTag:
         reason=reason,
         received_at=unit.received_at,
         received_by=unit.operator,
+        disposition=rules.Disposition(unit.disposition),
     )
 
 

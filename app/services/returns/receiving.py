@@ -5,7 +5,8 @@ Each disposition becomes ledger rows (reason in brackets): restock puts the unit
 (``return``); refurbish and quarantine book it in apart from sellable stock, with no bin
 (``refurbish``, ``quarantine``); scrap and return-to-vendor book it in and out again (``return``
 then ``scrap`` / ``rtv``), so the ledger keeps both facts. A restocked unit gets a new product
-label, a quarantined one a quarantine tag, through the print queue.
+label; any other a tag headed with where it goes (quarantine, refurbish, scrap, return to
+vendor: the document ``quarantine_tag``), through the print queue.
 """
 
 from __future__ import annotations
@@ -310,12 +311,9 @@ def _movements(uow: UnitOfWork, unit: ReturnUnit, ref: str) -> list[StockMovemen
     return rows
 
 
-def _document(disposition: rules.Disposition) -> str | None:
-    if disposition is rules.Disposition.RESTOCK:
-        return LABEL_DOC
-    if disposition is rules.Disposition.QUARANTINE:
-        return TAG_DOC
-    return None
+def _document(disposition: rules.Disposition) -> str:
+    """A restocked unit gets a new product label; any other a tag saying where it goes."""
+    return LABEL_DOC if disposition is rules.Disposition.RESTOCK else TAG_DOC
 
 
 def _columns(m: StockMovement) -> dict[str, object]:
