@@ -145,10 +145,13 @@ def show_to_camera(
     feed = window.camera
     assert feed is not None
     before = len(window.pack.feedback_ms)
+    # Whether the pack screen answers this scan is known before it is made: a badge scanned
+    # at sign-in may have brought the pack screen up by the time the scan is counted.
+    on_pack = window.stack.currentWidget() is window.pack
     scans = feed.scanner.stats.scans
     camera.hold(*codes)
     qtbot.waitUntil(lambda: feed.scanner.stats.scans > scans, timeout=20000)
-    if window.stack.currentWidget() is window.pack:
+    if on_pack:
         qtbot.waitUntil(lambda: len(window.pack.feedback_ms) > before, timeout=10000)
     camera.clear()
     # A stream may still deliver pictures from before: wait for the empty bench itself,

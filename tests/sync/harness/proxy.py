@@ -212,6 +212,11 @@ class PgProxy:
             self.stats["server_unreachable"] += 1
             writer.transport.abort()
             return
+        if self.offline:  # it went offline while this one was reaching the server
+            self.stats["refused"] += 1
+            up_writer.transport.abort()
+            writer.transport.abort()
+            return
         conn = _Conn(client=writer, server=up_writer, frozen=self.severed)
         if self._may_drop(self._random_drop):
             conn.doom = self._rng.randint(1, self.doom_within)
