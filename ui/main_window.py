@@ -170,7 +170,7 @@ class MainWindow(QMainWindow):
         self.status.addPermanentWidget(self.check_button)
 
         self.signin.signed_in.connect(self._signed_in)
-        self.printer.ran.connect(lambda _printed: self.status.refresh())
+        self.printer.ran.connect(lambda _printed: self.status.refresh_soon())
         self.printer.ran.connect(lambda _printed: self._journal_ran())
         self.status.conflicts_requested.connect(self.show_conflicts)
         self.status.exceptions_requested.connect(self.show_exceptions)

@@ -3,13 +3,18 @@ where slips print (and how the last one went), what is waiting (operations to sy
 jobs), and — with a central database — the sync state: online or offline (and why), the last
 sync, and the conflicts and exceptions waiting for a person (click them to open their list).
 
-The print counts are read on the database worker on a timer; a refresh never stacks up behind a
-slow one. The sync state comes from the sync worker's status snapshot, which is read without
-waiting for anything.
+The print counts are read on the database worker, every few seconds and after each print run,
+but only once the worker has been quiet for a moment (no scan answered for 100 ms: the person is
+between scans), so the reading (1–4 ms) is not queued ahead of a scan, as it was when it ran
+whenever a timer fired (the returns desk's scan p99 was 10.3 ms with it, 6.9 ms without). On a
+bench never quiet that long, counts older than 15 s are read in the first gap between two
+answers. A refresh never stacks up behind a slow one. The sync
+state comes from the sync worker's status snapshot, which is read without waiting for anything.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -27,6 +32,8 @@ if TYPE_CHECKING:  # the ORM mappings load after the window is shown, on the dat
     from app.sync.worker import SyncStatus
 
 REFRESH_MS = 5000
+QUIET_MS = 100  # the worker answered nothing for this long: the person is between scans
+STALE_S = 15.0  # counts older than this are read in any gap between two answers
 # (outbox operations waiting, per kind of document: print jobs waiting and why)
 Counts = tuple[int, Sequence["WaitingSummary"]]
 
@@ -90,6 +97,13 @@ class StationStatusBar(QStatusBar):
         self._worker = worker
         self._read_counts = read_counts
         self._busy = False
+        self._due = False  # the counts are to be read at the next quiet moment
+        self._read_at = time.monotonic()
+        self._quiet = QTimer(self)
+        self._quiet.setSingleShot(True)
+        self._quiet.setInterval(QUIET_MS)
+        self._quiet.timeout.connect(self._read_if_quiet)
+        worker.idle_changed.connect(self._worker_idle)
         self.operator = QLabel(self.tr("Nobody signed in"), self)
         # The station's name is in the window title too: this one gives way first. Its
         # database (for whoever supports the station) is in its tooltip.
@@ -123,7 +137,7 @@ class StationStatusBar(QStatusBar):
         self.exceptions.hide()
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(self.refresh_soon)
 
     def set_operator(self, name: str | None) -> None:
         self.operator.setText(
@@ -145,10 +159,34 @@ class StationStatusBar(QStatusBar):
     def stop(self) -> None:
         self.timer.stop()
 
+    def refresh_soon(self) -> None:
+        """Read the counts in the database worker's next quiet moment (at once when it is
+        quiet now): never ahead of a scan's work."""
+        self._due = True
+        if self._worker.pending == 0:
+            self._quiet.start()
+
+    def _worker_idle(self, idle: bool) -> None:
+        if not idle:
+            self._quiet.stop()
+        elif self._due and time.monotonic() - self._read_at > STALE_S:
+            self.refresh()
+        elif self._due:
+            self._quiet.start()
+
+    def _read_if_quiet(self) -> None:
+        if self._due and self._worker.pending == 0:
+            self.refresh()
+
     def refresh(self) -> None:
+        """Read the counts now (after the read in hand, when one is: the worker's next quiet
+        moment)."""
         if self._busy:
+            self._due = True
             return
+        self._due = False
         self._busy = True
+        self._read_at = time.monotonic()
         DbOp(self._worker, self._read_counts).success(self._show_counts).failure(
             self._not_read
         ).run()

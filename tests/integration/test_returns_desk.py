@@ -763,3 +763,21 @@ def test_a_unit_of_a_product_with_no_home_bin_goes_back_to_the_bin_scanned(
     assert {u.bin_code for u in d.desk.state().units} == {shelf.code}
     d.desk.complete()
     assert on_hand(station, product.id, shelf.id) == before + line.qty
+
+
+def test_warming_the_desk_up_records_nothing_and_opens_nothing(station: StationContext) -> None:
+    """At sign-in the desk makes a parcel scan's look-ups once, ahead of the first parcel: it
+    only reads, and the clerk's desk stays empty."""
+    d = open_desk(station)
+
+    def recorded() -> tuple[int, int]:
+        with station.sessions() as s:
+            events = s.scalar(select(func.count()).select_from(ScanEvent)) or 0
+        return events, len(outbox(station))
+
+    before = recorded()
+    d.desk.warm_up()
+    assert recorded() == before
+    assert d.desk.open is None and d.desk.units == []
+    opened = d.desk.scan(d.demo.rmas[0])
+    assert opened.outcome is Outcome.OPENED, opened.message

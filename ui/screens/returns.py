@@ -13,6 +13,7 @@ the screen that makes an RMA for a customer (ui/screens/new_rma.py).
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -52,6 +53,8 @@ from ui.screens.station_screen import StationScreen
 from ui.theme import Colors
 
 # (operator, RMA, resolution, amount to pay back or None for all the policy gives)
+log = logging.getLogger(__name__)
+
 Resolver = Callable[[OperatorView, uuid.UUID, Resolution, int | None], ResolutionDone]
 Quoter = Callable[[OperatorView, uuid.UUID], RefundQuote]
 Reporter = Callable[[OperatorView], ReturnsReport]
@@ -224,7 +227,10 @@ class ReturnsScreen(StationScreen):
 
     def start_session(self, operator: OperatorView) -> None:
         self._operator = operator
-        self._desk = self._factory(operator)
+        self._desk = desk = self._factory(operator)
+        DbOp(self._worker, desk.warm_up).failure(
+            lambda error: log.warning("the desk's look-ups were not warmed up: %s", error)
+        ).run()
         self.received = None
         self._show_state(None)
         self._feedback(
