@@ -53,22 +53,6 @@ _WHY_NOT: dict[OrderStatus, str] = {
 }
 
 
-# Why an order is held when every unit of it was reported short at the bins and none picked.
-NOTHING_PICKED = (
-    "nothing could be picked: every unit was short at its bin — count the bins, then release "
-    "it to be picked again or cancel it"
-)
-
-
-def released_to(status_before_hold: str | None, anything_packed: bool) -> OrderStatus:
-    """Where a supervisor's release sends an order on hold: back to be picked when the hold
-    came before any unit was picked or packed (every unit short at the bins), else on to the
-    pack bench."""
-    if status_before_hold == OrderStatus.CONFIRMED.value and not anything_packed:
-        return OrderStatus.CONFIRMED
-    return OrderStatus.PACKING
-
-
 def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
     return target in _ALLOWED[current]
 

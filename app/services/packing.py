@@ -22,7 +22,7 @@ from app.domain.errors import (
     ValidationError,
     WaystationError,
 )
-from app.domain.orders import OrderStatus, check_packable, check_transition, released_to
+from app.domain.orders import OrderStatus, check_packable, check_transition
 from app.domain.roles import Permission
 from app.ids import new_id
 from app.services import auth, print_jobs
@@ -278,8 +278,7 @@ def release_hold(
     uow: UnitOfWork, order_id: uuid.UUID, supervisor_badge: str, ship_short: bool
 ) -> OrderView:
     """A supervisor badge resolves a hold: ship without the missing units (backordered on the
-    slip) or the units were found and the packer carries on scanning them. An order held
-    before any unit of it was picked (every unit short at the bins) goes back to be picked."""
+    slip) or the units were found and the packer carries on scanning them."""
     s = uow.session
     supervisor = auth.authorize(s, supervisor_badge, Permission.OVERRIDE)
     order = load_order(s, order_id)
@@ -288,8 +287,7 @@ def release_hold(
     if not ship_short:
         for line in order.lines:
             line.qty_missing = 0
-    packed = any(ln.qty_packed for ln in order.lines)
-    order.status = released_to(order.status_before_hold, packed)
+    order.status = OrderStatus.PACKING
     order.status_before_hold = None
     decision = "ship short" if ship_short else "items found"
     order.hold_reason = ""

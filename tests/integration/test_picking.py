@@ -345,12 +345,12 @@ def test_a_short_with_no_stock_elsewhere_is_marked_for_the_supervisor(
     assert [x.orders for x in again.lists] == [("SO-9202",)]
 
 
-def test_an_order_none_of_whose_units_could_be_picked_waits_for_the_supervisor(
+def test_an_order_none_of_whose_units_could_be_picked_waits_to_be_picked_again(
     station: StationContext, scene: Scene, supervisor: OperatorView, picker: OperatorView
 ) -> None:
     """Every unit short and none picked: the order is not "picked" (nothing would come to the
-    pack bench) but on hold, saying why; released, it goes back to be picked."""
-    from app.services import packing
+    pack bench, and it would sit there unseen) but stays confirmed, and goes on a later list
+    once the bin is counted."""
     from app.store.models import Order
 
     [(order_id, _number)] = add_orders(station.engine, scene, (("SO-9211", [("PK-ONE", 2)]),))
@@ -362,20 +362,11 @@ def test_an_order_none_of_whose_units_could_be_picked_waits_for_the_supervisor(
     assert session.report_short().ok
 
     with station.sessions() as s:
-        order = s.get_one(Order, order_id)
-        assert (order.status, order.status_before_hold) == ("on_hold", "confirmed")
-        assert order.hold_reason == (
-            "nothing could be picked: every unit was short at its bin — count the bins, then "
-            "release it to be picked again or cancel it"
-        )
+        assert s.get_one(Order, order_id).status == "confirmed"
+    not_yet = release(station, supervisor, scene, PickKind.SINGLE, (order_id,))
+    assert not_yet.skipped == (("SO-9211", "2 × PK-ONE wanted, 0 free to promise"),)
     with station.uow(supervisor) as uow:  # counted: both units were there after all
         stock.adjust_stock(uow, scene.items["PK-ONE"].id, scene.bins["b9"].id, 2, "counted")
-    held = release(station, supervisor, scene, PickKind.SINGLE, (order_id,))
-    assert held.lists == (), "an order on hold goes on no list"
-
-    with station.uow(supervisor) as uow:
-        view = packing.release_hold(uow, order_id, "OP-9001", ship_short=False)
-    assert view.status == "confirmed"
     again = release(station, supervisor, scene, PickKind.SINGLE, (order_id,))
     assert [x.orders for x in again.lists] == [("SO-9211",)]
 

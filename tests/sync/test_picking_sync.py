@@ -643,12 +643,12 @@ def test_a_late_short_of_a_stop_picked_elsewhere_reallocates_nothing(
         a.close()
 
 
-def test_an_order_none_of_whose_units_could_be_picked_is_on_hold_centrally_too(
+def test_an_order_none_of_whose_units_could_be_picked_stays_confirmed_centrally_too(
     central: Central, scene: Scene, tmp_path: Path
 ) -> None:
-    """The picker found the only bin empty and nothing was picked: central holds the order
-    for the supervisor as the station does, instead of sending it on as picked."""
-    from app.domain.orders import NOTHING_PICKED
+    """The picker found the only bin empty and nothing was picked: central keeps the order
+    confirmed, as the station does, instead of sending it on as picked, and the supervisor
+    has the short."""
     from app.store.models import Order
 
     [(order_id, _n)] = add_orders(central.engine, scene, (("SO-9211", [("PK-ONE", 2)]),))
@@ -666,12 +666,8 @@ def test_an_order_none_of_whose_units_could_be_picked_is_on_hold_centrally_too(
         assert {r.result for r in central.results(a.ctx.station_id)} == {"applied"}
         for engine in (central.engine, a.ctx.engine):
             with engine.connect() as conn:
-                held = conn.execute(
-                    select(Order.status, Order.status_before_hold, Order.hold_reason).where(
-                        Order.id == order_id
-                    )
-                ).one()
-            assert tuple(held) == ("on_hold", "confirmed", NOTHING_PICKED)
+                status = conn.scalar(select(Order.status).where(Order.id == order_id))
+            assert status == "confirmed"
         with central.engine.connect() as conn:
             tasks = sorted(conn.scalars(select(ExceptionTask.kind)))
         assert tasks == ["recount", "short_pick"]

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import Uuid
 
-from app.domain.orders import NOTHING_PICKED, OrderStatus, can_transition
+from app.domain.orders import OrderStatus, can_transition
 from app.domain.picking import ListStatus, Place, PlaceKey, StopStatus, place_key_of_hex
 from app.store.fastexec import FastExecutor
 from app.store.models import (
@@ -90,16 +90,6 @@ _DONE_OF_ORDER = select(func.count()).where(
     ALLOC.c.status == StopStatus.DONE.value,
 )
 _ORDER_STATUS = select(ORDER.c.status).where(ORDER.c.id == bindparam("order_id", type_=Uuid()))
-_HOLD_ORDER = (
-    update(ORDER)
-    .where(ORDER.c.id == bindparam("b_order"))
-    .values(
-        status=OrderStatus.ON_HOLD.value,
-        status_before_hold=OrderStatus.CONFIRMED.value,
-        hold_reason=NOTHING_PICKED,
-        version=ORDER.c.version + 1,
-    )
-)
 _SET_ORDER_STATUS = (
     update(ORDER)
     .where(ORDER.c.id == bindparam("b_order"))
@@ -223,8 +213,7 @@ def free_of(by_product: dict[uuid.UUID, list[Place]]) -> dict[PlaceKey, int]:
 
 
 # A stop that holds its order on its list: open, or with units picked. One withdrawn, or
-# reported short whole (nothing picked), holds nothing: the order may go on a new list (once a
-# supervisor releases an order none of whose units could be picked).
+# reported short whole (nothing picked), holds nothing: the order may go on a new list.
 HOLDS_ORDER = or_(ALLOC.c.status == StopStatus.OPEN.value, ALLOC.c.picked > 0)
 
 
@@ -402,10 +391,10 @@ def settle(
     conn: Connection, list_id: uuid.UUID, order_ids: Iterable[uuid.UUID], at: datetime
 ) -> tuple[dict[uuid.UUID, str], bool]:
     """Move orders and the list on after stops resolved: an order with a unit picked is
-    being picked; one with no open stop left is picked, or, when every unit of it was short
-    and none picked, on hold for a supervisor (nothing would come to the pack bench). The list
-    is done when no stop is open. Returns the orders' statuses now and whether the list
-    finished."""
+    being picked; one with no open stop left is picked — unless every unit of it was short and
+    none picked: then it stays confirmed, to go on a later list once there is stock (nothing
+    would come to the pack bench; the supervisor has the short). The list is done when no stop
+    is open. Returns the orders' statuses now and whether the list finished."""
     fx = FastExecutor(conn)
     statuses: dict[uuid.UUID, str] = {}
     for oid in dict.fromkeys(order_ids):
@@ -418,16 +407,13 @@ def settle(
         picked = int(fx.scalar(_PICKED_OF_ORDER, {"order_id": oid}) or 0)
         if open_stops == 0 and now in (OrderStatus.CONFIRMED, OrderStatus.PICKING):
             done = int(fx.scalar(_DONE_OF_ORDER, {"order_id": oid}) or 0)
-            target = OrderStatus.PICKED if picked or not done else OrderStatus.ON_HOLD
+            target = OrderStatus.PICKED if picked or not done else now
         elif now is OrderStatus.CONFIRMED and picked:
             target = OrderStatus.PICKING
         if target is OrderStatus.PICKED and now is OrderStatus.CONFIRMED:
             # confirmed → picked is not a step of its own: through picking.
             now = OrderStatus.PICKING
-        if target is OrderStatus.ON_HOLD:
-            fx.run(_HOLD_ORDER, {"b_order": oid})
-            statuses[oid] = target.value
-        elif target is not OrderStatus(status) and can_transition(now, target):
+        if target is not OrderStatus(status) and can_transition(now, target):
             fx.run(_SET_ORDER_STATUS, {"b_order": oid, "b_status": target.value})
             statuses[oid] = target.value
         else:

@@ -26,7 +26,7 @@ from app.domain.errors import (
     ScanRejectedError,
     ValidationError,
 )
-from app.domain.orders import OrderStatus, check_packable, check_transition, released_to
+from app.domain.orders import OrderStatus, check_packable, check_transition
 from app.domain.roles import Permission, allows, parse_roles
 from app.ids import new_id
 from app.services.packing import take_back
@@ -388,8 +388,7 @@ def hold_released(ctx: ApplyContext, op: Op) -> None:
     if op.str_of("decision") != "ship short":
         for line in order.lines:
             line.qty_missing = 0
-    packed = any(ln.qty_packed for ln in order.lines)
-    order.status = released_to(order.status_before_hold, packed)
+    order.status = OrderStatus.PACKING
     order.status_before_hold = None
     order.hold_reason = ""
     order.version += 1
