@@ -186,6 +186,41 @@ def test_a_refund_pays_back_the_price_paid_not_todays_price(station: StationCont
     assert done.amount_minor <= paid_for(station, number, 495)
 
 
+def test_an_unannounced_return_is_priced_at_what_was_paid(station: StationContext) -> None:
+    """A parcel with no RMA opens the order's lines as the desk's expected lines: they carry
+    the price paid too, so the RMA the desk makes of them refunds that."""
+    from sqlalchemy import update
+
+    from app.store.models import Product
+
+    d = open_desk(station)
+    number = plain_order_number(d)
+    o = order(station, number)
+    line = o.lines[0]
+    assert line.unit_price_minor is not None
+    with station.sessions.begin() as s:
+        s.execute(
+            update(Product)
+            .where(Product.id == line.product_id)
+            .values(price_minor=line.unit_price_minor * 5)
+        )
+    opened = d.desk.scan(number)
+    assert opened.ok, opened.message
+    expected = {ln.order_line_id: ln.unit_price_minor for ln, _n in d.desk.expected()}
+    assert expected[line.id] == line.unit_price_minor
+    gtin = line.product.gtin
+    assert gtin
+    assert d.desk.scan(gtin).ok
+    for u in d.desk.units:
+        d.desk.grade(u.key, Condition.NEW_SEALED)
+    receipt = d.desk.complete()
+    with station.sessions() as s:
+        prices = list(
+            s.scalars(select(RmaLine.unit_price_minor).where(RmaLine.rma_id == receipt.rma_id))
+        )
+    assert prices == [line.unit_price_minor]
+
+
 def test_an_rma_not_yet_received_cannot_be_resolved(station: StationContext) -> None:
     d = open_desk(station)
     with (

@@ -39,7 +39,7 @@ _ORDER_LINES = (
         _P.c.name,
         _P.c.gtin,
         _L.c.qty_ordered - _L.c.qty_missing,
-        _P.c.price_minor,
+        func.coalesce(_L.c.unit_price_minor, _P.c.price_minor),  # what one was paid
         _P.c.track_serial,
     )
     .join(_P, _P.c.id == _L.c.product_id)

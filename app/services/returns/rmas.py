@@ -240,7 +240,7 @@ def returnable_order(uow: UnitOfWork, code: str) -> ReturnableOrder:
                 ln.product.name,
                 ln.qty_ordered - ln.qty_missing,
                 left[ln.id],
-                ln.product.price_minor,
+                ln.paid_per_unit,
             )
             for ln in sorted(order.lines, key=lambda ln: ln.line_no)
             if ln.qty_ordered - ln.qty_missing > 0
