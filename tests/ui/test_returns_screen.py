@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -24,6 +25,7 @@ from tests.ui.conftest import show_station
 from tests.ui.counter_station import scanner_keys, wait_idle
 from ui.main_window import MainWindow
 from ui.models.basket import format_money
+from ui.screens.returns_parts import PartRefundDialog
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CLERK, SUPERVISOR = "OP-1003", "OP-9001"
@@ -421,13 +423,12 @@ def test_a_return_on_an_rma_keeps_the_rmas_reason(
     assert not screen.reason_button.isEnabled()
 
 
-def test_part_of_a_refund_typed_by_the_clerk(
-    desk: MainWindow, qtbot: QtBot, ctx: StationContext, demo: ReturnsDemo
-) -> None:
-    """Shift+F6 shows what the policy gives; an amount that is no amount, or more than that,
-    keeps the dialog open with words and records nothing; a lower one is the refund."""
+def _asked_for_part_of_the_refund(
+    qtbot: QtBot, desk: MainWindow, ctx: StationContext, number: str
+) -> tuple[Any, PartRefundDialog]:
+    """RMA ``number``'s units scanned in, graded defective and booked in, then Shift+F6: the
+    RMA's line and the part refund dialog."""
     screen = desk.returns
-    number = demo.rmas[1]  # defective: free, shipping paid back
     scan(qtbot, desk, number)
     [(line, _scanned)] = [screen.expected.row(0)]
     for _ in range(line.qty):
@@ -435,11 +436,22 @@ def test_part_of_a_refund_typed_by_the_clerk(
     for _ in range(line.qty):
         click(qtbot, desk, screen.grade_buttons[Condition.DEFECTIVE])
     click(qtbot, desk, screen.complete_button)
-
     qtbot.keyClick(desk, Qt.Key.Key_F6, Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: screen.part_refund_dialog is not None, timeout=5000)
     dialog = screen.part_refund_dialog
-    assert dialog is not None and dialog.isVisible()
+    assert dialog is not None
+    return line, dialog
+
+
+def test_part_of_a_refund_typed_by_the_clerk(
+    desk: MainWindow, qtbot: QtBot, ctx: StationContext, demo: ReturnsDemo
+) -> None:
+    """Shift+F6 shows what the policy gives; an amount that is no amount, or more than that,
+    keeps the dialog open with words and records nothing; a lower one is the refund."""
+    screen = desk.returns
+    number = demo.rmas[1]  # defective: free, shipping paid back
+    line, dialog = _asked_for_part_of_the_refund(qtbot, desk, ctx, number)
+    assert dialog.isVisible()
     most = dialog.quote.most_minor
     assert most == line.unit_price_minor * line.qty + 495
     assert f"the policy pays back at most {format_money(most)} (" in dialog.explain.text()
@@ -475,3 +487,25 @@ def test_part_of_a_refund_typed_by_the_clerk(
         assert (refund.amount_minor, refund.state) == (1050, "to_be_paid")
         assert refund.breakdown["total_minor"] == most
     assert not screen.part_refund_button.isEnabled(), "resolved: nothing left to refund"
+
+
+def test_a_part_refund_typed_after_the_next_parcel_opened_refunds_nothing(
+    desk: MainWindow, qtbot: QtBot, ctx: StationContext, demo: ReturnsDemo
+) -> None:
+    """The dialog was left open while the next parcel was scanned: the amount is for a return
+    no longer waiting, so nothing is refunded, and the words say how to get back to it."""
+    screen = desk.returns
+    _line, dialog = _asked_for_part_of_the_refund(qtbot, desk, ctx, demo.rmas[1])
+    qtbot.keyClick(desk, Qt.Key.Key_F6, Qt.KeyboardModifier.ShiftModifier)
+    wait_idle(qtbot, desk)
+    assert screen.part_refund_dialog is dialog, "one dialog at a time"
+
+    scan(qtbot, desk, demo.rmas[0])  # the next parcel, while the dialog is still open
+    assert not screen.refund_button.isEnabled()
+    dialog.amount.setText("1.00")
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    wait_idle(qtbot, desk)
+    kind, words = banner(desk)
+    assert kind == "bad" and words.startswith("Nothing was refunded: the return that amount")
+    with ctx.sessions() as s:
+        assert s.scalars(select(ReturnRefund)).all() == []

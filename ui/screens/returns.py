@@ -105,6 +105,7 @@ class ReturnsScreen(StationScreen):
         self.resolved: list[ResolutionDone] = []
         self.report_dialog: QDialog | None = None
         self.part_refund_dialog: PartRefundDialog | None = None
+        self._quoting = False  # a part refund's quote is on its way
         self.expected = ExpectedModel(colors, self)
         self.units = UnitsModel(self)
         self.candidates = CandidatesModel(self)
@@ -437,11 +438,21 @@ class ReturnsScreen(StationScreen):
 
         DbOp(self._worker, desk.complete).success(done).failure(self._failed).run()
 
-    def resolve(self, resolution: Resolution, amount_minor: int | None = None) -> None:
+    def resolve(
+        self,
+        resolution: Resolution,
+        amount_minor: int | None = None,
+        rma_id: uuid.UUID | None = None,
+    ) -> None:
         """Resolve the return booked in; ``amount_minor``: a refund of that much, not all the
-        policy gives."""
+        policy gives, for the return ``rma_id`` it was quoted for."""
         receipt, operator = self.received, self._operator
         if receipt is None or operator is None or not self.refund_button.isEnabled():
+            if rma_id is not None:  # a part refund typed for a return no longer waiting
+                self._feedback("bad", self._not_waiting_words())
+            return
+        if rma_id is not None and rma_id != receipt.rma_id:
+            self._feedback("bad", self._not_waiting_words())
             return
         resolver = self._resolver
 
@@ -456,25 +467,46 @@ class ReturnsScreen(StationScreen):
             self._worker, lambda: resolver(operator, receipt.rma_id, resolution, amount_minor)
         ).success(done).failure(self._failed).run()
 
+    def _not_waiting_words(self) -> str:
+        return self.tr(
+            "Nothing was refunded: the return that amount was for no longer waits here — scan "
+            "its RMA to bring it back, then refund again."
+        )
+
     def ask_part_refund(self) -> None:
         """Shift+F6: what the policy gives, and the clerk types how much of it goes back."""
         receipt, operator = self.received, self._operator
         if receipt is None or operator is None or not self.refund_button.isEnabled():
             return
+        open_dialog = self.part_refund_dialog
+        if self._quoting or (open_dialog is not None and open_dialog.isVisible()):
+            return  # one quote, one dialog at a time
+        self._quoting = True
         quoter = self._quoter
 
         def quoted(quote: RefundQuote) -> None:
-            if self.received != receipt:
+            self._quoting = False
+            if self.received != receipt or not self.refund_button.isEnabled():
+                self.action_done.emit()
                 return  # another parcel came meanwhile
+            if quote.most_minor <= 0:
+                self.resolve(Resolution.REFUND)  # the refusal says why nothing is paid back
+                return
             dialog = PartRefundDialog(quote, self)
-            dialog.accepted.connect(lambda: self.resolve(Resolution.REFUND, dialog.amount_minor))
+            dialog.accepted.connect(
+                lambda: self.resolve(Resolution.REFUND, dialog.amount_minor, receipt.rma_id)
+            )
             dialog.finished.connect(lambda _r: self.code.setFocus())
             self.part_refund_dialog = dialog
             dialog.open()
             self.action_done.emit()
 
+        def failed(error: BaseException) -> None:
+            self._quoting = False
+            self._failed(error)
+
         DbOp(self._worker, lambda: quoter(operator, receipt.rma_id)).success(quoted).failure(
-            self._failed
+            failed
         ).run()
 
     def set_photo_source(self, source: Callable[[], Any], folder: Path) -> None:
