@@ -6,6 +6,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from PySide6.QtCore import Qt
 from pytestqt.modeltest import ModelTester
 
 from app.services.picking.views import PickListView, StopView
@@ -77,11 +78,20 @@ def test_a_picked_and_a_short_stop_say_so(qtmodeltester: ModelTester) -> None:
     view = pick_list((first, second))
     model.set_list(view)
     changed: list[int] = []
+    laid_out: list[bool] = []
     model.dataChanged.connect(lambda top, _bottom: changed.append(top.row()))
+    model.layoutChanged.connect(lambda *_a: laid_out.append(True))
+    model.modelReset.connect(lambda: laid_out.append(True))
+    assert model.data(model.index(0, BIN), Qt.ItemDataRole.FontRole) is not None  # next: bold
     done = replace(first, picked=2, status="done")
+    model.set_list(replace(view, stops=(done, second)))
+    assert model.data(model.index(0, BIN), Qt.ItemDataRole.FontRole) is None
+    assert model.data(model.index(1, BIN), Qt.ItemDataRole.FontRole) is not None
     short = replace(second, picked=1, short=1, status="done")
     model.set_list(replace(view, stops=(done, short)))
     qtmodeltester.check(model)
     assert model.data(model.index(0, STATE)) == "✓ picked"
     assert model.data(model.index(1, STATE)) == "✗ 1 short"
-    assert sorted(set(changed)) == [0, 1]  # only the rows that changed, no reset
+    assert sorted(set(changed)) == [0, 1]  # only the rows that changed
+    assert changed.count(0) == 5, "one signal per cell of the row, not per role"
+    assert laid_out == [], "a changed row neither resets nor lays out the table"

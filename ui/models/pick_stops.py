@@ -26,6 +26,15 @@ from ui.theme import Colors, colors
 BIN, ITEM, QTY, SLOT, STATE = range(5)
 _HEADERS = ("Bin", "Item", "Qty", "Slot", "State")
 STOP_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+_ROLES = (
+    Qt.ItemDataRole.DisplayRole,
+    Qt.ItemDataRole.ToolTipRole,
+    Qt.ItemDataRole.TextAlignmentRole,
+    Qt.ItemDataRole.BackgroundRole,
+    Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.FontRole,
+    STOP_ID_ROLE,
+)
 
 
 def _tr(text: str) -> str:
@@ -67,10 +76,22 @@ class PickStopsModel(QStandardItemModel):
         self._stops, self._next = new, nxt
         for row, (a, b) in enumerate(zip(old, new, strict=True)):
             if a != b or b.id in (old_next, nxt):
-                # One signal per cell: a multi-cell range makes QTableView repaint its whole
-                # viewport.
-                for col, item in enumerate(self._row_items(b)):
-                    self.setItem(row, col, item)
+                self._refill(row, self._row_items(b))
+
+    def _refill(self, row: int, items: list[QStandardItem]) -> None:
+        """The row's cells take the new items' data in place, with one ``dataChanged`` per
+        cell: ``setItem`` would signal a layout change for each (the table laid out and
+        repainted whole), and a multi-cell range repaints the whole viewport too."""
+        for col, item in enumerate(items):
+            cell = self.index(row, col)
+            roles = {role: item.data(role) for role in _ROLES if item.data(role) is not None}
+            blocked = self.blockSignals(True)
+            try:
+                self.clearItemData(cell)
+                self.setItemData(cell, roles)
+            finally:
+                self.blockSignals(blocked)
+            self.dataChanged.emit(cell, cell)
 
     def stop_at(self, row: int) -> StopView:
         return self._stops[row]
