@@ -42,8 +42,8 @@ def _render(tag: QuarantineTag, size: str, dpi: int) -> bytes:
     if c.stringWidth(tag.rma_number, fonts.bold, 11) <= room:
         c.setFont(fonts.bold, 11)
         c.drawRightString(w - margin, y + 2, tag.rma_number)
-    else:  # a long heading (RETURN TO VENDOR): the number goes with the order, whole
-        lines[1] = f"{tag.rma_number}  ·  {order}"
+    else:  # a long heading (RETURN TO VENDOR): the number on a line of its own, whole
+        lines.insert(1, tag.rma_number)
     c.setFont(fonts.regular, 8.5)
     for line in lines:
         y -= 11

@@ -64,6 +64,7 @@ def test_a_tag_says_where_the_unit_goes(disposition: Disposition, heading: str) 
         text = pdf.all_text()
         assert heading in text and "QUARANTINE" not in text
         assert "RMA-DESK-1-00042" in text, "the number is printed whole, in words too"
+        assert "serial SN0042" in text, "the serial, for the vendor's claim"
         assert decoded(pdf.image(0, 203))["Code128"] == ["RMA-DESK-1-00042"]
     finally:
         pdf.close()
