@@ -26,15 +26,6 @@ from ui.theme import Colors, colors
 BIN, ITEM, QTY, SLOT, STATE = range(5)
 _HEADERS = ("Bin", "Item", "Qty", "Slot", "State")
 STOP_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-_ROLES = (
-    Qt.ItemDataRole.DisplayRole,
-    Qt.ItemDataRole.ToolTipRole,
-    Qt.ItemDataRole.TextAlignmentRole,
-    Qt.ItemDataRole.BackgroundRole,
-    Qt.ItemDataRole.ForegroundRole,
-    Qt.ItemDataRole.FontRole,
-    STOP_ID_ROLE,
-)
 
 
 def _tr(text: str) -> str:
@@ -76,15 +67,14 @@ class PickStopsModel(QStandardItemModel):
         self._stops, self._next = new, nxt
         for row, (a, b) in enumerate(zip(old, new, strict=True)):
             if a != b or b.id in (old_next, nxt):
-                self._refill(row, self._row_items(b))
+                self._refill(row, self._row_cells(b))
 
-    def _refill(self, row: int, items: list[QStandardItem]) -> None:
-        """The row's cells take the new items' data in place, with one ``dataChanged`` per
-        cell: ``setItem`` would signal a layout change for each (the table laid out and
-        repainted whole), and a multi-cell range repaints the whole viewport too."""
-        for col, item in enumerate(items):
+    def _refill(self, row: int, cells: list[dict[int, Any]]) -> None:
+        """The row's cells take their new data in place, with one ``dataChanged`` per cell:
+        ``setItem`` would signal a layout change for each (the table laid out and repainted
+        whole), and a multi-cell range repaints the whole viewport too."""
+        for col, roles in enumerate(cells):
             cell = self.index(row, col)
-            roles = {role: item.data(role) for role in _ROLES if item.data(role) is not None}
             blocked = self.blockSignals(True)
             try:
                 self.clearItemData(cell)
@@ -101,21 +91,35 @@ class PickStopsModel(QStandardItemModel):
 
     def _row_items(self, stop: StopView) -> list[QStandardItem]:
         items = []
-        tip = f"{stop.sku} — {stop.name} — {stop.order_number}"
-        for col in range(len(_HEADERS)):
-            item = QStandardItem(self._display(stop, col))
+        for roles in self._row_cells(stop):
+            item = QStandardItem()
             item.setEditable(False)
-            item.setToolTip(tip)
-            item.setData(str(stop.id), STOP_ID_ROLE)
-            if col in (QTY, SLOT):
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-            if not stop.open:
-                item.setBackground(self._done_bg)
-                item.setForeground(self._short_fg if stop.short else self._done_fg)
-            if stop.id == self._next:
-                item.setFont(self._bold)
+            for role, value in roles.items():
+                item.setData(value, role)
             items.append(item)
         return items
+
+    def _row_cells(self, stop: StopView) -> list[dict[int, Any]]:
+        """Each cell's data by role."""
+        cells = []
+        tip = f"{stop.sku} — {stop.name} — {stop.order_number}"
+        for col in range(len(_HEADERS)):
+            cell: dict[int, Any] = {
+                Qt.ItemDataRole.DisplayRole: self._display(stop, col),
+                Qt.ItemDataRole.ToolTipRole: tip,
+                STOP_ID_ROLE: str(stop.id),
+            }
+            if col in (QTY, SLOT):
+                cell[Qt.ItemDataRole.TextAlignmentRole] = int(Qt.AlignmentFlag.AlignCenter)
+            if not stop.open:
+                cell[Qt.ItemDataRole.BackgroundRole] = self._done_bg
+                cell[Qt.ItemDataRole.ForegroundRole] = (
+                    self._short_fg if stop.short else self._done_fg
+                )
+            if stop.id == self._next:
+                cell[Qt.ItemDataRole.FontRole] = self._bold
+            cells.append(cell)
+        return cells
 
     def _display(self, stop: StopView, col: int) -> str:
         if col == BIN:
