@@ -17,6 +17,8 @@ from app.domain.money import money
 from app.domain.returns import Condition, Resolution
 from app.services.counter import store_credit
 from app.services.returns import reports, resolution, rmas
+from app.services.returns.views import ResolutionDone
+from app.services.views import OperatorView
 from app.store.models import (
     AuditEvent,
     CustomerNotification,
@@ -300,21 +302,32 @@ def _two_returns_of_one_order(d: Desk) -> tuple[str, str, str]:
     return number, a, b
 
 
+def _a_refund_that_failed(
+    d: Desk,
+) -> tuple[str, str, int, OperatorView, ResolutionDone, ReturnRefund]:
+    """Two returns of one order; A refunded, and the refund marked failed by a supervisor:
+    (order number, B's RMA, what the order was paid, the supervisor, A's resolution, A's
+    refund row)."""
+    station = d.ctx
+    number, a, b = _two_returns_of_one_order(d)
+    paid = paid_for(station, number, 495)
+    boss = sign_in(station, SUPERVISOR)
+    with station.uow(d.clerk) as uow:
+        first = resolution.resolve(uow, _rma_id(station, a), Resolution.REFUND)
+    [refund_a] = _refunds_of(station, number)
+    with station.uow(boss) as uow:
+        resolution.mark_refund(uow, refund_a.id, resolution.FAILED, "card expired")
+    return number, b, paid, boss, first, refund_a
+
+
 def test_a_failed_refund_still_counts_so_the_shipping_goes_back_once(
     station: StationContext,
 ) -> None:
     """A's refund failed and may be paid on a later try: B's refund leaves A's money and
     shipping out, so when A is paid after all the order has been paid back exactly once."""
     d = open_desk(station)
-    number, a, b = _two_returns_of_one_order(d)
-    paid = paid_for(station, number, 495)
-    boss = sign_in(station, SUPERVISOR)
-    with station.uow(d.clerk) as uow:
-        first = resolution.resolve(uow, _rma_id(station, a), Resolution.REFUND)
+    number, b, paid, boss, first, refund_a = _a_refund_that_failed(d)
     assert first.breakdown["shipping_minor"] == 495
-    [refund_a] = _refunds_of(station, number)
-    with station.uow(boss) as uow:
-        resolution.mark_refund(uow, refund_a.id, resolution.FAILED, "card expired")
 
     with station.uow(d.clerk) as uow:
         second = resolution.resolve(uow, _rma_id(station, b), Resolution.REFUND)
@@ -339,14 +352,7 @@ def test_a_failed_refund_is_not_marked_paid_when_the_order_was_paid_back_meanwhi
     marking A paid now would pay the shipping back twice, or more than the order was paid.
     Refused with words, A stays failed and nothing is recorded."""
     d = open_desk(station)
-    number, a, b = _two_returns_of_one_order(d)
-    paid = paid_for(station, number, 495)
-    boss = sign_in(station, SUPERVISOR)
-    with station.uow(d.clerk) as uow:
-        first = resolution.resolve(uow, _rma_id(station, a), Resolution.REFUND)
-    [refund_a] = _refunds_of(station, number)
-    with station.uow(boss) as uow:
-        resolution.mark_refund(uow, refund_a.id, resolution.FAILED, "card expired")
+    number, b, paid, boss, first, refund_a = _a_refund_that_failed(d)
     shipping = 495 if shipping_too else 0
     b_amount = paid - first.amount_minor + (shipping or 100)
     with station.sessions() as s, s.begin():  # as the feed writes the other desk's refund

@@ -385,6 +385,16 @@ def _orders_named(ctx_or_central: Any, *numbers: str) -> dict[str, str]:
         return {r.number: r.status for r in conn.execute(query)}
 
 
+def _both_desks_see(a: Bench, b: Bench, orders: dict[str, str]) -> None:
+    """After a sync, each desk holds these orders in these states; then both close."""
+    a.sync()
+    b.sync()
+    assert _orders_named(a.ctx, *orders) == orders
+    assert _orders_named(b.ctx, *orders) == orders
+    a.close()
+    b.close()
+
+
 def test_two_desks_offline_exchange_two_returns_of_one_order(
     central: Central, tmp_path: Path
 ) -> None:
@@ -425,12 +435,7 @@ def test_two_desks_offline_exchange_two_returns_of_one_order(
     assert (exchange_a, exchange_b) == (f"{numbers[0]}-X", f"{numbers[1]}-X")
     both = {exchange_a: "confirmed", exchange_b: "confirmed"}
     assert _orders_named(central, exchange_a, exchange_b) == both
-    a.sync()
-    b.sync()
-    assert _orders_named(a.ctx, exchange_a, exchange_b) == both
-    assert _orders_named(b.ctx, exchange_a, exchange_b) == both
-    a.close()
-    b.close()
+    _both_desks_see(a, b, both)
 
 
 def test_one_return_exchanged_at_two_desks_offline(central: Central, tmp_path: Path) -> None:
@@ -463,12 +468,7 @@ def test_one_return_exchanged_at_two_desks_offline(central: Central, tmp_path: P
     assert hold == (
         f"RMA {number} was resolved twice — a supervisor decides which resolution stands"
     )
-    a.sync()
-    b.sync()
-    assert _orders_named(a.ctx, exchange_a, exchange_b) == both
-    assert _orders_named(b.ctx, exchange_a, exchange_b) == both
-    a.close()
-    b.close()
+    _both_desks_see(a, b, both)
 
 
 def test_an_exchange_numbered_like_an_order_central_holds_is_kept_under_a_free_number(
