@@ -132,6 +132,41 @@ def test_an_exchange_is_a_new_order_ready_for_picking(station: StationContext) -
     ]
 
 
+def test_one_product_bought_at_two_prices_is_replaced_at_each_price(
+    station: StationContext,
+) -> None:
+    """The same product on two lines of an order at two prices (a second one discounted): its
+    exchange has a line for each price, so a later return of either pays back what was paid."""
+    from sqlalchemy import update
+
+    from app.store.models import OrderLine
+
+    d = open_desk(station)
+    number = plain_order_number(d)
+    first, second = sorted(order(station, number).lines, key=lambda ln: ln.line_no)[:2]
+    cheaper = first.paid_per_unit - 100
+    with station.sessions.begin() as s:
+        s.execute(
+            update(OrderLine)
+            .where(OrderLine.id == second.id)
+            .values(product_id=first.product_id, unit_price_minor=cheaper)
+        )
+    rma = make_rma(d, number, [(first.line_no, first.qty_ordered), (second.line_no, 1)])
+    receive_every_line(d, rma, "used")
+    with station.uow(d.clerk) as uow:
+        done = resolution.resolve(uow, _rma_id(station, rma), Resolution.EXCHANGE)
+
+    with station.sessions() as s:
+        new = s.scalars(select(Order).where(Order.number == done.exchange_order_number)).one()
+        got = sorted((ln.product_id, ln.qty_ordered, ln.unit_price_minor) for ln in new.lines)
+    assert got == sorted(
+        [
+            (first.product_id, first.qty_ordered, first.paid_per_unit),
+            (first.product_id, 1, cheaper),
+        ]
+    )
+
+
 def test_a_partial_refund_and_never_more_than_was_paid(station: StationContext) -> None:
     d = open_desk(station)
     number = receive_all(d, d.demo.rmas[1], "defective")

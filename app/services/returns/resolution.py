@@ -12,6 +12,7 @@ a customer notification for the sender and is one ``returns.resolved`` operation
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from typing import Any
 
 from sqlalchemy import func, select
@@ -330,16 +331,17 @@ def mark_refund(uow: UnitOfWork, refund_id: uuid.UUID, state: str, note: str = "
 
 def _exchange_order(uow: UnitOfWork, rma: Rma, order: Order) -> Order:
     s = uow.session
-    # Each product coming back, with how many and what one was paid: the replacement is paid
-    # for by the unit it replaces, so a return of it later pays back that price.
-    wanted: dict[uuid.UUID, tuple[int, int]] = {}
-    for product_id, price in s.execute(
-        select(ReturnUnit.product_id, RmaLine.unit_price_minor)
-        .join(RmaLine, RmaLine.id == ReturnUnit.rma_line_id)
-        .where(ReturnUnit.rma_id == rma.id, ReturnUnit.unexpected.is_(False))
-    ):
-        qty, _price = wanted.get(product_id, (0, price))
-        wanted[product_id] = (qty + 1, price)
+    # How many of each product came back at each price paid: the replacement is paid for by
+    # the unit it replaces, so a return of it later pays back that price (one product bought
+    # at two prices, on two lines, is replaced on two lines).
+    wanted: Counter[tuple[uuid.UUID, int]] = Counter(
+        (product_id, price)
+        for product_id, price in s.execute(
+            select(ReturnUnit.product_id, RmaLine.unit_price_minor)
+            .join(RmaLine, RmaLine.id == ReturnUnit.rma_line_id)
+            .where(ReturnUnit.rma_id == rma.id, ReturnUnit.unexpected.is_(False))
+        )
+    )
     if not wanted:
         raise ValidationError(
             f"Nothing on RMA {rma.number} came back as expected — there is nothing to exchange."
@@ -359,7 +361,7 @@ def _exchange_order(uow: UnitOfWork, rma: Rma, order: Order) -> Order:
     )
     s.add(new)
     s.flush()
-    for line_no, (product_id, (qty, price)) in enumerate(sorted(wanted.items()), start=1):
+    for line_no, ((product_id, price), qty) in enumerate(sorted(wanted.items()), start=1):
         product = s.get_one(Product, product_id)
         s.add(
             OrderLine(
