@@ -6,6 +6,7 @@ list stays and the words say why."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from app.services.picking.lists import free, live_lists, withdraw
 from app.services.picking.session import PickSession
 from app.services.picking.work import PickWorkRequest, create_pick_work
 from app.services.views import OperatorView
-from app.store.models import Allocation, Order, OutboxOp, PickList
+from app.store.models import Allocation, Order, OrderLine, OutboxOp, PickList
 from tests.picking_kit import Scene, build, one_stop, signed_in, started
 
 
@@ -82,6 +83,41 @@ def test_a_list_nobody_picked_goes_back_and_its_orders_can_be_released_again(
     again = release(station, supervisor, scene.order_ids).lists[0]
     assert sorted(again.orders) == sorted(made.orders)  # the same orders, on a new list
     assert free_units(station, scene) == before - again.units
+
+
+def test_a_stop_no_longer_open_takes_no_more_units(
+    station: StationContext, scene: Scene, supervisor: OperatorView
+) -> None:
+    """The ledger counts units only into an open stop: a cancelled one (its list withdrawn)
+    keeps what it had, and its order line keeps its bin."""
+    made = release(station, supervisor, scene.order_ids).lists[0]
+    with station.uow(supervisor) as uow:
+        withdraw(uow, made.id, "wrong wave")
+    with station.engine.begin() as conn:
+        stops = ledger.ALLOC
+        stop = conn.execute(select(stops).where(stops.c.pick_list_id == made.id).limit(1)).one()
+        changed = ledger.resolve_stop(
+            conn,
+            stop.id,
+            picked=1,
+            short=1,
+            tote="T-1",
+            line_id=stop.order_line_id,
+            at=datetime.now(UTC),
+            by="someone",
+        )
+        after = conn.execute(select(stops).where(stops.c.id == stop.id)).one()
+        bin_of_line = conn.scalar(
+            select(OrderLine.location_id).where(OrderLine.id == stop.order_line_id)
+        )
+    assert changed == 0
+    assert (after.status, after.picked, after.short, after.tote_code) == (
+        "cancelled",
+        stop.picked,
+        stop.short,
+        stop.tote_code,
+    )
+    assert bin_of_line is not None
 
 
 def test_a_picker_holding_a_withdrawn_list_is_told_and_records_nothing(

@@ -57,7 +57,7 @@ CHUNK = 500  # ids per IN list: well inside every database's limit on parameters
 _REMAINING = ALLOC.c.qty - ALLOC.c.picked - ALLOC.c.short
 _RESOLVE_STOP = (
     update(ALLOC)
-    .where(ALLOC.c.id == bindparam("b_id"))
+    .where(ALLOC.c.id == bindparam("b_id"), ALLOC.c.status == StopStatus.OPEN.value)
     .values(
         picked=ALLOC.c.picked + bindparam("b_picked"),
         short=ALLOC.c.short + bindparam("b_short"),
@@ -367,7 +367,8 @@ def resolve_stop(
     """Count what a stop gave (units picked into ``tote``, units the bin did not have); the
     stop is done once everything it promised is picked or short. Units in a tote are no
     longer at the order line's bin: the line then names no bin, so completing the order at
-    the pack bench takes them from the tote rows of the ledger. Returns rows changed."""
+    the pack bench takes them from the tote rows of the ledger. A stop no longer open (done,
+    cancelled with its list) is left as it is: returns 0, else 1."""
     fx = FastExecutor(conn)
     n = fx.run(
         _RESOLVE_STOP,
@@ -382,7 +383,7 @@ def resolve_stop(
             "b_by": by[:100],
         },
     )
-    if picked and line_id is not None:
+    if n and picked and line_id is not None:
         fx.run(_LINE_IN_TOTE, {"b_line": line_id})
     return n
 
