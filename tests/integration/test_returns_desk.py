@@ -166,6 +166,29 @@ def test_candidates_are_found_from_anything_on_the_parcel(station: StationContex
     assert nothing == []
 
 
+def test_an_order_selling_the_scanned_product_on_two_lines_is_one_candidate(
+    station: StationContext,
+) -> None:
+    """The same product on two lines of one order (bought at two prices, or an exchange of
+    it): a scan of the product finds that order once, not once a line."""
+    from sqlalchemy import update
+
+    from app.store.models import OrderLine
+
+    d = open_desk(station)
+    number = plain_order_number(d)
+    first, second = sorted(order(station, number).lines, key=lambda ln: ln.line_no)[:2]
+    with station.sessions.begin() as s:
+        s.execute(
+            update(OrderLine).where(OrderLine.id == second.id).values(product_id=first.product_id)
+        )
+    assert first.product.gtin is not None
+    with station.uow(d.clerk) as uow:
+        found = [c.order_number for c in lookup.find_candidates(uow, first.product.gtin)]
+    assert found.count(number) == 1
+    assert len(found) == len(set(found)), found
+
+
 def test_a_code_that_names_no_order_is_refused_with_what_to_scan_instead(
     station: StationContext,
 ) -> None:

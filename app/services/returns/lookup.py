@@ -57,7 +57,10 @@ _PRODUCT_BY_CODE = select(_BC.c.entity_id).where(
     _BC.c.code.in_([bindparam("k1"), bindparam("k2")]), _BC.c.kind == "product"
 )
 _BY_PRODUCT = (
-    select(_ORDER.c.id)
+    # Each order once, however many of its lines sell the product (its time is the same on
+    # every line, so the pair is as distinct as the order).
+    select(_ORDER.c.id, _ORDER.c.placed_at)
+    .distinct()
     .join(_LINE, _LINE.c.order_id == _ORDER.c.id)
     .where(
         _LINE.c.product_id == bindparam("product"),
