@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -14,6 +16,7 @@ from ui.main_window import MainWindow
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
 
 PACKER = next(op for op in DEMO_OPERATORS if op.name == "Pat Packer")
+RETURNS_CLERK = next(op for op in DEMO_OPERATORS if op.name == "Robin Returns")
 TYPING_GAP_S = 0.08  # a quick typist: well above the scanner's 25 ms burst gap
 
 
@@ -56,3 +59,22 @@ def test_sign_out_returns_to_sign_in(qtbot: QtBot, station: MainWindow) -> None:
     station.pack.sign_out_button.click()
     assert station.stack.currentWidget() is station.signin
     assert "Nobody signed in" in station.status.operator.text()
+
+
+def test_the_first_sign_in_puts_what_the_station_built_out_of_the_collectors_way(
+    qtbot: QtBot, station: MainWindow
+) -> None:
+    """Whoever signs in first (here a returns clerk, whose station never shows the pack
+    screen), what the station built by then is frozen: a full collection during a scan walks
+    only what scans made since. Once a process: a later sign-in freezes nothing more."""
+    gc.unfreeze()  # this test process froze at an earlier test's sign-in: as a new station
+    assert gc.get_freeze_count() == 0
+    type_keys(RETURNS_CLERK.badge)
+    qtbot.waitUntil(lambda: station.stack.currentWidget() is station.returns)
+    frozen = gc.get_freeze_count()
+    assert frozen > 10_000, "the start-up heap (modules, mappings, widgets) was not frozen"
+
+    station.returns.sign_out_button.click()
+    type_keys(PACKER.badge)
+    qtbot.waitUntil(lambda: station.stack.currentWidget() is station.pack)
+    assert gc.get_freeze_count() <= frozen  # (a frozen object freed since leaves the count)

@@ -74,7 +74,7 @@ def test_the_status_bar_says_online_what_waits_and_offline_why_without_stalling(
     status = window.status
     try:
         sign_in(qtbot, window)
-        # A station freezes what it built by its first sign-in (PackScreen.start_session), so a
+        # A station freezes what it built by its first sign-in (MainWindow._signed_in), so a
         # full collection walks only what it made since. This process also holds what every
         # earlier test left (a full pass over it takes 200-400 ms); the same freeze here leaves
         # the collector what this station and its hub make, as at a bench. (It stays frozen,

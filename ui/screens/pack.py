@@ -17,7 +17,6 @@ was done.
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 import uuid
@@ -223,11 +222,6 @@ class PackScreen(StationScreen):
         self._bench = self._bench_factory(operator)
         if self._remote is not None:
             self._remote.start()  # in the background; scans use the worker until it is ready
-        if not gc.get_freeze_count():
-            # What the station built to get here (modules, mappings, widgets) lives as long as
-            # it does: out of the collector's sight, a collection during a scan walks only what
-            # scans made, not the whole heap (a full pass over it took 100-300 ms).
-            gc.freeze()
         self._show_order(None)
         self.banner.show_message(
             "info", self.tr("Hello {name} — scan an order to start.").format(name=operator.name)
