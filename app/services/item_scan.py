@@ -113,8 +113,9 @@ def pack_resolved(
         raise ScanRejectedError(
             f"{scan.text} is a {found.kind.value} barcode, not an item — scan the item's barcode."
         )
-    line = _line_for(order, found.entity_id, scan.text)
+    lines = _lines_of(order, found.entity_id, scan.text)
     units = _units(cmd, scan, found)
+    line = _line_taking(lines, units)
     if line.remaining <= 0:
         raise ScanRejectedError(
             f"Line {line.line_no} ({line.sku}) is already complete — "
@@ -220,8 +221,8 @@ def predict(
     product_ids = {ln.product_id for ln in order.lines if ln.gtin == gtin}
     if len(product_ids) != 1:
         return None
-    line = _line_for(order, product_ids.pop(), code)
     units = 1 if qty is None else qty
+    line = _line_taking(_lines_of(order, product_ids.pop(), code), units)
     filling = order.open_package
     if (
         not 1 <= units <= min(line.remaining, MAX_TYPED_QTY)
@@ -273,14 +274,22 @@ def _with_packed(
     return replace(order, version=order.version + 1, lines=lines, packages=tuple(packages))
 
 
-def _line_for(order: OrderView, product_id: uuid.UUID, code: str) -> LineView:
+def _lines_of(order: OrderView, product_id: uuid.UUID, code: str) -> list[LineView]:
     lines = [line for line in order.lines if line.product_id == product_id]
     if not lines:
         raise ScanRejectedError(
             f"{code} is not on order {order.number} — set it aside and scan the next item."
         )
+    return lines
+
+
+def _line_taking(lines: list[LineView], units: int) -> LineView:
+    """The line of the product the units go to: the first with room for them all (a product
+    on two lines, bought at two prices, may have room on the second only), else the first
+    with room left, else the first (which refuses them in words)."""
     open_lines = [line for line in lines if line.remaining > 0]
-    return open_lines[0] if open_lines else lines[0]
+    fits = [line for line in open_lines if line.remaining >= units]
+    return (fits or open_lines or lines)[0]
 
 
 def _units(cmd: ItemScan, scan: Scan, found: Resolved) -> int:

@@ -236,6 +236,49 @@ def test_typed_quantity_for_large_lines(bench: PackBench, station: StationContex
     assert "not possible" in too_many.message
 
 
+def test_a_product_on_two_lines_takes_a_typed_quantity_on_the_line_with_room(
+    bench: PackBench, station: StationContext
+) -> None:
+    """One product on two lines (bought at two prices): a typed 3 goes to the line that
+    wants 3, not refused by the first line that wants 1; the screen's guess agrees."""
+    from sqlalchemy import update
+
+    from app.services import item_scan
+    from app.store.models import OrderLine
+
+    number = find_order(station, lines=3, units=5)
+    with station.sessions.begin() as s:
+        first, second = s.scalars(
+            select(OrderLine)
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(Order.number == number)
+            .order_by(OrderLine.line_no)
+            .limit(2)
+        ).all()
+        s.execute(update(OrderLine).where(OrderLine.id == first.id).values(qty_ordered=1))
+        s.execute(
+            update(OrderLine)
+            .where(OrderLine.id == second.id)
+            .values(product_id=first.product_id, qty_ordered=3)
+        )
+        first_id, second_id = first.id, second.id
+    opened = bench.scan(number)
+    assert opened.ok and opened.order is not None, opened.message
+    gtin = opened.order.line(first_id).gtin
+
+    guess = item_scan.predict(opened.order, gtin, qty=3)
+    assert guess is not None and guess.line_id == second_id
+    three = bench.scan(gtin, qty=3)
+    assert three.ok and three.order is not None, three.message
+    assert (three.order.line(first_id).packed, three.order.line(second_id).packed) == (0, 3)
+    one = bench.scan(gtin)
+    assert one.ok and one.order is not None, one.message
+    assert (one.order.line(first_id).packed, one.order.line(second_id).packed) == (1, 3)
+    more = bench.scan(gtin, qty=2)
+    assert more.outcome is ScanOutcome.REJECTED
+    assert "already complete" in more.message
+
+
 def test_undo_last_scan_takes_the_unit_back_and_is_audited(
     bench: PackBench, station: StationContext
 ) -> None:
