@@ -6,14 +6,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.bootstrap import StationContext
 from app.services import auth, stock
 from app.services.returns.demo import ReturnsDemo, create_returns_demo
 from app.services.returns.desk import ReturnDesk
 from app.services.views import OperatorView
-from app.store.models import Order, OutboxOp, PackedUnit, Product, Rma, RmaLine
+from app.store.models import Order, OrderLine, OutboxOp, PackedUnit, Product, Rma, RmaLine
 
 CLERK, SUPERVISOR, PACKER = "OP-1003", "OP-9001", "OP-1001"
 
@@ -172,3 +172,17 @@ def plain_order_number(d: Desk) -> str:
         if len(o.lines) > 1 and not any(ln.product.track_serial for ln in o.lines):
             return number
     raise LookupError("no plain delivered order in the demo")
+
+
+def one_product_on_two_lines(d: Desk, cheaper_by: int = 0) -> tuple[str, OrderLine, OrderLine]:
+    """A plain delivered order whose second line sells the first line's product (bought
+    ``cheaper_by`` less a unit, when given); the order's number and its first two lines as
+    they were before."""
+    number = plain_order_number(d)
+    first, second = sorted(order(d.ctx, number).lines, key=lambda ln: ln.line_no)[:2]
+    changes: dict[str, object] = {"product_id": first.product_id}
+    if cheaper_by:
+        changes["unit_price_minor"] = first.paid_per_unit - cheaper_by
+    with d.ctx.sessions.begin() as s:
+        s.execute(update(OrderLine).where(OrderLine.id == second.id).values(**changes))
+    return number, first, second

@@ -20,6 +20,7 @@ from tests.returns_kit import (
     make_rma,
     movements_by_reason,
     on_hand,
+    one_product_on_two_lines,
     open_desk,
     order,
     outbox,
@@ -171,17 +172,8 @@ def test_an_order_selling_the_scanned_product_on_two_lines_is_one_candidate(
 ) -> None:
     """The same product on two lines of one order (bought at two prices, or an exchange of
     it): a scan of the product finds that order once, not once a line."""
-    from sqlalchemy import update
-
-    from app.store.models import OrderLine
-
     d = open_desk(station)
-    number = plain_order_number(d)
-    first, second = sorted(order(station, number).lines, key=lambda ln: ln.line_no)[:2]
-    with station.sessions.begin() as s:
-        s.execute(
-            update(OrderLine).where(OrderLine.id == second.id).values(product_id=first.product_id)
-        )
+    number, first, _second = one_product_on_two_lines(d)
     assert first.product.gtin is not None
     with station.uow(d.clerk) as uow:
         found = [c.order_number for c in lookup.find_candidates(uow, first.product.gtin)]

@@ -31,6 +31,7 @@ from tests.returns_kit import (
     SUPERVISOR,
     Desk,
     make_rma,
+    one_product_on_two_lines,
     open_desk,
     order,
     outbox,
@@ -137,20 +138,9 @@ def test_one_product_bought_at_two_prices_is_replaced_at_each_price(
 ) -> None:
     """The same product on two lines of an order at two prices (a second one discounted): its
     exchange has a line for each price, so a later return of either pays back what was paid."""
-    from sqlalchemy import update
-
-    from app.store.models import OrderLine
-
     d = open_desk(station)
-    number = plain_order_number(d)
-    first, second = sorted(order(station, number).lines, key=lambda ln: ln.line_no)[:2]
+    number, first, second = one_product_on_two_lines(d, cheaper_by=100)
     cheaper = first.paid_per_unit - 100
-    with station.sessions.begin() as s:
-        s.execute(
-            update(OrderLine)
-            .where(OrderLine.id == second.id)
-            .values(product_id=first.product_id, unit_price_minor=cheaper)
-        )
     rma = make_rma(d, number, [(first.line_no, first.qty_ordered), (second.line_no, 1)])
     receive_every_line(d, rma, "used")
     with station.uow(d.clerk) as uow:
